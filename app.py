@@ -1,0 +1,38 @@
+"""The Flask application factory: configuration, database, blueprints. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ivr import container, logs
+from ivr.config import load_settings
+from ivr.health import health
+from ivr.webhooks import voice
+from prompts.audio import audio_blueprint
+
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; *test_config* overrides settings by field name."""
+    settings = load_settings()
+    if test_config:
+        settings = settings.with_overrides(test_config)
+    logs.configure()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    hotline = container.build(settings)
+    app.extensions["hotline"] = hotline
+    app.register_blueprint(voice)
+    app.register_blueprint(health)
+    if hotline.audio is not None:
+        app.register_blueprint(audio_blueprint(hotline.audio))
+    if not settings.validate_signatures:
+        logging.getLogger("ivr").warning(
+            "webhook.signatures_not_checked", extra={"hint": "local experiments only"}
+        )
+    return app

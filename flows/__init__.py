@@ -1,0 +1,41 @@
+"""The caller-facing flows: every state of the hotline, by name, and where each number enters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flows.agent import HandledByAgent, TransferringToAgent
+from flows.balance import ReadingBalance
+from flows.bill import ReadingBill
+from flows.menus import ChoosingLanguage, MainMenu, QueriesMenu
+from flows.unknown_caller import UnknownCaller
+from flows.usage import ReadingUsage
+from ivr.flow import State
+from ivr.numbers import Entry
+
+ENTRIES: Mapping[Entry, str] = {
+    Entry.HOTLINE: "language",
+    Entry.BALANCE: "balance",
+    Entry.USAGE: "usage",
+    Entry.BILL: "bill",
+    Entry.PASSWORD: "password",
+}
+
+
+def states() -> dict[str, State]:
+    """Every state of the hotline, keyed by the name stored with each call."""
+    all_states: list[State] = [
+        ChoosingLanguage(),
+        MainMenu(),
+        QueriesMenu(),
+        ReadingBalance(),
+        ReadingUsage(),
+        ReadingBill(),
+        UnknownCaller(),
+        TransferringToAgent(),
+        HandledByAgent("services"),
+        HandledByAgent("complaints"),
+        HandledByAgent("expert_desk"),
+        HandledByAgent("password"),
+    ]
+    return {state.name: state for state in all_states}

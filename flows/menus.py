@@ -1,0 +1,60 @@
+"""The 10010 menu tree: language, main menu, queries. Four levels to the balance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from ivr.flow import CallContext, Goto, Menu, State
+from ivr.intents import Heard
+from ivr.reply import Line, Listen, Reply
+
+BILINGUAL = ("zh-CN", "en-US")
+
+
+class ChoosingLanguage(State):
+    """Level 1: Mandarin (1) or English (2), each offered in its own language."""
+
+    name = "language"
+    type_ahead = True
+
+    def enter(self, ctx: CallContext) -> Reply:
+        lines = []
+        for lang in BILINGUAL:
+            lines += [Line("greeting.hotline", language=lang), Line("menu.language", language=lang)]
+        return Reply(tuple(lines), Listen())
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply(tuple(Line("menu.language", language=lang) for lang in BILINGUAL), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        languages = {"1": "zh-CN", "2": "en-US"}
+        return Goto("main", language=languages[key]) if key in languages else None
+
+    def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
+        if heard.intent in ("mandarin", "english"):
+            return Goto("main", language="zh-CN" if heard.intent == "mandarin" else "en-US")
+        return None
+
+
+class MainMenu(Menu):
+    """Level 2: queries, services, faults and complaints, the expert desk, an agent."""
+
+    name = "main"
+    parent = "language"
+    prompt_key = "menu.main"
+    options: ClassVar[Mapping[str, str]] = {
+        "1": "queries",
+        "2": "services",
+        "3": "complaints",
+        "4": "expert_desk",
+    }
+
+
+class QueriesMenu(Menu):
+    """Level 3: balance, data and package usage, bills."""
+
+    name = "queries"
+    parent = "main"
+    prompt_key = "menu.queries"
+    options: ClassVar[Mapping[str, str]] = {"1": "balance", "2": "usage", "3": "bill"}

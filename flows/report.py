@@ -1,0 +1,54 @@
+"""What every query service shares: read the figures, then offer repeat / other language / menu."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ivr.flow import CallContext, Goto, State
+from ivr.intents import Heard
+from ivr.models import Subscriber
+from ivr.reply import Line, Listen, Reply
+from prompts.catalog import other_language
+
+
+class Report(State):
+    """A service that reads the caller's figures aloud first, then asks what next.
+
+    Subclasses load the facts (:meth:`facts`) and turn them into lines (:meth:`lines`);
+    the facts are recorded with the call for the SMS summary.
+    """
+
+    service: ClassVar[str]
+    parent = "queries"
+
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        subscriber = ctx.subscriber
+        if subscriber is None:
+            return Goto("unknown_caller")
+        facts = self.facts(ctx, subscriber)
+        ctx.record_query(self.service, facts)
+        lines = (*self.lines(facts, ctx.language), Line("report.sms_after_call"))
+        return self.prompt(ctx).after(*lines)
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply((Line("menu.after_report"),), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        if key == "1":
+            return Goto(self.name)
+        if key == "2":
+            return Goto(self.name, language=other_language(ctx.language))
+        if key == "9":
+            return Goto("main")
+        return None
+
+    def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
+        return Goto(self.name, language=heard.language) if heard.intent == "repeat" else None
+
+    def facts(self, ctx: CallContext, subscriber: Subscriber) -> dict[str, Any]:
+        """The figures the caller is told, as plain JSON-able values."""
+        raise NotImplementedError
+
+    def lines(self, facts: dict[str, Any], language: str) -> tuple[Line, ...]:
+        """What the caller hears about *facts*, in *language*."""
+        raise NotImplementedError

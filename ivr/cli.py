@@ -1,0 +1,173 @@
+"""The `ivr` command line: run, seed, import, deliver SMS, call the service, inspect calls."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import IO
+
+import click
+import sqlalchemy as sa
+
+from ivr import logs
+from ivr.config import ConfigError, Settings, load_settings
+from ivr.container import Hotline, build
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+
+
+def _hotline() -> Hotline:
+    return build(_settings())
+
+
+@click.group()
+def main() -> None:
+    """10010 hotline voice service."""
+    logs.configure()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Answer Twilio webhooks (threaded development server; see deploy/ for gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    from app import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+    run_simple(host, port, app, threaded=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every Alembic migration not yet applied."""
+    from ivr.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    click.echo("database is up to date")
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Create or refresh the demo subscribers (safe to run again)."""
+    from ivr.db import transaction
+    from ivr.demo import seed
+
+    hotline = _hotline()
+    with transaction(hotline.sessions) as session:
+        records = seed(session)
+    click.echo("Demo subscribers (call from these numbers):")
+    for r in records:
+        click.echo(f"  {r.msisdn}  {r.language}  balance {r.balance_fen / 100:.2f} yuan  {r.name}")
+
+
+@main.command("import-accounts")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def import_accounts(csv_file: IO[str]) -> None:
+    """Import subscribers from CSV (msisdn,balance_fen[,name,language,plan,data_quota_mb,...])."""
+    from ivr.accounts import import_csv
+    from ivr.clock import local_date, utcnow
+    from ivr.db import transaction
+
+    hotline = _hotline()
+    with transaction(hotline.sessions) as session:
+        report = import_csv(session, csv_file, local_date(utcnow()).strftime("%Y-%m"))
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(f"imported {report.imported} account(s), {len(report.errors)} row(s) rejected")
+    if report.errors and not report.imported:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass over the outbox, then exit.")
+def worker(once: bool) -> None:
+    """Deliver the SMS outbox (and end calls whose hangup was never reported)."""
+    from sms_followup.worker import OutboxWorker
+
+    hotline = _hotline()
+    outbox = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings)
+    if once:
+        result = outbox.run_once()
+        click.echo(
+            f"sent {result.sent}, retrying {result.retried}, dead {result.dead}, "
+            f"calls swept {result.swept_calls}"
+        )
+        return
+    click.echo("outbox worker running; Ctrl-C to stop", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        outbox.run_forever()
+
+
+@main.group()
+def sms() -> None:
+    """The SMS outbox and the local handset."""
+
+
+@sms.command("outbox")
+@click.option("--limit", default=20, show_default=True)
+def sms_outbox(limit: int) -> None:
+    """Latest outbox messages: recipient, status, attempts, text."""
+    from ivr.models import OutboxMessage
+
+    hotline = _hotline()
+    with hotline.sessions() as session:
+        rows = session.scalars(
+            sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        ).all()
+        if not rows:
+            click.echo("the outbox is empty")
+        for m in rows:
+            error = f"  last error: {m.last_error}" if m.last_error else ""
+            click.echo(
+                f"#{m.id} to {m.to_number} from {m.from_number} [{m.status}] "
+                f"attempts {m.attempts} sid {m.provider_sid or '-'}{error}\n    {m.body}"
+            )
+
+
+@main.group()
+def calls() -> None:
+    """Recorded calls."""
+
+
+@calls.command("list")
+@click.option("--limit", default=20, show_default=True)
+def calls_list(limit: int) -> None:
+    """Latest calls: who called which number, where they ended up."""
+    from ivr.models import Call
+
+    with _hotline().sessions() as session:
+        for c in session.scalars(sa.select(Call).order_by(Call.id.desc()).limit(limit)):
+            click.echo(
+                f"{c.call_sid} {c.started_at:%Y-%m-%d %H:%M:%S} from {c.from_number} to "
+                f"{c.to_number} [{c.status}] state {c.state} queried "
+                f"{','.join(q.service for q in c.queries) or '-'}"
+            )
+
+
+@calls.command("show")
+@click.argument("call_sid")
+def calls_show(call_sid: str) -> None:
+    """Every recorded step of one call."""
+    from ivr.models import Call
+
+    with _hotline().sessions() as session:
+        call = session.scalar(Call.by_sid(call_sid))
+        if call is None:
+            raise click.ClickException(f"no call {call_sid}")
+        for e in call.events:
+            click.echo(f"{e.at:%H:%M:%S} {e.kind:<18} {e.state or '-':<14} {e.detail}")

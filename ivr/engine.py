@@ -1,0 +1,317 @@
+"""The call engine: takes one webhook of a call, moves its flow one step, says what is next.
+
+Every step runs in one database transaction: the call's state, its events, what was
+queried and the SMS summary commit together or not at all. No call state lives in
+process memory, so any app process can serve any webhook of any call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr import intents, numbers
+from ivr.config import Settings
+from ivr.db import transaction
+from ivr.flow import CallContext, Goto, State
+from ivr.logs import log_event
+from ivr.models import Call, Subscriber, utcnow
+from ivr.numbers import Entry
+from ivr.reply import Hangup, Line, Reply, ToQueue
+from prompts import spoken
+from sms_followup import call_summary
+
+logger = logging.getLogger("ivr.engine")
+
+VALID_KEYS = frozenset("0123456789*#")
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+MAX_HOPS = 16
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """The part of a voice webhook every step needs, already validated."""
+
+    call_sid: str
+    from_number: str
+    to_number: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply and the language to speak it in."""
+
+    reply: Reply
+    language: str
+
+
+class Engine:
+    """Runs the flows of :mod:`flows` against calls stored in the database."""
+
+    def __init__(
+        self,
+        states: Mapping[str, State],
+        entries: Mapping[Entry, str],
+        settings: Settings,
+        sessions: sessionmaker[Session],
+    ) -> None:
+        self._states = states
+        self._entries = entries
+        self._settings = settings
+        self._sessions = sessions
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    def incoming(self, params: CallParams) -> Answer:
+        """A call comes in: route the dialed number to its entry state."""
+        with transaction(self._sessions) as session:
+            ctx = self._context(session, params)
+            return self._answer(ctx, self._resume(ctx))
+
+    def step(
+        self, params: CallParams, digits: str, speech: str, confidence: float | None
+    ) -> Answer:
+        """The caller pressed keys or spoke at a menu."""
+        with transaction(self._sessions) as session:
+            ctx = self._context(session, params)
+            state = self._states[ctx.call.state]
+            if digits:
+                reply = self._keys(ctx, state, digits)
+            elif speech:
+                reply = self._speech(ctx, state, speech, confidence)
+            else:
+                reply = self._strike(ctx, state, "no_input")
+            return self._answer(ctx, reply)
+
+    def no_input(self, params: CallParams) -> Answer:
+        """A menu timed out with no key and no speech."""
+        with transaction(self._sessions) as session:
+            ctx = self._context(session, params)
+            return self._answer(ctx, self._strike(ctx, self._states[ctx.call.state], "no_input"))
+
+    def queue_wait(self, params: CallParams, position: int) -> Answer:
+        """The caller is holding for an agent: say where they are in line."""
+        with transaction(self._sessions) as session:
+            ctx = self._context(session, params)
+            if position <= 1:
+                line = Line("agent.queue_head")
+            else:
+                line = Line(
+                    "agent.queue_position", {"position": spoken.integer(position - 1, ctx.language)}
+                )
+            return Answer(Reply((line,)), ctx.language)
+
+    def queue_done(self, params: CallParams, result: str) -> Answer:
+        """The caller left the agent queue: after a conversation, or because none answered."""
+        with transaction(self._sessions) as session:
+            ctx = self._context(session, params)
+            ctx.event("agent.queue_left", result=result)
+            if result == "bridged":
+                return Answer(Reply((), Hangup()), ctx.language)
+            return Answer(
+                Reply((Line("agent.unavailable"), Line("goodbye")), Hangup()), ctx.language
+            )
+
+    def status(self, call_sid: str, status: str, duration_s: int | None) -> bool:
+        """Twilio's status callback. At the end of a call, release its SMS summary.
+
+        Returns False when the call is unknown. Repeated callbacks change nothing.
+        """
+        with transaction(self._sessions) as session:
+            call = session.scalar(Call.by_sid(call_sid).with_for_update())
+            if call is None:
+                log_event(logger, "call.status_unknown_call", logging.WARNING, call_sid=call_sid)
+                return False
+            ctx = CallContext(session, call, self._settings)
+            if status in TERMINAL_STATUSES and not call.ended:
+                end_call(ctx, status, duration_s)
+            return True
+
+    # -- the flow --------------------------------------------------------------------------
+
+    def _context(self, session: Session, params: CallParams) -> CallContext:
+        call = session.scalar(Call.by_sid(params.call_sid).with_for_update())
+        if call is None:
+            call = self._new_call(session, params)
+        ctx = CallContext(session, call, self._settings)
+        call.last_activity_at = ctx.now
+        return ctx
+
+    def _new_call(self, session: Session, params: CallParams) -> Call:
+        entry = numbers.entry_for(params.to_number) or Entry.HOTLINE
+        caller = _national(params.from_number)
+        subscriber = session.scalar(Subscriber.by_msisdn(caller)) if caller else None
+        call = Call(
+            call_sid=params.call_sid,
+            from_number=params.from_number,
+            to_number=params.to_number,
+            entry=entry.value,
+            subscriber=subscriber,
+            language=subscriber.language if subscriber else "zh-CN",
+            state="",
+        )
+        session.add(call)
+        session.flush()
+        ctx = CallContext(session, call, self._settings)
+        ctx.event(
+            "call.started",
+            entry=entry.value,
+            dialed=params.to_number,
+            known_caller=subscriber is not None,
+        )
+        return call
+
+    def _resume(self, ctx: CallContext) -> Reply:
+        """The reply to an incoming-call webhook: the entry state, or where the call was."""
+        if ctx.call.state:  # Twilio retried the first webhook: say the current state again
+            return self._enter(ctx, Goto(ctx.call.state))
+        entry = Entry(ctx.call.entry)
+        greeting = () if entry is Entry.HOTLINE else (Line("greeting.direct"),)
+        return self._enter(ctx, Goto(self._entries[entry], preface=greeting))
+
+    def _keys(self, ctx: CallContext, state: State, digits: str) -> Reply:
+        if not set(digits) <= VALID_KEYS:
+            ctx.event("input.rejected", reason="not DTMF", length=len(digits))
+            return self._strike(ctx, state, "invalid")
+        ctx.event("input.keys", keys=digits)
+        goto = self._choose(ctx, state, digits[0])
+        if goto is None:
+            return self._strike(ctx, state, "invalid")
+        return self._enter(ctx, goto, type_ahead=digits[1:])
+
+    def _speech(self, ctx: CallContext, state: State, said: str, confidence: float | None) -> Reply:
+        heard = intents.match(said, ctx.language)
+        ctx.event(
+            "input.speech",
+            intent=heard.intent if heard else None,
+            confidence=confidence,
+            chars=len(said),
+        )
+        goto = None if heard is None else state.hear(ctx, heard) or _hotline_wide(state, heard)
+        if goto is None:
+            return self._strike(ctx, state, "invalid")
+        return self._enter(ctx, goto)
+
+    def _choose(self, ctx: CallContext, state: State, key: str) -> Goto | None:
+        """Keys that mean the same everywhere, then the state's own."""
+        if key == "0":
+            return Goto("agent")
+        if key == "*":
+            return Goto(state.parent) if state.parent else None
+        if key == "#":
+            return Goto(state.name)
+        return state.choose(ctx, key)
+
+    def _enter(self, ctx: CallContext, goto: Goto, type_ahead: str = "") -> Reply:
+        """Follow transitions until a state has something to say."""
+        preface: tuple[Line, ...] = ()
+        for _ in range(MAX_HOPS):
+            preface += goto.preface
+            state = self._states[goto.state]
+            if goto.language:
+                ctx.call.language = goto.language
+            if ctx.call.state != state.name:
+                ctx.call.strikes = 0
+                ctx.call.state = state.name
+            ctx.event("state.entered", language=ctx.call.language)
+            if type_ahead and state.type_ahead:
+                key, type_ahead = type_ahead[0], type_ahead[1:]
+                next_goto = self._choose(ctx, state, key)
+                if next_goto is None:
+                    return self._strike(ctx, state, "invalid").after(*preface)
+                goto = next_goto
+                continue
+            result = state.enter(ctx)
+            if isinstance(result, Goto):
+                goto = result
+                continue
+            return result.after(*preface)
+        raise RuntimeError(f"flow loops without speaking at state {goto.state!r}")
+
+    def _strike(self, ctx: CallContext, state: State, reason: str) -> Reply:
+        """A wrong key or silence: ask again, and after the last strike stop asking."""
+        ctx.call.strikes += 1
+        ctx.event("reprompt", reason=reason, strikes=ctx.call.strikes)
+        if ctx.call.strikes < self._settings.max_strikes:
+            lead = Line("error.no_input" if reason == "no_input" else "error.invalid")
+            return state.prompt(ctx).after(lead)
+        if reason == "no_input":
+            ctx.event("call.gave_up", reason=reason)
+            return Reply((Line("goodbye.no_input"),), Hangup())
+        return self._enter(ctx, Goto("agent"))
+
+    def _answer(self, ctx: CallContext, reply: Reply) -> Answer:
+        if isinstance(reply.action, ToQueue):
+            ctx.event("agent.enqueued", queue=reply.action.queue)
+        return Answer(reply, ctx.language)
+
+
+_SPEECH_ROUTES: dict[str, str] = {
+    "balance": "balance",
+    "usage": "usage",
+    "bill": "bill",
+    "agent": "agent",
+    "queries": "queries",
+    "main_menu": "main",
+    "services": "services",
+    "complaint": "complaints",
+    "expert": "expert_desk",
+    "password": "password",
+}
+
+
+def _hotline_wide(state: State, heard: intents.Heard) -> Goto | None:
+    """What a spoken intent means at any menu: services by name, repeat, back, a language."""
+    if heard.intent in _SPEECH_ROUTES:
+        return Goto(_SPEECH_ROUTES[heard.intent])
+    if heard.intent == "repeat":
+        return Goto(state.name)
+    if heard.intent == "back":
+        return Goto(state.parent) if state.parent else None
+    if heard.intent in ("mandarin", "english"):
+        return Goto(state.name, language="zh-CN" if heard.intent == "mandarin" else "en-US")
+    return None
+
+
+def end_call(ctx: CallContext, status: str, duration_s: int | None, reason: str = "status") -> None:
+    """Mark the call ended and release its SMS summary for delivery."""
+    call = ctx.call
+    call.status, call.ended_at, call.duration_s, call.end_reason = (
+        status,
+        ctx.now,
+        duration_s,
+        reason,
+    )
+    ctx.event("call.ended", status=status, duration_s=duration_s, reason=reason)
+    call_summary.release(ctx.session, call)
+
+
+def sweep_stale_calls(sessions: sessionmaker[Session], settings: Settings) -> int:
+    """End calls whose status callback never came, so their SMS still goes out.
+
+    A call with no webhook for ``call_stale_after_s`` is taken as over.
+    """
+    cutoff = utcnow() - dt.timedelta(seconds=settings.call_stale_after_s)
+    swept = 0
+    with transaction(sessions) as session:
+        stale = session.scalars(
+            sa.select(Call)
+            .where(Call.ended_at.is_(None), Call.last_activity_at < cutoff)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for call in stale:
+            end_call(CallContext(session, call, settings), "completed", None, reason="swept")
+            swept += 1
+    return swept
+
+
+def _national(number: str) -> str | None:
+    try:
+        return numbers.normalize(number)
+    except numbers.InvalidNumber:
+        return None

@@ -1,0 +1,124 @@
+"""Building blocks of the caller-facing flows: states, menus, transitions, the call context.
+
+A flow is a set of named states. Each state says what the caller hears on arrival
+(:meth:`State.enter`), what to ask again after a wrong key or silence (:meth:`State.prompt`),
+and where a key or a spoken intent leads (:meth:`State.choose`, :meth:`State.hear`).
+The current state's name is stored with the call, so any app process can take the next step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ivr.clock import local_date, utcnow
+from ivr.config import Settings
+from ivr.intents import Heard
+from ivr.logs import log_event
+from ivr.models import Call, CallEvent, CallQuery, Subscriber
+from ivr.reply import Line, Listen, Reply
+from sms_followup import call_summary
+
+logger = logging.getLogger("ivr.flow")
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Move the call to another state, optionally switching language and speaking first."""
+
+    state: str
+    language: str | None = None
+    preface: tuple[Line, ...] = ()
+
+
+@dataclass
+class CallContext:
+    """One step of one call: the database session, the call row and what it needs."""
+
+    session: Session
+    call: Call
+    settings: Settings
+    now: dt.datetime = field(default_factory=utcnow)
+
+    @property
+    def language(self) -> str:
+        return self.call.language
+
+    @property
+    def subscriber(self) -> Subscriber | None:
+        return self.call.subscriber
+
+    @property
+    def local_today(self) -> dt.date:
+        """Today in the service's time zone (Asia/Shanghai)."""
+        return local_date(self.now)
+
+    def event(self, kind: str, **detail: Any) -> None:
+        """Record a step of the call (never pass secrets here) and log it."""
+        self.session.add(
+            CallEvent(call=self.call, at=self.now, kind=kind, state=self.call.state, detail=detail)
+        )
+        log_event(logger, kind, call_sid=self.call.call_sid, state=self.call.state, **detail)
+
+    def record_query(self, service: str, facts: dict[str, Any]) -> None:
+        """Keep what the caller was told and (re)write the call's SMS summary with it.
+
+        Both happen in this step's transaction: the summary can never be lost or
+        disagree with the query record.
+        """
+        existing = self.session.scalar(
+            sa.select(CallQuery).where(CallQuery.call == self.call, CallQuery.service == service)
+        )
+        if existing is None:
+            self.session.add(CallQuery(call=self.call, service=service, facts=facts, at=self.now))
+        else:
+            existing.facts, existing.at = facts, self.now
+        self.session.flush()
+        call_summary.hold(self.session, self.call, self.settings)
+        self.event("query.recorded", service=service)
+
+
+class State:
+    """A point in the call where the caller is told something and may answer."""
+
+    name: str
+    parent: str | None = None
+    #: Keys typed ahead pass through this state to the next without hearing it.
+    type_ahead: ClassVar[bool] = False
+
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        """What the caller hears on arriving here. Default: the question itself."""
+        return self.prompt(ctx)
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        """The question, asked again after a wrong key or silence."""
+        raise NotImplementedError
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        """Where a key leads; None when the key means nothing here."""
+        return None
+
+    def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
+        """Where a spoken intent leads; None to use the hotline-wide meaning."""
+        return None
+
+
+class Menu(State):
+    """A menu of keys, each leading to another state. Type-ahead passes through menus."""
+
+    prompt_key: ClassVar[str]
+    options: ClassVar[Mapping[str, str]]
+    type_ahead = True
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply((Line(self.prompt_key),), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        target = self.options.get(key)
+        return Goto(target) if target else None

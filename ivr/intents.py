@@ -1,0 +1,59 @@
+"""Speech intents: what a caller said, reduced to one of the menu's intents."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import prompts
+
+INTENTS_FILE = Path(prompts.__file__).with_name("intents.toml")
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@cache
+def phrases(language: str) -> Mapping[str, tuple[str, ...]]:
+    """Intent name → the phrases that express it in *language*."""
+    with INTENTS_FILE.open("rb") as fh:
+        table = tomllib.load(fh)[language]
+    return {intent: tuple(words) for intent, words in table.items()}
+
+
+def _normalise(text: str) -> str:
+    return _NOISE.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An intent recognised in what a caller said, and the language of the phrase."""
+
+    intent: str
+    language: str
+
+
+def match(said: str, language: str) -> Heard | None:
+    """The intent whose longest phrase occurs in *said*, or None.
+
+    Both languages are tried, the call's own first: callers mix them ("查 balance").
+    Latin phrases must match whole words ("app" is not in "happy"); Chinese phrases
+    match anywhere, as Chinese has no spaces between words.
+    """
+    text = f" {_normalise(said)} "
+    best: tuple[int, Heard] | None = None
+    for lang in dict.fromkeys((language, "zh-CN", "en-US")):
+        for intent, words in phrases(lang).items():
+            for phrase in words:
+                norm = _normalise(phrase)
+                needle = f" {norm} " if norm.isascii() else norm
+                if needle in text and (best is None or len(norm) > best[0]):
+                    best = (len(norm), Heard(intent, lang))
+    return best[1] if best else None
+
+
+def hints(language: str) -> str:
+    """Comma-separated phrases for Twilio's speech recogniser (``<Gather hints>``)."""
+    return ",".join(p for words in phrases(language).values() for p in words)

@@ -1,0 +1,214 @@
+"""The data model: subscribers and their accounts, calls and what happened in them, the SMS outbox.
+
+Money is integer fen. Data volumes are integer KB, voice in minutes, SMS in messages.
+Timestamps are naive UTC (the same on SQLite and PostgreSQL); the service's local time
+zone (Asia/Shanghai) is applied only when speaking or writing dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ivr.clock import utcnow
+from ivr.db import Base
+
+__all__ = [
+    "Account",
+    "Bill",
+    "BillItem",
+    "Call",
+    "CallEvent",
+    "CallQuery",
+    "LocalDelivery",
+    "OutboxMessage",
+    "Subscriber",
+    "UsageCounter",
+    "utcnow",
+]
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msisdn: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    language: Mapped[str] = mapped_column(sa.String(5), default="zh-CN")
+    plan: Mapped[str] = mapped_column(sa.String(64), default="")
+    device_type: Mapped[str] = mapped_column(sa.String(16), default="phone")
+    phone_model: Mapped[str | None] = mapped_column(sa.String(64))
+    line_status: Mapped[str] = mapped_column(sa.String(24), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="subscriber", uselist=False)
+    usage: Mapped[list[UsageCounter]] = relationship(back_populates="subscriber")
+    bills: Mapped[list[Bill]] = relationship(
+        back_populates="subscriber", order_by="Bill.period.desc()"
+    )
+
+    @classmethod
+    def by_msisdn(cls, msisdn: str) -> sa.Select[tuple[Subscriber]]:
+        return sa.select(cls).where(cls.msisdn == msisdn)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"), unique=True)
+    balance_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    month_charges_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="account")
+
+
+class UsageCounter(Base):
+    """One package allowance in one month: data (KB), voice (minutes) or sms (messages)."""
+
+    __tablename__ = "usage_counters"
+    __table_args__ = (sa.UniqueConstraint("subscriber_id", "period", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(7))
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    quota: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    used: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="usage")
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+    __table_args__ = (sa.UniqueConstraint("subscriber_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"), index=True)
+    period: Mapped[str] = mapped_column(sa.String(7))
+    total_fen: Mapped[int] = mapped_column(sa.BigInteger)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="bills")
+    items: Mapped[list[BillItem]] = relationship(back_populates="bill", order_by="BillItem.id")
+
+
+class BillItem(Base):
+    __tablename__ = "bill_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(sa.ForeignKey("bills.id"), index=True)
+    category: Mapped[str] = mapped_column(sa.String(24))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+
+    bill: Mapped[Bill] = relationship(back_populates="items")
+
+
+class Call(Base):
+    """One phone call, keyed by Twilio's CallSid; its current flow state lives here."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    to_number: Mapped[str] = mapped_column(sa.String(32))
+    entry: Mapped[str] = mapped_column(sa.String(16))
+    subscriber_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscribers.id"))
+    language: Mapped[str] = mapped_column(sa.String(5))
+    state: Mapped[str] = mapped_column(sa.String(32))
+    strikes: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(16), default="in-progress")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column()
+    duration_s: Mapped[int | None] = mapped_column()
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+    subscriber: Mapped[Subscriber | None] = relationship()
+    events: Mapped[list[CallEvent]] = relationship(back_populates="call", order_by="CallEvent.id")
+    queries: Mapped[list[CallQuery]] = relationship(back_populates="call", order_by="CallQuery.id")
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
+
+    @classmethod
+    def by_sid(cls, call_sid: str) -> sa.Select[tuple[Call]]:
+        return sa.select(cls).where(cls.call_sid == call_sid)
+
+
+class CallEvent(Base):
+    """Append-only record of every step of a call; never holds secrets."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    state: Mapped[str | None] = mapped_column(sa.String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class CallQuery(Base):
+    """What a caller heard from one service in one call: the facts behind the SMS summary."""
+
+    __tablename__ = "call_queries"
+    __table_args__ = (sa.UniqueConstraint("call_id", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id"), index=True)
+    service: Mapped[str] = mapped_column(sa.String(16))
+    facts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="queries")
+
+
+class OutboxMessage(Base):
+    """An SMS to send. Written in the same transaction as what it reports.
+
+    Life cycle: ``held`` (its call is still going on) → ``pending`` (due for delivery)
+    → ``sending`` (claimed by a worker) → ``sent`` (the provider accepted it) →
+    ``delivered`` / ``undelivered`` / ``failed`` (status callbacks); ``dead`` after the
+    last failed attempt.
+    """
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (sa.Index("ix_sms_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(sa.ForeignKey("calls.id"), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    to_number: Mapped[str] = mapped_column(sa.String(32))
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    language: Mapped[str] = mapped_column(sa.String(5))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()
+    provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class LocalDelivery(Base):
+    """The local SMS sender's handset: what would have reached the phone."""
+
+    __tablename__ = "sms_local_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    to_number: Mapped[str] = mapped_column(sa.String(32), index=True)
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    body: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

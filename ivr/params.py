@@ -1,0 +1,80 @@
+"""Validation of webhook parameters: Twilio's names, sane lengths, the right characters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ivr.engine import CallParams
+
+
+class BadWebhook(ValueError):
+    """A webhook request that cannot come from Twilio; answered with 400."""
+
+
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+# Caller IDs: digits with an optional +, "anonymous"-style words, or a client identity.
+ADDRESS = re.compile(r"\+?[0-9]{1,20}|[A-Za-z]{1,20}|client:[\w.\-@]{1,64}")
+MAX_SPEECH = 500
+MAX_DIGITS = 64
+
+
+def call_params(form: Mapping[str, str]) -> CallParams:
+    """CallSid, From and To of a voice webhook, or :class:`BadWebhook` saying what is wrong."""
+    call_sid = _required(form, "CallSid", CALL_SID)
+    return CallParams(
+        call_sid=call_sid,
+        from_number=_address(form, "From"),
+        to_number=_address(form, "To"),
+    )
+
+
+def message_sid(form: Mapping[str, str]) -> str:
+    return _required(form, "MessageSid", MESSAGE_SID)
+
+
+def digits(form: Mapping[str, str]) -> str:
+    """Keys pressed; anything longer than a caller can key is refused (a caller can't send it)."""
+    value = form.get("Digits", "")
+    if len(value) > MAX_DIGITS:
+        raise BadWebhook(f"Digits longer than {MAX_DIGITS} characters")
+    return value
+
+
+def speech(form: Mapping[str, str]) -> tuple[str, float | None]:
+    """What the caller said (truncated: it is untrusted text) and the recogniser's confidence."""
+    said = form.get("SpeechResult", "")[:MAX_SPEECH]
+    try:
+        confidence: float | None = float(form["Confidence"])
+    except (KeyError, ValueError):
+        confidence = None
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        confidence = None
+    return said, confidence
+
+
+def integer(form: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return max(int(form.get(name, default)), 0)
+    except ValueError:
+        return default
+
+
+def _required(form: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
+    value = form.get(name)
+    if not value:
+        raise BadWebhook(f"missing {name}")
+    if not pattern.fullmatch(value):
+        raise BadWebhook(f"malformed {name}")
+    return value
+
+
+def _address(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name, "").strip()
+    compact = re.sub(r"[\s\-()]", "", value)
+    if not value:
+        raise BadWebhook(f"missing {name}")
+    if not ADDRESS.fullmatch(compact):
+        raise BadWebhook(f"malformed {name}")
+    return compact

@@ -1,0 +1,80 @@
+"""Render a :class:`~ivr.reply.Reply` as TwiML with the real ``twilio.twiml`` builders."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr import intents
+from ivr.config import Settings
+from ivr.reply import Hangup, Line, Listen, Reply, ToQueue
+from prompts import catalog
+
+STEP_URL = "/voice/step"
+NO_INPUT_URL = "/voice/no-input"
+QUEUE_WAIT_URL = "/voice/queue/wait"
+QUEUE_DONE_URL = "/voice/queue/done"
+PROMPT_AUDIO_URL = "/voice/prompts/"
+
+SAY_LANGUAGE = {"zh-CN": "cmn-CN", "en-US": "en-US"}
+GATHER_LANGUAGE = {"zh-CN": "cmn-Hans-CN", "en-US": "en-US"}
+
+
+class PromptAudioLookup(Protocol):
+    def path_for(self, key: str, language: str) -> str | None: ...
+
+
+class Renderer:
+    """Turns replies into TwiML: ``<Play>`` for pre-rendered prompts, ``<Say>`` otherwise."""
+
+    def __init__(self, settings: Settings, audio: PromptAudioLookup | None) -> None:
+        self._voices = {"zh-CN": settings.voice_zh, "en-US": settings.voice_en}
+        self._gather_timeout = settings.gather_timeout_s
+        self._audio = audio if settings.prompt_audio else None
+
+    def render(self, reply: Reply, language: str) -> str:
+        response = VoiceResponse()
+        action = reply.action
+        if isinstance(action, Listen):
+            listen_language = action.speech_language or language
+            gather = response.gather(
+                input="dtmf speech",
+                action=STEP_URL,
+                method="POST",
+                timeout=self._gather_timeout,
+                finish_on_key="",
+                speech_timeout="auto",
+                language=GATHER_LANGUAGE[listen_language],
+                hints=intents.hints(listen_language),
+            )
+            self._speak(gather, reply.lines, language)
+            response.redirect(NO_INPUT_URL, method="POST")
+        else:
+            self._speak(response, reply.lines, language)
+            if isinstance(action, ToQueue):
+                response.enqueue(
+                    action.queue,
+                    wait_url=QUEUE_WAIT_URL,
+                    wait_url_method="POST",
+                    action=QUEUE_DONE_URL,
+                    method="POST",
+                )
+            elif isinstance(action, Hangup):
+                response.hangup()
+        return str(response)
+
+    def _speak(
+        self, target: VoiceResponse | Gather, lines: tuple[Line, ...], language: str
+    ) -> None:
+        for line in lines:
+            lang = line.language or language
+            audio = self._audio.path_for(line.key, lang) if self._audio and line.static else None
+            if audio is not None:
+                target.play(PROMPT_AUDIO_URL + audio)
+            else:
+                target.say(
+                    catalog.text(line.key, lang, line.params),
+                    voice=self._voices[lang],
+                    language=SAY_LANGUAGE[lang],
+                )

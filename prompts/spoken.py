@@ -1,0 +1,285 @@
+"""Spoken forms of money, numbers, data volumes, dates and phone numbers (zh-CN, en-US).
+
+Prompt placeholders are filled with these strings, never with raw figures, so that the
+text-to-speech engine reads exactly what a 10010 operator would say.
+
+Conventions shared by every function:
+
+* Money is always an ``int`` count of fen (1 yuan = 100 fen); floats are rejected with
+  ``TypeError`` so that a rounding error can never be read out to a customer.
+* ``language`` is exactly ``"zh-CN"`` or ``"en-US"``; anything else raises ``ValueError``.
+* Chinese numerals use 二, never 两 (二百, 二千, 二万, 二十元, 二点五G), as the 10010 IVR
+  reads amounts; a single, predictable form is also what the prompt catalog is tuned for.
+* English figures stay as plain Arabic digits without thousands separators ("12345 yuan"):
+  the English TTS voice reads digits correctly, and separators are read inconsistently.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Final
+
+__all__ = [
+    "LANGUAGES",
+    "data_volume",
+    "date",
+    "integer",
+    "money",
+    "month",
+    "phone_number",
+    "written_data_volume",
+    "written_money",
+]
+
+LANGUAGES: Final = ("zh-CN", "en-US")
+
+KB_PER_MB: Final = 1024
+KB_PER_GB: Final = 1024 * 1024
+
+_ZH_DIGITS: Final = "零一二三四五六七八九"
+# Phone numbers are read with 幺 for 1, as Chinese operators do, so 1 and 7 are not confused.
+_ZH_PHONE_DIGITS: Final = "零幺二三四五六七八九"
+_EN_DIGITS: Final = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_ZH_SMALL_UNITS: Final = ("", "十", "百", "千")
+# Section units, largest first: each is 10**4 times the next.  Larger numbers recurse on
+# the multiplier (10**12 -> 一万亿), which cn2an and ordinary usage both accept.
+_ZH_SECTIONS: Final = ((10**8, "亿"), (10**4, "万"))
+# Month names are spelled out here rather than taken from :mod:`calendar`, whose names
+# follow the process locale.
+_EN_MONTHS: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+
+
+def _check_int(value: object, what: str) -> None:
+    # bool is an int subclass; a float would mean someone computed money in yuan.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+
+
+def _zh_below_10000(n: int, leading: bool) -> str:
+    """Chinese numerals for 0 < n < 10000, with 零 for each run of inner zeros.
+
+    *leading* means these are the first words of the whole number, where 10..19 are read
+    十, 十一 ... rather than 一十, 一十一 (一百一十 keeps its 一十).
+    """
+    digits = f"{n:04d}"
+    words: list[str] = []
+    pending_zero = False
+    for position, char in enumerate(digits):
+        digit = int(char)
+        unit = _ZH_SMALL_UNITS[3 - position]
+        if digit == 0:
+            pending_zero = bool(words)
+            continue
+        if pending_zero:
+            words.append("零")
+            pending_zero = False
+        if digit == 1 and unit == "十" and leading and not words:
+            words.append("十")
+        else:
+            words.append(_ZH_DIGITS[digit] + unit)
+    return "".join(words)
+
+
+def _zh_positive(n: int, leading: bool) -> str:
+    """Chinese numerals for n > 0, split into 亿 and 万 sections."""
+    for size, name in _ZH_SECTIONS:
+        if n >= size:
+            high, rest = divmod(n, size)
+            words = _zh_positive(high, leading) + name
+            if rest:
+                # A gap at the top of the lower section is spoken as one 零:
+                # 一万零五百, 一亿零一十万, but 一万五千.
+                if rest < size // 10:
+                    words += "零"
+                words += _zh_positive(rest, leading=False)
+            return words
+    return _zh_below_10000(n, leading)
+
+
+def _zh_integer(n: int) -> str:
+    if n == 0:
+        return "零"
+    if n < 0:
+        return "负" + _zh_positive(-n, leading=True)
+    return _zh_positive(n, leading=True)
+
+
+def integer(n: int, language: str) -> str:
+    """A cardinal number: zh ``101 -> 一百零一``, ``-5 -> 负五``; en ``-5 -> minus 5``."""
+    _check_language(language)
+    _check_int(n, "n")
+    if language == "zh-CN":
+        return _zh_integer(n)
+    return f"minus {-n}" if n < 0 else str(n)
+
+
+def money(fen: int, language: str) -> str:
+    """An amount of money as spoken, e.g. zh 一百二十三元四角五分, en 123 yuan and 45 fen.
+
+    Only amounts >= 0: arrears have their own prompt ("您已欠费…"), so callers pass
+    ``abs()`` and a stray negative here is a bug, not something to read out.
+
+    zh follows the operator's reading of 元/角/分: zero parts are left out, and 零 is
+    spoken only when 角 is missing between 元 and 分 (八十七元零六分; 十元五角).
+    """
+    _check_language(language)
+    _check_int(fen, "fen")
+    if fen < 0:
+        raise ValueError(f"money must not be negative (got {fen} fen); speak arrears with abs()")
+    yuan, cents = divmod(fen, 100)
+    jiao, fen_digit = divmod(cents, 10)
+    if language == "en-US":
+        if cents == 0:
+            return f"{yuan} yuan"
+        if yuan == 0:
+            return f"{cents} fen"
+        return f"{yuan} yuan and {cents} fen"
+    if fen == 0:
+        return "零元"
+    words = _zh_integer(yuan) + "元" if yuan else ""
+    if jiao:
+        words += _ZH_DIGITS[jiao] + "角"
+    if fen_digit:
+        if yuan and not jiao:
+            words += "零"
+        words += _ZH_DIGITS[fen_digit] + "分"
+    return words
+
+
+def written_money(fen: int, language: str) -> str:
+    """An amount of money for SMS text: zh ``123.45元``, en ``CNY 123.45``; negatives allowed."""
+    _check_language(language)
+    _check_int(fen, "fen")
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    figure = f"{sign}{yuan}.{cents:02d}"
+    return f"{figure}元" if language == "zh-CN" else f"CNY {figure}"
+
+
+def _check_kb(kb: int) -> None:
+    _check_int(kb, "kb")
+    if kb < 0:
+        raise ValueError(f"data volume must not be negative (got {kb} KB)")
+
+
+def _gigabyte_tenths(kb: int) -> tuple[int, int]:
+    """Whole gigabytes and one decimal, rounded down (never overstate remaining data)."""
+    return divmod(kb * 10 // KB_PER_GB, 10)
+
+
+def data_volume(kb: int, language: str) -> str:
+    """A data amount given in KB (binary units), as spoken.
+
+    Rounded down so remaining data is never overstated: below 1 GB whole megabytes
+    (zh 三百二十兆, en 320 megabytes), below 1 MB "不足一兆" / "less than 1 megabyte",
+    from 1 GB gigabytes with at most one decimal (二点五G, 2.5 gigabytes; 三G, 3 gigabytes).
+    """
+    _check_language(language)
+    _check_kb(kb)
+    zh = language == "zh-CN"
+    if kb == 0:
+        return "零兆" if zh else "0 megabytes"
+    if kb < KB_PER_MB:
+        return "不足一兆" if zh else "less than 1 megabyte"
+    if kb < KB_PER_GB:
+        mb = kb // KB_PER_MB
+        if zh:
+            return _zh_integer(mb) + "兆"
+        return "1 megabyte" if mb == 1 else f"{mb} megabytes"
+    whole, tenth = _gigabyte_tenths(kb)
+    if zh:
+        return _zh_integer(whole) + (f"点{_ZH_DIGITS[tenth]}" if tenth else "") + "G"
+    if tenth:
+        return f"{whole}.{tenth} gigabytes"
+    return "1 gigabyte" if whole == 1 else f"{whole} gigabytes"
+
+
+def written_data_volume(kb: int, language: str) -> str:
+    """The :func:`data_volume` value for SMS text, same in both languages: 320MB, 2.5GB, <1MB."""
+    _check_language(language)
+    _check_kb(kb)
+    if kb == 0:
+        return "0MB"
+    if kb < KB_PER_MB:
+        return "<1MB"
+    if kb < KB_PER_GB:
+        return f"{kb // KB_PER_MB}MB"
+    whole, tenth = _gigabyte_tenths(kb)
+    return f"{whole}.{tenth}GB" if tenth else f"{whole}GB"
+
+
+def _en_ordinal(n: int) -> str:
+    if n % 100 in (11, 12, 13):
+        return f"{n}th"
+    return f"{n}{({1: 'st', 2: 'nd', 3: 'rd'}).get(n % 10, 'th')}"
+
+
+def date(d: datetime.date, language: str) -> str:
+    """A day of the year without the year: zh ``11月25日``, en ``November 25th``.
+
+    zh keeps Arabic digits, as the product spec asks; TTS reads month and day figures
+    correctly (it is only four-digit years it reads as amounts, see :func:`month`).
+    """
+    _check_language(language)
+    if language == "zh-CN":
+        return f"{d.month}月{d.day}日"
+    return f"{_EN_MONTHS[d.month - 1]} {_en_ordinal(d.day)}"
+
+
+def month(year: int, month: int, language: str, *, with_year: bool = False) -> str:
+    """A calendar month: zh ``10月``, en ``October``; with ``with_year=True``
+    zh ``二零二六年十月`` and en ``October 2026``.
+
+    With a year, zh is written out in Chinese numerals because TTS reads "2026年" as the
+    amount 二千二十六; years are read digit by digit (二零二六), and the month then uses
+    numerals too so the phrase is uniform.
+    """
+    _check_language(language)
+    _check_int(year, "year")
+    _check_int(month, "month")
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1..12 (got {month})")
+    if with_year and year < 1:
+        raise ValueError(f"year must be positive (got {year})")
+    if language == "en-US":
+        name = _EN_MONTHS[month - 1]
+        return f"{name} {year}" if with_year else name
+    if not with_year:
+        return f"{month}月"
+    year_words = "".join(_ZH_DIGITS[int(char)] for char in str(year))
+    return f"{year_words}年{_zh_integer(month)}月"
+
+
+def phone_number(digits: str, language: str) -> str:
+    """A phone number read digit by digit: zh 幺三八零零… (no separators),
+    en ``one three eight zero zero …``.
+
+    A leading "+" is dropped (it is not read); any other character than 0-9, including
+    spaces and dashes, raises ``ValueError`` so formatting never reaches the caller's ear.
+    """
+    _check_language(language)
+    number = digits.removeprefix("+")
+    # str.isdigit() would accept other scripts' digits and superscripts; allow ASCII only.
+    if not number or any(char not in "0123456789" for char in number):
+        raise ValueError(f"not a phone number: {digits!r}")
+    if language == "zh-CN":
+        return "".join(_ZH_PHONE_DIGITS[int(char)] for char in number)
+    return " ".join(_EN_DIGITS[int(char)] for char in number)

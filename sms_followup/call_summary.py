@@ -1,0 +1,125 @@
+"""The SMS a caller gets after hanging up: everything queried in the call, in one message.
+
+The message is written to the outbox (``held``) in the same transaction as each query,
+and released (``pending``) when the call ends, so it can be neither lost nor sent twice.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ivr.clock import local_date
+from ivr.config import Settings
+from ivr.models import Call, CallQuery, OutboxMessage, utcnow
+from prompts import spoken
+from sms_followup.templates import text
+
+KIND = "call_summary"
+
+
+def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | None:
+    """Write (or rewrite) the call's summary SMS, held until the call ends."""
+    if call.subscriber is None:
+        return None
+    body = compose(call.queries, call.language)
+    message = session.scalar(sa.select(OutboxMessage).where(OutboxMessage.call_id == call.id))
+    if message is None:
+        message = OutboxMessage(
+            call_id=call.id,
+            kind=KIND,
+            to_number=call.subscriber.msisdn,
+            from_number=settings.sms_from_number,
+            language=call.language,
+            body=body,
+            status="pending" if call.ended else "held",
+        )
+        session.add(message)
+    elif message.status == "held":
+        message.body, message.language = body, call.language
+    return message
+
+
+def release(session: Session, call: Call) -> None:
+    """The call is over: its summary becomes due for delivery."""
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.call_id == call.id, OutboxMessage.status == "held")
+        .values(status="pending", next_attempt_at=utcnow())
+    )
+
+
+def compose(queries: list[CallQuery], language: str) -> str:
+    """The summary text for *queries*, in the order they were made."""
+    when = min(q.at for q in queries) if queries else utcnow()
+    parts = [text("summary.header", language, date=_written_date(when, language))]
+    for query in queries:
+        parts.extend(_PARTS[query.service](query.facts, language))
+    parts.append(text("summary.footer", language))
+    return "".join(parts)
+
+
+def _balance(facts: dict[str, Any], language: str) -> list[str]:
+    charges = spoken.written_money(facts["month_charges_fen"], language)
+    balance = facts["balance_fen"]
+    if balance < 0:
+        arrears = spoken.written_money(-balance, language)
+        return [text("summary.arrears", language, arrears=arrears, charges=charges)]
+    written = spoken.written_money(balance, language)
+    return [text("summary.balance", language, balance=written, charges=charges)]
+
+
+def _usage(facts: dict[str, Any], language: str) -> list[str]:
+    parts = []
+    counters = facts["counters"]
+    if "data" in counters:
+        data = counters["data"]
+        used, quota = data["used"], data["quota"]
+        volume = spoken.written_data_volume
+        if used > quota:
+            over = volume(used - quota, language)
+            parts.append(
+                text("summary.usage.data_over", language, used=volume(used, language), over=over)
+            )
+        else:
+            left = volume(quota - used, language)
+            parts.append(
+                text("summary.usage.data", language, used=volume(used, language), remaining=left)
+            )
+    for kind in ("voice", "sms"):
+        if kind in counters:
+            c = counters[kind]
+            left = str(max(c["quota"] - c["used"], 0))
+            parts.append(
+                text(f"summary.usage.{kind}", language, used=str(c["used"]), remaining=left)
+            )
+    return parts
+
+
+def _bill(facts: dict[str, Any], language: str) -> list[str]:
+    return [
+        text(
+            "summary.bill",
+            language,
+            month=_written_month(bill["period"], language),
+            amount=spoken.written_money(bill["total_fen"], language),
+        )
+        for bill in facts["bills"][:1]
+    ]
+
+
+_PARTS = {"balance": _balance, "usage": _usage, "bill": _bill}
+
+
+def _written_date(at: dt.datetime, language: str) -> str:
+    local = local_date(at)
+    return f"{local.month}月{local.day}日" if language == "zh-CN" else local.strftime("%d %b")
+
+
+def _written_month(period: str, language: str) -> str:
+    year, month = (int(p) for p in period.split("-"))
+    return f"{year}年{month}月" if language == "zh-CN" else f"{calendar.month_abbr[month]} {year}"

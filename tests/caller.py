@@ -1,0 +1,121 @@
+"""Test helpers that play Twilio's part against the Flask test client.
+
+`TwilioClient` signs and posts webhooks; `Caller` keeps one call going the way a person
+would: ``Caller(twilio).dial("1001011").press("1")``, and exposes what was heard.
+"""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
+
+from ivr.config import Settings
+from ivr.security import public_url
+
+DEMO_ZH = "13800138000"  # 王芳, balance 123.45, Mandarin
+DEMO_EN = "13900139000"  # John Smith, balance 87.06, English
+DEMO_ARREARS = "13600136000"  # 李强, owes 23.50
+STRANGER = "13312345678"
+
+
+class TwilioClient:
+    def __init__(self, client: FlaskClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.validator = RequestValidator(settings.twilio_auth_token)
+
+    def post(self, path: str, params: dict[str, str], signed: bool = True) -> TestResponse:
+        headers = {}
+        if signed:
+            url = public_url(self.settings.public_base_url, path)
+            headers["X-Twilio-Signature"] = self.validator.compute_signature(url, params)
+        return self.client.post(path, data=params, headers=headers)
+
+
+@dataclass
+class Caller:
+    twilio: TwilioClient
+    from_number: str = DEMO_ZH
+    call_sid: str = field(default_factory=lambda: "CA" + secrets.token_hex(16))
+    to_number: str = ""
+    twiml: ET.Element | None = None
+    heard: list[str] = field(default_factory=list)
+
+    def dial(self, number: str, from_number: str | None = None) -> Caller:
+        if from_number:
+            self.from_number = from_number
+        self.to_number = number
+        return self._post("/voice/incoming", CallStatus="ringing")
+
+    def press(self, keys: str) -> Caller:
+        return self._post(self._gather_action(), Digits=keys)
+
+    def say(self, words: str, confidence: str = "0.92") -> Caller:
+        return self._post(self._gather_action(), SpeechResult=words, Confidence=confidence)
+
+    def stay_silent(self) -> Caller:
+        """Let the menu time out: Twilio falls through to the verb after the Gather."""
+        redirect = self.twiml.find("Redirect") if self.twiml is not None else None
+        assert redirect is not None and redirect.text, "nothing to fall through to"
+        return self._post(redirect.text)
+
+    def hang_up(self, duration: int = 42) -> TestResponse:
+        return self.twilio.post(
+            "/voice/status",
+            self._params(CallStatus="completed", CallDuration=str(duration)),
+        )
+
+    # -- what the caller heard -------------------------------------------------------------
+
+    @property
+    def last_heard(self) -> str:
+        """Everything said in the latest TwiML document, as one string."""
+        assert self.twiml is not None
+        return " ".join(el.text or "" for el in self.twiml.iter("Say"))
+
+    @property
+    def gather(self) -> ET.Element | None:
+        return self.twiml.find("Gather") if self.twiml is not None else None
+
+    @property
+    def enqueued(self) -> str | None:
+        el = self.twiml.find("Enqueue") if self.twiml is not None else None
+        return el.text if el is not None else None
+
+    @property
+    def hung_up(self) -> bool:
+        return self.twiml is not None and self.twiml.find("Hangup") is not None
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _gather_action(self) -> str:
+        assert self.gather is not None, f"not at a menu: {self.last_heard!r}"
+        return self.gather.get("action", "")
+
+    def _params(self, **extra: str) -> dict[str, str]:
+        return {
+            "CallSid": self.call_sid,
+            "AccountSid": self.twilio.settings.twilio_account_sid,
+            "From": "+86" + self.from_number,
+            "To": self.to_number,
+            "Caller": "+86" + self.from_number,
+            "Called": self.to_number,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+            **extra,
+        }
+
+    def _post(self, path: str, **extra: Any) -> Caller:
+        response = self.twilio.post(path, self._params(**extra))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/xml"
+        self.twiml = ET.fromstring(response.get_data())
+        self.heard.append(self.last_heard)
+        return self

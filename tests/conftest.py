@@ -1,0 +1,105 @@
+"""Fixtures: an app on a fresh database (SQLite, and PostgreSQL for tests marked so),
+a signed Twilio-like test client, and a `Caller` that dials, presses and speaks."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from ivr.db import Base, transaction
+from ivr.demo import seed
+from ivr.migrate import upgrade
+from tests.caller import Caller, TwilioClient
+from tests.pgserver import PostgresServer
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        wanted = BACKENDS if metafunc.definition.get_closest_marker("postgres") else BACKENDS[:1]
+        metafunc.parametrize("backend", wanted, scope="function")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server, migrated once; tests get it emptied."""
+    server = PostgresServer().start()
+    upgrade(server.url)
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "hotline.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "hotline.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Tests override settings by field name through this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
+    config = {
+        "env": "test",
+        "database_url": database_url,
+        "public_base_url": "http://hotline.test",
+        "prompt_audio": False,
+        "prompt_audio_dir": str(tmp_path / "prompts"),
+        **settings_overrides,
+    }
+    app = create_app(config)
+    with app.app_context(), transaction(app.extensions["hotline"].sessions) as session:
+        seed(session)
+    yield app
+    app.extensions["hotline"].db.dispose()
+
+
+@pytest.fixture
+def hotline(app: Flask) -> Any:
+    return app.extensions["hotline"]
+
+
+@pytest.fixture
+def twilio(app: Flask) -> TwilioClient:
+    """Posts webhooks the way Twilio does: form-encoded and signed."""
+    return TwilioClient(app.test_client(), app.extensions["hotline"].settings)
+
+
+@pytest.fixture
+def caller(twilio: TwilioClient) -> Caller:
+    return Caller(twilio)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
