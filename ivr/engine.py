@@ -79,8 +79,10 @@ class Engine:
         """The caller pressed keys or spoke at a menu."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
-            state = self._states[ctx.call.state]
-            if digits:
+            state = self._states.get(ctx.call.state)
+            if state is None:
+                reply = self._resume(ctx)
+            elif digits:
                 reply = self._keys(ctx, state, digits)
             elif speech:
                 reply = self._speech(ctx, state, speech, confidence)
@@ -92,7 +94,9 @@ class Engine:
         """A menu timed out with no key and no speech."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
-            return self._answer(ctx, self._strike(ctx, self._states[ctx.call.state], "no_input"))
+            state = self._states.get(ctx.call.state)
+            reply = self._strike(ctx, state, "no_input") if state else self._resume(ctx)
+            return self._answer(ctx, reply)
 
     def queue_wait(self, params: CallParams, position: int) -> Answer:
         """The caller is holding for an agent: say where they are in line."""
@@ -167,8 +171,12 @@ class Engine:
         return call
 
     def _resume(self, ctx: CallContext) -> Reply:
-        """The reply to an incoming-call webhook: the entry state, or where the call was."""
-        if ctx.call.state:  # Twilio retried the first webhook: say the current state again
+        """Where a call starts, or picks up again after a retried first webhook.
+
+        A call whose stored state no longer exists (renamed in a release) or was never
+        stored starts again at its entry point rather than failing.
+        """
+        if ctx.call.state in self._states:
             return self._enter(ctx, Goto(ctx.call.state))
         entry = Entry(ctx.call.entry)
         greeting = () if entry is Entry.HOTLINE else (Line("greeting.direct"),)

@@ -12,6 +12,7 @@ from pathlib import Path
 import prompts
 
 INTENTS_FILE = Path(prompts.__file__).with_name("intents.toml")
+NAVIGATION = frozenset({"queries", "main_menu", "back", "repeat"})
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -38,19 +39,21 @@ class Heard:
 def match(said: str, language: str) -> Heard | None:
     """The intent whose longest phrase occurs in *said*, or None.
 
-    Both languages are tried, the call's own first: callers mix them ("查 balance").
+    Navigation intents (repeat, back, menus) lose to any service intent, so "我想查一下话费"
+    means the balance, not the queries menu. Both languages are tried, the call's own first: callers mix them ("查 balance").
     Latin phrases must match whole words ("app" is not in "happy"); Chinese phrases
     match anywhere, as Chinese has no spaces between words.
     """
     text = f" {_normalise(said)} "
-    best: tuple[int, Heard] | None = None
+    best: tuple[tuple[bool, int], Heard] | None = None
     for lang in dict.fromkeys((language, "zh-CN", "en-US")):
         for intent, words in phrases(lang).items():
             for phrase in words:
                 norm = _normalise(phrase)
                 needle = f" {norm} " if norm.isascii() else norm
-                if needle in text and (best is None or len(norm) > best[0]):
-                    best = (len(norm), Heard(intent, lang))
+                score = (intent not in NAVIGATION, len(norm))
+                if needle in text and (best is None or score > best[0]):
+                    best = (score, Heard(intent, lang))
     return best[1] if best else None
 
 
