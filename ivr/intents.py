@@ -40,7 +40,8 @@ def match(said: str, language: str) -> Heard | None:
     """The intent whose longest phrase occurs in *said*, or None.
 
     Navigation intents (repeat, back, menus) lose to any service intent, so "我想查一下话费"
-    means the balance, not the queries menu. Both languages are tried, the call's own first: callers mix them ("查 balance").
+    means the balance, not the queries menu. Both languages are tried, the call's own
+    first: callers mix them ("查 balance").
     Latin phrases must match whole words ("app" is not in "happy"); Chinese phrases
     match anywhere, as Chinese has no spaces between words.
     """

@@ -13,7 +13,8 @@ from ivr.accounts import import_csv
 from ivr.cli import main
 from ivr.models import Subscriber, UsageCounter
 
-CSV = """msisdn,balance_fen,name,language,plan,data_quota_mb,data_used_mb,voice_quota_min,voice_used_min
+CSV = """\
+msisdn,balance_fen,name,language,plan,data_quota_mb,data_used_mb,voice_quota_min,voice_used_min
 13100131000,5000,赵六,zh-CN,沃4G,1024,100,100,10
 +86 131-0013-1001,-300,Jane,en-US,,,,,
 13100131002,12.50,Bad Money,,,,,,
