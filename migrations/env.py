@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import ivr.models  # noqa: F401  (registers every table on Base.metadata)
+import app  # noqa: F401  (imports every module, and so registers every table on Base.metadata)
 from ivr.db import Base, make_engine
 
 config = context.config

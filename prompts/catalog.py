@@ -22,11 +22,21 @@ class UnknownPrompt(KeyError):
 
 @cache
 def prompts(language: str) -> Mapping[str, str]:
-    """All prompt texts of one language, keyed by prompt key."""
+    """All prompt texts of one language, keyed by prompt key.
+
+    The catalog is ``catalog/<language>.toml`` plus one ``catalog/<feature>.<language>.toml``
+    per feature (expert desk, password, complaints...). A key defined twice is an error.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
-    with (CATALOG_DIR / f"{language}.toml").open("rb") as fh:
-        return tomllib.load(fh)
+    merged: dict[str, str] = {}
+    for path in sorted(CATALOG_DIR.glob(f"*{language}.toml")):
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+        if clash := merged.keys() & table.keys():
+            raise ValueError(f"prompt keys defined twice ({path.name}): {sorted(clash)}")
+        merged.update(table)
+    return merged
 
 
 def text(key: str, language: str, params: Mapping[str, str] | None = None) -> str:
