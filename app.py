@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from ivr import container, logs
+from ivr import container, logs, metrics
 from ivr.config import load_settings
 from ivr.health import health
 from ivr.webhooks import voice
@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline"] = hotline
     app.register_blueprint(voice)
     app.register_blueprint(health)
+    metrics.install(app, hotline.sessions)
     if hotline.audio is not None:
         app.register_blueprint(audio_blueprint(hotline.audio))
     if not settings.validate_signatures:

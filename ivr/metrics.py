@@ -1,0 +1,101 @@
+"""Prometheus metrics at ``GET /metrics``.
+
+Webhook latency is measured in each process (histogram per route; set
+``PROMETHEUS_MULTIPROC_DIR`` under gunicorn so all workers' samples are merged). Counts of
+calls, SMS and waiting callers are read from the database at scrape time, so every process
+reports the same truth and nothing is lost when a process restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr.models import Call, OutboxMessage
+
+WEBHOOK_SECONDS = Histogram(
+    "hotline_webhook_seconds",
+    "Time to answer a webhook, by route.",
+    ["route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
+
+class DatabaseCollector(Collector):
+    """Calls by entry and outcome, SMS by status, callers waiting for an agent."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        calls = GaugeMetricFamily(
+            "hotline_calls", "Calls by entry point and outcome.", labels=["entry", "status"]
+        )
+        sms = GaugeMetricFamily("hotline_sms", "Outbox messages by status.", labels=["status"])
+        waiting = GaugeMetricFamily(
+            "hotline_agent_queue_callers", "Callers in a call now waiting for an agent."
+        )
+        with self._sessions() as session:
+            by_entry = sa.select(Call.entry, Call.status, sa.func.count())
+            for entry, status, count in session.execute(by_entry.group_by(Call.entry, Call.status)):
+                calls.add_metric([entry, status], count)
+            for status, count in session.execute(
+                sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+            ):
+                sms.add_metric([status], count)
+            waiting.add_metric(
+                [],
+                session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(Call)
+                    .where(Call.ended_at.is_(None), Call.state == "agent")
+                )
+                or 0,
+            )
+        yield from (calls, sms, waiting)
+
+
+def install(app: Flask, sessions: sessionmaker[Session]) -> None:
+    """Time every request and serve ``/metrics``."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(WEBHOOK_SECONDS)
+    registry.register(DatabaseCollector(sessions))
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        started = g.get("started")
+        if started is not None and route != "/metrics":
+            WEBHOOK_SECONDS.labels(route, str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    metrics = Blueprint("metrics", __name__)
+
+    @metrics.get("/metrics")
+    def scrape() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    app.register_blueprint(metrics)
