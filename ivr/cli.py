@@ -34,13 +34,20 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Answer Twilio webhooks (threaded development server; see deploy/ for gunicorn)."""
+@click.option("--prod", is_flag=True, help="Several gunicorn workers (deploy/gunicorn.conf.py).")
+@click.option("--workers", type=int, help="Gunicorn worker processes (with --prod).")
+def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
+    """Answer Twilio webhooks: a threaded server, or gunicorn with --prod."""
     from werkzeug.serving import run_simple
 
     from app import create_app
 
     try:
+        if prod:
+            from ivr.production import serve as serve_production
+
+            serve_production(host, port, workers)
+            return
         app = create_app()
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from error
