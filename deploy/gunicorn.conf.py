@@ -17,7 +17,7 @@ access_log_format = '{"ts":"%(t)s","event":"http.access","path":"%(U)s","status"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def child_exit(server, worker):  # noqa: ANN001, ANN201
+def child_exit(server, worker):
     """Merge per-worker Prometheus samples correctly when a worker goes away."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
