@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.container import Hotline, build
+from ivr.simulator.cli import commands as simulator_commands
 
 
 def _settings() -> Settings:
@@ -178,3 +179,7 @@ def calls_show(call_sid: str) -> None:
             raise click.ClickException(f"no call {call_sid}")
         for e in call.events:
             click.echo(f"{e.at:%H:%M:%S} {e.kind:<18} {e.state or '-':<14} {e.detail}")
+
+
+for _command in simulator_commands:
+    main.add_command(_command)

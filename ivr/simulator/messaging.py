@@ -1,0 +1,190 @@
+"""SMS on the simulated network: messages, their delivery, opt-outs and handset inboxes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+from ivr.simulator.sids import new_sid
+
+MAX_BODY = 1600
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+
+
+class RestError(Exception):
+    """A REST API error in Twilio's shape (HTTP ``status``, Twilio ``code``)."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(f"{status} / {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Message:
+    sid: str
+    account_sid: str
+    from_: str
+    to: str
+    body: str
+    direction: str  # outbound-api, outbound-reply or inbound
+    status: str = "queued"
+    status_callback: str | None = None
+    messaging_service_sid: str | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    date_created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    date_updated: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    date_sent: dt.datetime | None = None
+
+    @property
+    def num_segments(self) -> int:
+        return segment_count(self.body)
+
+
+def segment_count(body: str) -> int:
+    """GSM-7 bodies fit 160 characters a segment (153 when split), UCS-2 ones 70 (67)."""
+    single, multi = (160, 153) if body.isascii() else (70, 67)
+    if len(body) <= single:
+        return 1
+    return -(-len(body) // multi)
+
+
+def reply_bodies(twiml: bytes) -> list[tuple[str | None, str]]:
+    """``(to, body)`` of each ``<Message>`` in a messaging TwiML reply; ``to`` None = sender."""
+    root = ElementTree.fromstring(twiml)
+    if root.tag != "Response":
+        raise ValueError(f"root element is <{root.tag}>, expected <Response>")
+    replies: list[tuple[str | None, str]] = []
+    for element in root:
+        if element.tag != "Message":
+            raise ValueError(f"<{element.tag}> is not supported in a messaging reply")
+        body_element = element.find("Body")
+        text = body_element.text if body_element is not None else element.text
+        replies.append((element.get("to"), (text or "").strip()))
+    return replies
+
+
+class OptOuts:
+    """Which handsets told which sender numbers STOP (Twilio's default opt-out handling)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pairs: set[tuple[str, str]] = set()
+
+    def observe(self, handset: str, service: str, body: str) -> None:
+        """Track an inbound message: a single opt-out or opt-in keyword changes the state."""
+        keyword = body.strip().upper()
+        with self._lock:
+            if keyword in OPT_OUT_KEYWORDS:
+                self._pairs.add((handset, service))
+            elif keyword in OPT_IN_KEYWORDS:
+                self._pairs.discard((handset, service))
+
+    def blocked(self, handset: str, service: str) -> bool:
+        with self._lock:
+            return (handset, service) in self._pairs
+
+
+class MessageStore:
+    """All messages, by sid, plus what each handset received (its inbox)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: dict[str, Message] = {}
+        self._failing: dict[str, int] = {}
+
+    def create(
+        self,
+        *,
+        account_sid: str,
+        from_: str,
+        to: str,
+        body: str,
+        direction: str,
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> Message:
+        if not to:
+            raise RestError(400, 21604, "A 'To' phone number is required.")
+        if not from_ and not messaging_service_sid:
+            raise RestError(400, 21603, "A 'From' phone number is required.")
+        if not body:
+            raise RestError(400, 21602, "Message body is required.")
+        if len(body) > MAX_BODY:
+            raise RestError(400, 21617, "The concatenated message body exceeds 1600 characters.")
+        message = Message(
+            sid=new_sid("SM"),
+            account_sid=account_sid,
+            from_=from_ or (messaging_service_sid or ""),
+            to=to,
+            body=body,
+            direction=direction,
+            status_callback=status_callback,
+            messaging_service_sid=messaging_service_sid,
+        )
+        with self._lock:
+            self._messages[message.sid] = message
+        return message
+
+    def get(self, sid: str) -> Message | None:
+        with self._lock:
+            return self._messages.get(sid)
+
+    def all(self) -> list[Message]:
+        with self._lock:
+            return sorted(self._messages.values(), key=lambda m: m.date_created, reverse=True)
+
+    def inbox(self, handset: str) -> list[Message]:
+        """Messages delivered to ``handset``, oldest first."""
+        with self._lock:
+            delivered = [
+                m for m in self._messages.values() if m.to == handset and m.status == "delivered"
+            ]
+        return sorted(delivered, key=lambda m: m.date_created)
+
+    def fail_deliveries_to(self, handset: str, error_code: int = 30003) -> None:
+        """From now on messages to ``handset`` end ``undelivered`` with ``error_code``."""
+        with self._lock:
+            self._failing[handset] = error_code
+
+    def mark_sent(self, message: Message) -> None:
+        with self._lock:
+            message.status = "sent"
+            message.date_sent = message.date_updated = dt.datetime.now(dt.UTC)
+
+    def mark_final(self, message: Message) -> str:
+        """Deliver a sent message (or fail it, see :meth:`fail_deliveries_to`); the status."""
+        with self._lock:
+            error_code = self._failing.get(message.to)
+            if error_code is None:
+                message.status = "delivered"
+            else:
+                message.status = "undelivered"
+                message.error_code = error_code
+                message.error_message = "Unreachable destination handset"
+            message.date_updated = dt.datetime.now(dt.UTC)
+            return message.status
+
+
+def status_params(message: Message, status: str) -> dict[str, str]:
+    """The form of a message status callback."""
+    params = {
+        "AccountSid": message.account_sid,
+        "ApiVersion": "2010-04-01",
+        "From": message.from_,
+        "MessageSid": message.sid,
+        "MessageStatus": status,
+        "SmsSid": message.sid,
+        "SmsStatus": status,
+        "To": message.to,
+    }
+    if status in ("undelivered", "failed") and message.error_code is not None:
+        params["ErrorCode"] = str(message.error_code)
+    return params

@@ -1,0 +1,196 @@
+"""Scenario files, load mode and the click commands, against a hand-written TwiML app."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ivr.simulator.cli import commands
+from ivr.simulator.load import load_mix, run_load
+from ivr.simulator.scenario import Scenario, ScenarioError, run_scenario
+from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
+
+MENU = response(
+    '<Gather input="dtmf speech" language="cmn-Hans-CN" numDigits="1" action="/voice/menu">',
+    say("欢迎致电中国联通。查询话费请按1", "cmn-CN"),
+    "</Gather>",
+    say("再见", "cmn-CN"),
+)
+
+
+def _menu(params: dict[str, str]) -> str:
+    if params.get("Digits") == "1" or params.get("SpeechResult") == "查余额":
+        return response(say("您的话费余额为12元5角", "cmn-CN"), "<Hangup/>")
+    return response(say("输入有误", "cmn-CN"), "<Redirect>/voice/incoming</Redirect>")
+
+
+@pytest.fixture
+def sim() -> Iterator[Harness]:
+    with Harness() as harness:
+        harness.app.route("/voice/incoming", MENU)
+        harness.app.route("/voice/menu", _menu)
+        yield harness
+
+
+def _scenario(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+BALANCE = f"""\
+    name: balance by keypad
+    call: {{to: "{SERVICE}", from: "{HANDSET}"}}
+    steps:
+      - expect: 欢迎致电
+      - press: 1
+      - expect_re: "余额为\\\\d+元"
+    expect_status: completed
+    """
+
+SPOKEN = f"""\
+    name: balance by voice
+    call: {{to: "{SERVICE}", from: "{HANDSET}"}}
+    steps:
+      - say: 查余额
+        confidence: 0.7
+      - expect: 余额
+    """
+
+
+def test_a_scenario_that_holds_passes(sim: Harness, tmp_path: Path) -> None:
+    result = run_scenario(sim.network, Scenario.load(_scenario(tmp_path, "b.yaml", BALANCE)))
+
+    assert result.passed, result.message
+    assert result.message == "PASS balance by keypad"
+    assert sim.app.requests_to("/voice/menu")[0].params["Digits"] == "1"
+
+
+def test_a_failing_scenario_names_the_step(sim: Harness, tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "bad.yaml", BALANCE.replace("余额为", "流量剩余"))
+
+    result = run_scenario(sim.network, Scenario.load(path))
+
+    assert not result.passed
+    assert result.failure is not None
+    assert result.failure.startswith("step 3 (expect_re:")
+    assert "您的话费余额为12元5角" in result.failure
+
+
+def test_steps_after_the_end_of_the_call_fail_as_not_reached(sim: Harness, tmp_path: Path) -> None:
+    extra_step = BALANCE.replace("    expect_status", "      - press: 9\n    expect_status")
+    path = _scenario(tmp_path, "long.yaml", extra_step)
+
+    result = run_scenario(sim.network, Scenario.load(path))
+
+    assert result.failure is not None
+    assert result.failure.startswith("step 4 (press: '9') was not reached")
+
+
+def test_expect_status_and_call_outcome(sim: Harness) -> None:
+    busy = Scenario.from_data(
+        {"call": {"to": SERVICE, "from": HANDSET, "status": "busy"}, "expect_status": "busy"}
+    )
+    wrong = Scenario.from_data(
+        {
+            "call": {"to": SERVICE, "from": HANDSET},
+            "steps": [{"silence": True}],
+            "expect_status": "busy",
+        }
+    )
+
+    assert run_scenario(sim.network, busy).passed
+    assert "expected 'busy'" in (run_scenario(sim.network, wrong).failure or "")
+
+
+def test_malformed_scenarios_are_rejected_with_the_step() -> None:
+    with pytest.raises(ScenarioError, match="step 2 needs exactly one of"):
+        Scenario.from_data(
+            {"call": {"to": "1", "from": "2"}, "steps": [{"press": "1"}, {"dance": True}]}
+        )
+    with pytest.raises(ScenarioError, match="'call' needs 'to' and 'from'"):
+        Scenario.from_data({"steps": []})
+
+
+def test_load_mode_runs_many_callers_without_errors(sim: Harness, tmp_path: Path) -> None:
+    _scenario(tmp_path, "balance.yaml", BALANCE)
+    _scenario(tmp_path, "spoken.yaml", SPOKEN)
+    mix = _scenario(
+        tmp_path,
+        "mix.yaml",
+        """\
+        scenarios:
+          - {file: balance.yaml, weight: 3}
+          - {file: spoken.yaml, weight: 1}
+        """,
+    )
+
+    report = run_load(sim.network, load_mix(mix), calls=20, concurrency=5, seed=7)
+
+    assert len(report.results) == 20
+    assert report.completed == 20
+    assert report.errors == 0 and report.failed == []
+    assert {r.scenario.name for r in report.results} == {"balance by keypad", "balance by voice"}
+    assert 0 < report.percentile(0.5) <= report.percentile(0.95) <= report.percentile(0.99)
+    assert report.summary()[0].startswith("calls: 20  completed: 20  passed: 20  failed: 0")
+
+
+def _run(name: str, *args: str, input: str | None = None) -> tuple[int, str]:
+    command = next(c for c in commands if c.name == name)
+    result = CliRunner().invoke(command, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _connection(sim: Harness) -> list[str]:
+    return ["--base-url", sim.base_url, "--auth-token", TOKEN, "--account-sid", ACCOUNT]
+
+
+def test_cli_call_with_keys_prints_what_was_said(sim: Harness) -> None:
+    code, output = _run("call", SERVICE, "--from", HANDSET, "--keys", "1", *_connection(sim))
+
+    assert code == 0, output
+    assert output.splitlines()[:2] == [
+        "[cmn-CN] 欢迎致电中国联通。查询话费请按1",
+        "[cmn-CN] 您的话费余额为12元5角",
+    ]
+    assert "completed" in output.splitlines()[-1]
+
+
+def test_cli_interactive_call_reads_typed_keys_and_speech(sim: Harness) -> None:
+    code, output = _run("call", SERVICE, "--from", HANDSET, *_connection(sim), input='7\n"查余额\n')
+
+    assert code == 0, output
+    assert "[cmn-CN] 输入有误" in output
+    assert "[cmn-CN] 您的话费余额为12元5角" in output
+    assert sim.app.requests_to("/voice/menu")[1].params["SpeechResult"] == "查余额"
+
+
+def test_cli_scenario_exit_status(sim: Harness, tmp_path: Path) -> None:
+    good = _scenario(tmp_path, "good.yaml", BALANCE)
+    bad = _scenario(tmp_path, "bad.yaml", BALANCE.replace("press: 1", "press: 2"))
+
+    ok, _ = _run("call", SERVICE, "--from", HANDSET, "--scenario", str(good), *_connection(sim))
+    failed, output = _run(
+        "call", SERVICE, "--from", HANDSET, "--scenario", str(bad), *_connection(sim)
+    )
+
+    assert ok == 0
+    assert failed != 0
+    assert "scenario failed: step 3" in output
+
+
+def test_cli_simulate_prints_the_report(sim: Harness, tmp_path: Path) -> None:
+    _scenario(tmp_path, "balance.yaml", BALANCE)
+    mix = _scenario(tmp_path, "mix.yaml", "scenarios: [{file: balance.yaml}]\n")
+
+    code, output = _run(
+        "simulate", "--calls", "6", "--concurrency", "3", "--mix", str(mix), *_connection(sim)
+    )
+
+    assert code == 0, output
+    assert output.startswith("calls: 6  completed: 6  passed: 6  failed: 0  errors: 0")
+    assert "p95" in output and "calls/s" in output
