@@ -31,7 +31,9 @@ class Report(State):
         return self.prompt(ctx).after(*lines)
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply((Line("menu.after_report"),), Listen())
+        """What next: repeat, main menu, agent; then key 2, offered in the other language."""
+        switch = Line("menu.switch_language", language=other_language(ctx.language))
+        return Reply((Line("menu.after_report"), switch), Listen())
 
     def choose(self, ctx: CallContext, key: str) -> Goto | None:
         if key == "1":

@@ -13,7 +13,9 @@ def test_1001011_speaks_balance_before_any_menu(caller: Caller) -> None:
     assert said[0] == "您好，这里是中国联通自助查询。"
     assert said[1] == "您的账户余额为一百二十三元四角五分。"
     assert "本月已产生话费五十六元七角" in said[2]
-    assert said[-1].startswith("重听请按1")
+    assert said[-2].startswith("重听请按1")
+    assert said[-1] == "For English, press 2."
+    assert caller.gather[-1].get("language") == "en-US"
 
 
 def test_english_subscriber_hears_balance_in_english(caller: Caller) -> None:
@@ -95,7 +97,9 @@ def test_after_the_report_0_queues_for_an_agent(caller: Caller) -> None:
     assert "正在为您转接人工服务" in caller.last_heard
 
 
-def test_1001015_is_handed_to_an_agent_until_self_service_exists(caller: Caller) -> None:
+def test_1001015_offers_the_service_password_menu_at_once(caller: Caller) -> None:
     caller.dial("1001015", DEMO_ZH)
-    assert "该业务请由人工客服为您办理" in caller.last_heard
-    assert caller.enqueued == "general"
+    assert caller.last_heard == "您好，这里是中国联通自助查询。 " + (
+        "修改服务密码请按1，忘记服务密码请按2。返回上一级请按星号键，人工服务请按0。"
+    )
+    assert caller.gather is not None
