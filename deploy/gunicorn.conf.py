@@ -12,7 +12,7 @@ graceful_timeout = 20  # a restart lets in-flight webhooks finish; call state is
 keepalive = 5
 max_requests = 20000
 max_requests_jitter = 2000
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 access_log_format = '{"ts":"%(t)s","event":"http.access","path":"%(U)s","status":%(s)s,"ms":%(M)s}'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
