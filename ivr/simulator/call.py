@@ -49,8 +49,18 @@ from ivr.simulator.webhook import FetchError, WebhookClient
 if TYPE_CHECKING:
     from ivr.simulator.network import Network
 
-Recogniser = Callable[[Path, str], tuple[str, float]]
-"""Turns a WAV file spoken in ``language`` into ``(text, confidence)``."""
+Recogniser = Callable[[Path, str], tuple[str, float | None]]
+"""Turns a WAV file spoken in ``language`` (the ``<Gather>``'s, e.g. ``cmn-Hans-CN``) into
+``(text, confidence)``; confidence None when the recogniser cannot tell, and the action
+request then has no ``Confidence``. Raises :class:`RecognitionFailed` when it cannot
+transcribe the audio. ``ivr.simulator.cli.speech_recogniser`` makes one of an
+``ivr.speech`` backend."""
+
+
+class RecognitionFailed(Exception):
+    """The recogniser could not transcribe the caller's audio (e.g. a language it does not
+    know); the message is for the developer, and the caller is heard as silent."""
+
 
 SIMULATOR_ERROR = "SIM"
 _TWIML_CONTENT_TYPES = ("text/xml", "application/xml", "text/html", "text/plain")
@@ -384,13 +394,17 @@ class SimulatedCall:
         )
         return self._source.next_action(request)
 
-    def _speech(self, action: Speak, language: str) -> tuple[str, float]:
+    def _speech(self, action: Speak, language: str) -> tuple[str, float | None]:
         if action.audio is None:
             return action.text, action.confidence
         if self._recogniser is None:
             self._warn(f"speech from {action.audio} needs a recogniser: treated as silence")
-            return "", 0.0
-        return self._recogniser(action.audio, language)
+            return "", None
+        try:
+            return self._recogniser(action.audio, language)
+        except RecognitionFailed as failure:
+            self._warn(f"speech from {action.audio} ({language}): {failure}; the caller is silent")
+            return "", None
 
     # -- verbs ---------------------------------------------------------------------------
 
@@ -489,7 +503,9 @@ class SimulatedCall:
             text, confidence = self._speech(action, verb.language)
             if text:
                 self._spend(speech_seconds(text) + 1.0)
-                params = {"SpeechResult": text, "Confidence": f"{confidence:.2f}"}
+                params = {"SpeechResult": text}
+                if confidence is not None:  # Twilio may omit it too; the app then has None
+                    params["Confidence"] = f"{confidence:.2f}"
         if not params:
             self._spend(verb.timeout)
             if not verb.action_on_empty_result:
@@ -815,11 +831,32 @@ def _talk_seconds(script: list[Action]) -> float:
 
 
 def _wav_seconds(body: bytes) -> float | None:
-    try:
-        with wave.open(io.BytesIO(body)) as audio:
-            return audio.getnframes() / float(audio.getframerate())
-    except (wave.Error, EOFError, ZeroDivisionError):
+    """How long a RIFF WAVE file plays, whatever its encoding; None if it is not one.
+
+    Read from the header rather than with ``wave``, which knows PCM only: the app's prompts
+    are 8 kHz μ-law. The ``data`` chunk's size over the ``fmt`` chunk's bytes per second;
+    a data size of 0 or 0xFFFFFFFF (a WAV written to a pipe) or past the end of the body
+    means "to the end of the body".
+    """
+    if len(body) < 12 or body[:4] != b"RIFF" or body[8:12] != b"WAVE":
         return None
+    bytes_per_second = 0
+    offset = 12
+    while offset + 8 <= len(body):
+        chunk = body[offset : offset + 4]
+        size = int.from_bytes(body[offset + 4 : offset + 8], "little")
+        start = offset + 8
+        if chunk == b"fmt " and size >= 16 and start + 16 <= len(body):
+            rate = int.from_bytes(body[start + 4 : start + 8], "little")
+            average = int.from_bytes(body[start + 8 : start + 12], "little")
+            block_align = int.from_bytes(body[start + 12 : start + 14], "little")
+            bytes_per_second = average or rate * block_align
+        elif chunk == b"data":
+            available = len(body) - start
+            data_size = available if size in (0, 0xFFFFFFFF) else min(size, available)
+            return data_size / bytes_per_second if bytes_per_second else None
+        offset = start + size + (size & 1)
+    return None
 
 
 def _silent_wav(seconds: float, rate: int = 8000) -> bytes:

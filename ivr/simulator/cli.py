@@ -1,12 +1,14 @@
 """Click commands for the simulator; the ``ivr`` group attaches :data:`commands`.
 
 Defaults come from the variables the application reads: ``PUBLIC_BASE_URL``,
-``TWILIO_AUTH_TOKEN``, ``TWILIO_ACCOUNT_SID``.
+``TWILIO_AUTH_TOKEN``, ``TWILIO_ACCOUNT_SID``, ``SPEECH_BACKEND``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +16,18 @@ from typing import Any
 
 import click
 
+from ivr import speech
 from ivr.simulator.audio import make_speaker
-from ivr.simulator.inputs import Action, InputSource, InteractiveInput, Press
+from ivr.simulator.call import Recogniser, RecognitionFailed
+from ivr.simulator.inputs import (
+    InputRequest,
+    InputSource,
+    InteractiveInput,
+    Press,
+    ScriptedInput,
+    VoiceInput,
+    recordings,
+)
 from ivr.simulator.load import load_mix, run_load
 from ivr.simulator.network import Network, NetworkConfig
 from ivr.simulator.rest_standin import RestStandin
@@ -79,6 +91,84 @@ def _read_line(prompt: str) -> str | None:
         return None
 
 
+def speech_recogniser(
+    backend: str, report: Callable[[str, bool], None] | None = None
+) -> Recogniser:
+    """The simulator's recogniser over the ``ivr.speech`` backend named *backend*.
+
+    Raises ``speech.UnknownRecognizer`` for an unknown name. A transcript's confidence is
+    sent as Twilio's ``Confidence`` when the backend has one; the offline grammar backend
+    has none, and the action request then has no ``Confidence`` (the app reads None), as
+    Twilio may. A backend's SpeechError, e.g. a Mandarin ``<Gather>`` for the offline
+    grammar backend (``UnsupportedLanguage``), becomes RecognitionFailed: the call records
+    it for the developer and the caller is silent. *report(line, is_error)* hears each
+    outcome as it happens.
+    """
+    recognizer = speech.build_recognizer(backend)
+
+    def recognise(wav: Path, language: str) -> tuple[str, float | None]:
+        try:
+            transcript = recognizer.transcribe(wav, language)
+        except speech.SpeechError as error:
+            hint = (
+                "; type the words instead, or use a backend that knows it, e.g. "
+                "SPEECH_BACKEND=speechrecognition:google (online)"
+                if isinstance(error, speech.UnsupportedLanguage)
+                else ""
+            )
+            message = f"{backend}: {error}{hint}"
+            if report is not None:
+                report(f"!! speech from {wav.name} ({language}): {message}", True)
+            raise RecognitionFailed(message) from error
+        if report is not None:
+            shown = transcript.text or "(nothing recognised)"
+            report(f"<< {wav.name} ({language}) heard as: {shown}", False)
+        return transcript.text, transcript.confidence
+
+    return recognise
+
+
+def _deferred(backend: str, report: Callable[[str, bool], None]) -> Recogniser:
+    """A recogniser built on first use, for calls that may never need one."""
+    built: list[Recogniser] = []
+
+    def recognise(wav: Path, language: str) -> tuple[str, float | None]:
+        if not built:
+            try:
+                built.append(speech_recogniser(backend, report))
+            except speech.UnknownRecognizer as error:
+                raise RecognitionFailed(str(error)) from error
+        return built[0](wav, language)
+
+    return recognise
+
+
+def _echo_speech(line: str, is_error: bool) -> None:
+    click.echo(line, err=is_error)
+
+
+def _microphone_recordings(folder: Path) -> Callable[[InputRequest], Path | None]:
+    """A ``VoiceInput.record`` listening on the default microphone; fails at once, with
+    what to install, where SpeechRecognition's Microphone cannot work (no PyAudio)."""
+    try:
+        microphone = speech.open_microphone()
+    except speech.MicrophoneUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    numbers = itertools.count(1)
+
+    def record(request: InputRequest) -> Path | None:
+        click.echo(f"(speak now, {request.language}: listening on the microphone)")
+        wav = speech.listen(microphone)
+        if wav is None:
+            click.echo("(nothing heard on the microphone)")
+            return None
+        path = folder / f"caller-{next(numbers)}.wav"
+        path.write_bytes(wav)
+        return path
+
+    return record
+
+
 @click.command("call")
 @click.argument("number")
 @click.option("--from", "from_", required=True, help="The caller's number (MSISDN).")
@@ -89,6 +179,32 @@ def _read_line(prompt: str) -> str | None:
     help="A scenario file; its call.to / call.from are replaced by NUMBER / --from.",
 )
 @click.option("--audio", is_flag=True, help="Also speak each <Say> line (needs a sound device).")
+@click.option(
+    "--say-wav",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Voice mode: the caller speaks this WAV file (PCM or μ-law) at the next <Gather> "
+    "that listens for speech, or <Record>. Repeatable, used in order; --keys serve the other "
+    "prompts. Transcribed by --speech-backend, sent as SpeechResult (Confidence only when the "
+    "backend gives one).",
+)
+@click.option(
+    "--microphone",
+    is_flag=True,
+    help="Voice mode: speak into the default microphone at each <Gather> that listens for "
+    "speech, or <Record>. Works only where SpeechRecognition's Microphone works: it needs PyAudio "
+    "(PortAudio), which this project does not install; without it the call does not start "
+    "and says what is missing. Use --say-wav otherwise.",
+)
+@click.option(
+    "--speech-backend",
+    envvar="SPEECH_BACKEND",
+    default=speech.DEFAULT_RECOGNIZER,
+    show_default=True,
+    help="Recogniser for --say-wav, --microphone and typed @file.wav: sphinx-grammar "
+    "(offline, English menu commands only) or speechrecognition:<engine>, e.g. "
+    "speechrecognition:google (online, Mandarin too). [env SPEECH_BACKEND]",
+)
 @_connection_options
 def call_command(
     number: str,
@@ -96,6 +212,9 @@ def call_command(
     keys: str | None,
     scenario: Path | None,
     audio: bool,
+    say_wav: tuple[Path, ...],
+    microphone: bool,
+    speech_backend: str,
     base_url: str | None,
     auth_token: str | None,
     account_sid: str | None,
@@ -104,11 +223,26 @@ def call_command(
 ) -> None:
     """Call NUMBER and print what the service says, line by line, with its language.
 
-    Without --keys or --scenario the call is interactive: type keys for DTMF, "text or
-    `say text` to speak, an empty line for silence, h to hang up.
+    Without --keys, --say-wav or --scenario the call is interactive: type keys for DTMF,
+    "text or `say text` to speak, @file.wav to speak a recording, an empty line for
+    silence, h to hang up. With --microphone, speech prompts listen on the microphone and
+    the others ask for typed keys.
     """
     if keys and scenario:
         raise click.UsageError("use --keys or --scenario, not both")
+    if (say_wav or microphone) and scenario:
+        raise click.UsageError("a scenario file lists its own steps: no --say-wav or --microphone")
+    if say_wav and microphone:
+        raise click.UsageError("use --say-wav or --microphone, not both")
+    voice = bool(say_wav) or microphone
+    try:
+        recogniser = (
+            speech_recogniser(speech_backend, _echo_speech)
+            if voice
+            else _deferred(speech_backend, _echo_speech)
+        )
+    except speech.UnknownRecognizer as error:
+        raise click.BadParameter(str(error), param_hint="--speech-backend") from None
     listeners: list[Callable[[Heard], None]] = [lambda heard: click.echo(format_heard(heard))]
     if audio:
         speaker = make_speaker(click.echo)
@@ -121,23 +255,30 @@ def call_command(
 
     network = _network(base_url, auth_token, account_sid, time_scale)
     failure: str | None = None
-    with RestStandin(network, port=standin_port):
+    with RestStandin(network, port=standin_port), tempfile.TemporaryDirectory() as folder:
         if scenario is not None:
             try:
                 loaded = Scenario.load(scenario)
             except ScenarioError as error:
                 raise click.ClickException(str(error)) from error
             outcome = run_scenario(
-                network, dataclasses.replace(loaded, to=number, from_=from_), on_heard=on_heard
+                network,
+                dataclasses.replace(loaded, to=number, from_=from_),
+                on_heard=on_heard,
+                recogniser=recogniser,
             )
             result, failure = outcome.call, outcome.failure
         else:
-            source: InputSource | list[Action] = (
-                [Press(key.strip()) for key in keys.split(",") if key.strip()]
-                if keys
+            source: InputSource = (
+                ScriptedInput([Press(k.strip()) for k in (keys or "").split(",") if k.strip()])
+                if keys or say_wav
                 else InteractiveInput(_read_line)
             )
-            result = network.call(number, from_, source, on_heard=on_heard)
+            if say_wav:
+                source = VoiceInput(recordings(say_wav), then=source)
+            elif microphone:
+                source = VoiceInput(_microphone_recordings(Path(folder)), then=source)
+            result = network.call(number, from_, source, on_heard=on_heard, recogniser=recogniser)
         network.wait_idle(10)
     network.close()
     _print_outcome(result)

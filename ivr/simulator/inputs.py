@@ -146,6 +146,29 @@ def parse_typed(line: str) -> Action:
 
 
 @dataclass
+class VoiceInput:
+    """The caller speaks recordings: at each ``<Gather>`` that listens for speech, and at each
+    ``<Record>``, ``record(request)`` gives a WAV file, spoken for the call's recogniser.
+    Other moments, and those where ``record`` has nothing (None), go to ``then``."""
+
+    record: Callable[[InputRequest], Path | None]
+    then: InputSource
+
+    def next_action(self, request: InputRequest) -> Action | None:
+        listens = request.moment is Moment.RECORD or (
+            request.moment is Moment.GATHER and "speech" in request.modes
+        )
+        audio = self.record(request) if listens else None
+        return Speak(audio=audio) if audio is not None else self.then.next_action(request)
+
+
+def recordings(files: Sequence[Path]) -> Callable[[InputRequest], Path | None]:
+    """A ``VoiceInput.record`` that gives ``files`` in order, then None."""
+    remaining = list(files)
+    return lambda request: remaining.pop(0) if remaining else None
+
+
+@dataclass
 class InteractiveInput:
     """Asks a person: ``read_line(prompt)`` returns a typed line, or None at end of input."""
 

@@ -1,0 +1,266 @@
+"""Pre-render the catalog's static prompts into telephone audio: 8 kHz mono μ-law WAV.
+
+Every utterance is synthesised by pyttsx3 + espeak-ng in a process of its own
+(``prompts/render_one.py``; SPEECH.md explains why), converted with sox, and listed in the
+manifest. A prompt is rendered again only when its cache key changes: the spoken text, the
+voices and rates, the engine versions or the converter settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from string import Formatter
+from types import MappingProxyType
+from typing import Final
+
+from prompts.catalog import LANGUAGES, prompts
+from prompts.manifest import ManifestEntry, PromptId, read_manifest, write_manifest
+from prompts.tts_text import Segment, spoken_segments
+
+INSTALL_HINT: Final = "install them with: apt-get install espeak-ng sox"
+WORKER: Final = Path(__file__).with_name("render_one.py")
+SOX_OPTIONS: Final = ("-G", "-D")
+"""sox global options: ``-G`` guards against clipping when resampling; ``-D`` turns off the
+automatic dither, which is random, so that a render is reproducible byte for byte."""
+TELEPHONE_FORMAT: Final = ("-r", "8000", "-c", "1", "-e", "mu-law")
+_FILE_SAFE_KEY: Final = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Voice:
+    id: str
+    """A pyttsx3 voice id as ``engine.getProperty("voices")`` lists it."""
+    rate: int
+    """Words per minute; pyttsx3's default of 200 is too fast on the telephone."""
+
+
+DEFAULT_VOICES: Final[Mapping[str, Voice]] = MappingProxyType(
+    {"zh-CN": Voice("sit/cmn-latn-pinyin", 150), "en-US": Voice("gmw/en-us", 160)}
+)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    voices: Mapping[str, Voice] = field(default_factory=lambda: DEFAULT_VOICES)
+    sox: str = "sox"
+    python: str = sys.executable
+    """Interpreter that runs the worker; it needs pyttsx3."""
+    timeout: float = 20.0
+    """Seconds any one subprocess may take before it counts as hung and is killed."""
+    attempts: int = 2
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+
+class RenderEnvironmentError(RuntimeError):
+    """Something rendering needs (espeak-ng, a voice, sox, pyttsx3) is missing or broken."""
+
+
+class PromptRenderError(RuntimeError):
+    """One prompt could not be rendered."""
+
+
+@dataclass
+class RenderReport:
+    rendered: list[PromptId] = field(default_factory=list)
+    reused: list[PromptId] = field(default_factory=list)
+    failed: dict[PromptId, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class _Job:
+    prompt: PromptId
+    text: str
+    segments: tuple[Segment, ...]
+    hash: str
+
+    @property
+    def file(self) -> str:
+        language, key = self.prompt
+        return f"{language}/{key}-{self.hash[:16]}.wav"
+
+
+def is_static(template: str) -> bool:
+    """True when the prompt has no ``{placeholder}``, so its audio can be made in advance."""
+    return all(name is None for _, name, _, _ in Formatter().parse(template))
+
+
+def render_catalog(
+    out_dir: Path,
+    *,
+    languages: Sequence[str] = LANGUAGES,
+    force: bool = False,
+    settings: RenderSettings | None = None,
+    catalog: Callable[[str], Mapping[str, str]] = prompts,
+) -> RenderReport:
+    """Render the static prompts of *languages* into *out_dir*, reusing unchanged audio.
+
+    Raises RenderEnvironmentError before rendering anything when a tool is missing; a
+    prompt that fails on its own is listed in the report and left out of the manifest.
+    """
+    settings = settings or RenderSettings()
+    unvoiced = {*LANGUAGES, *languages} - set(settings.voices)  # prompts mix both languages
+    if unvoiced:
+        raise ValueError(f"no voice configured for {sorted(unvoiced)}")
+    started = time.monotonic()
+    engine = check_environment(settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    old = read_manifest(out_dir)
+    jobs = [
+        _job((language, key), template, settings.voices, engine)
+        for language in languages
+        for key, template in catalog(language).items()
+        if is_static(template)
+    ]
+    kept = {prompt: entry for prompt, entry in old.items() if prompt[0] not in languages}
+    report = RenderReport()
+    todo: list[_Job] = []
+    for job in jobs:
+        entry = old.get(job.prompt)
+        if not force and entry and entry.hash == job.hash and _has_audio(out_dir / entry.file):
+            kept[job.prompt] = entry
+            report.reused.append(job.prompt)
+        else:
+            todo.append(job)
+    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+        futures = [(job, pool.submit(_render, job, out_dir, settings)) for job in todo]
+        for job, future in futures:
+            try:
+                kept[job.prompt] = future.result()
+                report.rendered.append(job.prompt)
+            except (PromptRenderError, OSError) as exc:
+                report.failed[job.prompt] = str(exc)
+    write_manifest(out_dir, kept)
+    _remove_unlisted_audio(out_dir, languages, {entry.file for entry in kept.values()})
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def check_environment(settings: RenderSettings) -> str:
+    """Fail clearly unless sox, pyttsx3, espeak-ng and every voice are there.
+
+    Returns the engine description that goes into the cache key.
+    """
+    if shutil.which(settings.sox) is None:
+        raise RenderEnvironmentError(f"sox not found (looked for {settings.sox!r}); {INSTALL_HINT}")
+    try:
+        done = subprocess.run(
+            [settings.python, str(WORKER), "--probe"],
+            capture_output=True,
+            timeout=settings.timeout,
+            check=False,
+        )
+    except OSError as exc:
+        raise RenderEnvironmentError(
+            f"cannot run {settings.python!r} for pyttsx3: {exc.strerror}"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise RenderEnvironmentError(
+            f"pyttsx3/espeak-ng did not answer within {settings.timeout} s; {INSTALL_HINT}"
+        ) from None
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        raise RenderEnvironmentError(
+            f"pyttsx3/espeak-ng unusable: {detail[-1] if detail else done.returncode}; "
+            f"{INSTALL_HINT}"
+        )
+    probe = json.loads(done.stdout)
+    for language, voice in settings.voices.items():
+        if voice.id not in probe["voices"]:
+            raise RenderEnvironmentError(
+                f"espeak-ng has no voice {voice.id!r} (for {language}); {INSTALL_HINT}"
+            )
+    return f"pyttsx3 {version('pyttsx3')}, espeak-ng {probe['espeak']}"
+
+
+def _job(prompt: PromptId, text: str, voices: Mapping[str, Voice], engine: str) -> _Job:
+    segments = spoken_segments(text, prompt[0])
+    key = {
+        "speech": [[voices[s.language].id, voices[s.language].rate, s.text] for s in segments],
+        "engine": engine,
+        "converter": ["sox", *SOX_OPTIONS, *TELEPHONE_FORMAT],
+    }
+    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False, sort_keys=True).encode())
+    return _Job(prompt, text, segments, digest.hexdigest())
+
+
+def _render(job: _Job, out_dir: Path, settings: RenderSettings) -> ManifestEntry:
+    if not _FILE_SAFE_KEY.fullmatch(job.prompt[1]):
+        raise PromptRenderError(f"prompt key {job.prompt[1]!r} cannot name a file")
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".render-") as tmp:
+        parts = [Path(tmp) / f"part{i}.wav" for i in range(len(job.segments))]
+        for segment, part in zip(job.segments, parts, strict=True):
+            _synthesise(segment, settings.voices[segment.language], part, settings)
+        telephone = Path(tmp) / "telephone.wav"
+        _convert(parts, telephone, settings)
+        target = out_dir / job.file
+        target.parent.mkdir(exist_ok=True)
+        os.replace(telephone, target)
+    return ManifestEntry(job.file, job.text, job.hash)
+
+
+def _synthesise(segment: Segment, voice: Voice, out: Path, settings: RenderSettings) -> None:
+    """Run the one-utterance worker, again if it hangs or fails (espeak is flaky)."""
+    command = [settings.python, str(WORKER), "--voice", voice.id, "--rate", str(voice.rate)]
+    failure = ""
+    for _ in range(max(1, settings.attempts)):
+        try:
+            done = subprocess.run(
+                [*command, "--out", str(out)],
+                input=segment.text.encode(),
+                capture_output=True,
+                timeout=settings.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            failure = f"pyttsx3/espeak-ng hung for {settings.timeout} s"
+            continue
+        if done.returncode == 0 and _has_audio(out):
+            return
+        failure = done.stderr.decode(errors="replace").strip() or (
+            f"worker exited with status {done.returncode} and no audio"
+        )
+    raise PromptRenderError(f"{failure} ({voice.id}: {segment.text!r}); {INSTALL_HINT}")
+
+
+def _convert(parts: Iterable[Path], out: Path, settings: RenderSettings) -> None:
+    """Concatenate the parts into one telephone-ready file."""
+    command = [settings.sox, *SOX_OPTIONS, *map(str, parts), *TELEPHONE_FORMAT, str(out)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=settings.timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise PromptRenderError(f"sox hung for {settings.timeout} s") from None
+    if done.returncode != 0 or not _has_audio(out):
+        raise PromptRenderError(f"sox failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+def _has_audio(path: Path) -> bool:
+    """More than a bare 44-byte WAV header."""
+    try:
+        return path.stat().st_size > 44
+    except FileNotFoundError:
+        return False
+
+
+def _remove_unlisted_audio(out_dir: Path, languages: Iterable[str], listed: set[str]) -> None:
+    for language in languages:
+        for path in (out_dir / language).glob("*.wav"):
+            if path.relative_to(out_dir).as_posix() not in listed:
+                path.unlink()
