@@ -17,6 +17,7 @@ from ivr.clock import local_date
 from ivr.config import Settings
 from ivr.models import Call, CallQuery, OutboxMessage, utcnow
 from prompts import spoken
+from sms_followup.outbox import sender_for
 from sms_followup.templates import text
 
 KIND = "call_summary"
@@ -33,7 +34,7 @@ def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | No
             call_id=call.id,
             kind=KIND,
             to_number=call.subscriber.msisdn,
-            from_number=settings.sms_from_number,
+            from_number=sender_for(KIND, settings),
             language=call.language,
             body=body,
             status="pending" if call.ended else "held",

@@ -1,26 +1,43 @@
 """Where SMS go: the local handset store (default) or Twilio's Messages API.
 
 A sender either returns the provider's message SID, or raises :class:`TransientSendError`
-(worth retrying: 5xx, 429, timeouts) or :class:`PermanentSendError` (not: bad number, opted out).
+(worth retrying: 5xx, 429 with its Retry-After, timeouts) or :class:`PermanentSendError`
+(not: bad number, opted out). A sender that can also list what the provider accepted
+(:class:`Reconciler`) lets the worker check, before sending again, whether an attempt whose
+outcome it never learnt went through after all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
+import re
 import secrets
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import requests
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from ivr.clock import utcnow
 from ivr.config import Settings
 from ivr.db import transaction
 from ivr.models import LocalDelivery
 
 logger = logging.getLogger("sms_followup.senders")
+
+# How far before an unknown attempt to look for what the provider accepted (clock skew).
+LOOKUP_MARGIN = dt.timedelta(minutes=10)
+# How many of the recipient's latest messages from the sender the lookup reads.
+LOOKUP_LIMIT = 200
+CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -29,22 +46,59 @@ class OutgoingSms:
     to_number: str
     from_number: str
     body: str
+    # An earlier attempt may have reached the provider without its SID being recorded.
+    unknown_since: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A message the provider holds: what :meth:`Reconciler.accepted` finds."""
+
+    sid: str
+    body: str
+    created: dt.datetime | None
 
 
 class TransientSendError(Exception):
-    """The provider may accept the message later."""
+    """The provider may accept the message later.
 
-    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+    ``maybe_accepted``: the request may have reached the provider (a timeout, a dropped
+    connection), so the next attempt looks before it sends again.
+    """
+
+    def __init__(
+        self, reason: str, retry_after_s: float | None = None, maybe_accepted: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after_s = retry_after_s
+        self.maybe_accepted = maybe_accepted
 
 
 class PermanentSendError(Exception):
-    """The provider will never accept this message as it is."""
+    """The provider will never accept this message as it is (``code``: Twilio's error code)."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+UNSUBSCRIBED_RECIPIENT = 21610
 
 
 class Sender(Protocol):
     def send(self, sms: OutgoingSms) -> str: ...
+
+
+@runtime_checkable
+class Reconciler(Protocol):
+    def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
+        """Messages to ``sms.to_number`` from ``sms.from_number`` created since ``since``."""
+        ...
+
+
+def e164(number: str) -> str:
+    """Chinese mobile numbers in the international form Twilio wants; others as they are."""
+    return "+86" + number if CN_MOBILE.fullmatch(number) else number
 
 
 class LocalSender:
@@ -63,6 +117,17 @@ class LocalSender:
             )
         return sid
 
+    def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                sa.select(LocalDelivery).where(
+                    LocalDelivery.to_number == sms.to_number,
+                    LocalDelivery.from_number == sms.from_number,
+                    LocalDelivery.at >= since - LOOKUP_MARGIN,
+                )
+            )
+            return [Accepted(r.sid, r.body, r.at) for r in rows]
+
 
 class TwilioSender:
     """Sends through the real ``twilio.rest.Client`` (Twilio, or the local stand-in)."""
@@ -70,24 +135,80 @@ class TwilioSender:
     def __init__(self, client: Client, status_callback: str) -> None:
         self._client = client
         self._status_callback = status_callback
+        self._last_headers = threading.local()
+        http = client.http_client
+        if isinstance(http, TwilioHttpClient):
+            # requests' response hook: the client raises without the headers (Retry-After).
+            http.request_hooks.setdefault("response", []).append(self._remember_headers)
 
     def send(self, sms: OutgoingSms) -> str:
+        self._last_headers.value = {}
         try:
             message = self._client.messages.create(
-                to=sms.to_number,
+                to=e164(sms.to_number),
                 from_=sms.from_number,
                 body=sms.body,
                 status_callback=self._status_callback,
             )
         except TwilioRestException as error:
+            reason = f"HTTP {error.status} {error.code}: {error.msg}"
             if error.status == 429 or error.status >= 500:
-                raise TransientSendError(
-                    f"HTTP {error.status} {error.code}: {error.msg}"
-                ) from error
-            raise PermanentSendError(f"HTTP {error.status} {error.code}: {error.msg}") from error
+                raise TransientSendError(reason, self._retry_after()) from error
+            code = error.code if isinstance(error.code, int) else None
+            raise PermanentSendError(reason, code) from error
         except (requests.Timeout, requests.ConnectionError) as error:
-            raise TransientSendError(f"{type(error).__name__}: {error}") from error
+            raise TransientSendError(
+                f"{type(error).__name__}: {error}", maybe_accepted=True
+            ) from error
         return str(message.sid)
+
+    def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
+        try:
+            messages = self._client.messages.list(
+                to=e164(sms.to_number), from_=sms.from_number, limit=LOOKUP_LIMIT
+            )
+        except TwilioRestException as error:
+            raise TransientSendError(f"lookup: HTTP {error.status} {error.code}") from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise TransientSendError(f"lookup: {type(error).__name__}") from error
+        found = []
+        for m in messages:
+            created = _naive_utc(m.date_created)
+            if created is None or created >= since - LOOKUP_MARGIN:
+                found.append(Accepted(str(m.sid), str(m.body or ""), created))
+        return found
+
+    def _remember_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last_headers.value = dict(response.headers)
+
+    def _retry_after(self) -> float | None:
+        headers: Mapping[str, str] = getattr(self._last_headers, "value", {})
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        return parse_retry_after(value)
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    aware = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    reference = (now or utcnow()).replace(tzinfo=dt.UTC)
+    return max((aware - reference).total_seconds(), 0.0)
+
+
+def _naive_utc(value: Any) -> dt.datetime | None:
+    if not isinstance(value, dt.datetime):
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def build_sender(settings: Settings, sessions: sessionmaker[Session]) -> Sender:
@@ -95,7 +216,12 @@ def build_sender(settings: Settings, sessions: sessionmaker[Session]) -> Sender:
         return LocalSender(sessions)
     from ivr.twilio_rest import build_client
 
+    # The client logs every request and response at INFO; our own events say what matters.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     client = build_client(
-        settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_base_url,
+        timeout=settings.sms_send_timeout_s,
     )
     return TwilioSender(client, settings.public_base_url.rstrip("/") + "/sms/status")

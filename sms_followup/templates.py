@@ -15,8 +15,18 @@ UCS2_SEGMENT, UCS2_MULTIPART = 70, 67
 
 @cache
 def templates(language: str) -> Mapping[str, str]:
-    with (TEMPLATE_DIR / f"{language}.toml").open("rb") as fh:
-        return tomllib.load(fh)
+    """``templates/<language>.toml`` plus one ``<feature>.<language>.toml`` per feature.
+
+    A key defined twice is an error.
+    """
+    merged: dict[str, str] = {}
+    for path in sorted(TEMPLATE_DIR.glob(f"*{language}.toml")):
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+        if clash := merged.keys() & table.keys():
+            raise ValueError(f"SMS template keys defined twice ({path.name}): {sorted(clash)}")
+        merged.update(table)
+    return merged
 
 
 def text(key: str, language: str, **params: str) -> str:

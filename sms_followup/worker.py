@@ -1,9 +1,19 @@
 """The outbox worker: claims due messages, sends them, records the outcome.
 
 Claiming and recording are separate short transactions around the send, so a worker that
-dies mid-send leaves the message ``sending``; after ``LEASE`` it is due again. The only
-window for a duplicate is between the provider accepting a message and the commit that
-records its SID, which is kept to one UPDATE.
+dies mid-send leaves the message ``sending``; after the lease (``SMS_LEASE_S``) it is due
+again, marked *outcome unknown*. Before sending such a message again the worker asks the
+provider whether it holds a message with the same recipient, sender and text whose SID no
+outbox row has recorded; if so it adopts that SID instead of sending.
+
+A duplicate is therefore possible only when the provider accepted a message, the worker
+died (or timed out) before the commit that records its SID, and the provider's message list
+did not show it when the worker looked again. The commit that records a SID is one short
+transaction right after the provider answers.
+
+Several workers may run at once: claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and
+SQLite takes its write lock at ``BEGIN``. A claim takes only as many messages as can be
+attempted within the lease, so no live worker's claim is taken over.
 """
 
 from __future__ import annotations
@@ -13,7 +23,6 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,11 +32,19 @@ from ivr.db import transaction
 from ivr.engine import sweep_stale_calls
 from ivr.logs import log_event
 from ivr.models import OutboxMessage, utcnow
-from sms_followup.senders import OutgoingSms, PermanentSendError, Sender, TransientSendError
+from sms_followup import ports, status
+from sms_followup.outbox import Category, category, record
+from sms_followup.senders import (
+    UNSUBSCRIBED_RECIPIENT,
+    OutgoingSms,
+    PermanentSendError,
+    Reconciler,
+    Sender,
+    TransientSendError,
+)
 
 logger = logging.getLogger("sms_followup.worker")
 
-LEASE = dt.timedelta(minutes=2)
 MAX_ATTEMPTS = 6
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
@@ -41,11 +58,19 @@ class Pass:
     retried: int = 0
     dead: int = 0
     swept_calls: int = 0
+    refused: int = 0
+    adopted: int = 0
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
     """Exponential backoff with full jitter: up to 5 s, 10 s, 20 s ... capped at 10 min."""
     return rng.uniform(0, min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempt - 1)))
+
+
+def max_batch(settings: Settings) -> int:
+    """How many messages one claim may take: each may need a lookup and a send, each bounded
+    by the send timeout, and all must be attempted before the lease runs out."""
+    return max(1, settings.sms_lease_s // (2 * settings.sms_send_timeout_s + 1))
 
 
 class OutboxWorker:
@@ -60,29 +85,47 @@ class OutboxWorker:
         self._sessions = sessions
         self._sender = sender
         self._settings = settings
-        self._batch = batch
+        self._batch = max(1, min(batch, max_batch(settings)))
+        self._lease = dt.timedelta(seconds=settings.sms_lease_s)
         self._rng = rng or random.Random()
 
     def run_once(self) -> Pass:
         """Sweep calls whose end we never heard of, then send everything due now."""
         swept = sweep_stale_calls(self._sessions, self._settings)
-        self._reclaim_expired_leases()
-        sent = retried = dead = 0
-        while claimed := self._claim():
+        with transaction(self._sessions) as session:
+            status.catch_up_all(session, utcnow())
+        counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted"), 0)
+        while True:
+            self._reclaim_expired_leases()
+            claimed, refused = self._claim()
+            counts["refused"] += refused
+            if not claimed and not refused:
+                break
             for sms in claimed:
                 outcome = self._deliver(sms)
-                sent += outcome == "sent"
-                retried += outcome == "retry"
-                dead += outcome == "dead"
-        return Pass(sent, retried, dead, swept)
+                counts[outcome] += 1
+        return Pass(
+            sent=counts["sent"] + counts["adopted"],
+            retried=counts["retry"],
+            dead=counts["dead"],
+            swept_calls=swept,
+            refused=counts["refused"],
+            adopted=counts["adopted"],
+        )
 
     def run_forever(self, idle_sleep_s: float = 1.0) -> None:
         while True:
-            if self.run_once() == Pass():
+            try:
+                idle = self.run_once() == Pass()
+            except sa.exc.OperationalError as error:
+                log_event(logger, "sms.worker_db_error", logging.ERROR, error=str(error)[:500])
+                idle = True
+            if idle:
                 time.sleep(idle_sleep_s)
 
-    def _claim(self) -> list[OutgoingSms]:
+    def _claim(self) -> tuple[list[OutgoingSms], int]:
         now = utcnow()
+        claimed, refused = [], 0
         with transaction(self._sessions) as session:
             rows = session.scalars(
                 sa.select(OutboxMessage)
@@ -92,33 +135,115 @@ class OutboxWorker:
                 .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
+                reason = self._refusal(session, row)
+                if reason is not None:
+                    row.status, row.refused_reason = "refused", reason
+                    record(session, row.id, "refused", detail=reason)
+                    if row.port:
+                        ports.count(session, row.port, "refused")
+                    log_event(
+                        logger,
+                        "sms.refused",
+                        logging.WARNING,
+                        outbox_id=row.id,
+                        to=row.to_number,
+                        sender=row.from_number,
+                        reason=reason,
+                    )
+                    refused += 1
+                    continue
                 row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
-            return [OutgoingSms(r.id, r.to_number, r.from_number, r.body) for r in rows]
+                record(session, row.id, "sending", detail=f"attempt {row.attempts}")
+                claimed.append(
+                    OutgoingSms(
+                        row.id,
+                        row.to_number,
+                        row.from_number,
+                        row.body,
+                        row.outcome_unknown_since,
+                    )
+                )
+        return claimed, refused
+
+    @staticmethod
+    def _refusal(session: Session, row: OutboxMessage) -> str | None:
+        """Opt-outs and port closures that came after the message was written."""
+        if row.port is None and category(row.kind) is not Category.REMINDER:
+            return None
+        return ports.refusal(session, row.to_number, row.from_number, row.port)
 
     def _deliver(self, sms: OutgoingSms) -> str:
         try:
+            adopted = self._already_accepted(sms)
+            if adopted is not None:
+                return self._sent(sms, adopted, "adopted")
             sid = self._sender.send(sms)
         except TransientSendError as error:
-            return self._failed(sms, str(error), error.retry_after_s)
+            return self._failed(sms, str(error), error.retry_after_s, error.maybe_accepted)
         except PermanentSendError as error:
-            return self._failed(sms, str(error), None, permanent=True)
-        with transaction(self._sessions) as session:
-            session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == sms.outbox_id)
-                .values(status="sent", provider_sid=sid, sent_at=utcnow(), last_error=None)
+            return self._failed(sms, str(error), None, permanent=True, code=error.code)
+        return self._sent(sms, sid, "sent")
+
+    def _already_accepted(self, sms: OutgoingSms) -> str | None:
+        """For an attempt of unknown outcome: the SID the provider gave it, if it took it."""
+        if sms.unknown_since is None or not isinstance(self._sender, Reconciler):
+            return None
+        candidates = [
+            a for a in self._sender.accepted(sms, sms.unknown_since) if a.body == sms.body
+        ]
+        if not candidates:
+            return None
+        with self._sessions() as session:
+            known = set(
+                session.scalars(
+                    sa.select(OutboxMessage.provider_sid).where(
+                        OutboxMessage.provider_sid.in_([a.sid for a in candidates])
+                    )
+                )
             )
-        log_event(logger, "sms.sent", outbox_id=sms.outbox_id, message_sid=sid)
-        return "sent"
+        unclaimed = [a.sid for a in candidates if a.sid not in known]
+        return unclaimed[0] if unclaimed else None
+
+    def _sent(self, sms: OutgoingSms, sid: str, outcome: str) -> str:
+        with transaction(self._sessions) as session:
+            status.lock_sid(session, sid)
+            row = session.get_one(OutboxMessage, sms.outbox_id)
+            row.status, row.provider_sid, row.sent_at = "sent", sid, utcnow()
+            row.last_error = row.outcome_unknown_since = None
+            record(session, row.id, "sent", sid=sid, detail=None if outcome == "sent" else outcome)
+            if row.port:
+                ports.count(session, row.port, "sent")
+            status.catch_up(session, row)
+        log_event(
+            logger,
+            f"sms.{outcome}",
+            outbox_id=sms.outbox_id,
+            message_sid=sid,
+            segments=row.segments,
+        )
+        return outcome
 
     def _failed(
-        self, sms: OutgoingSms, reason: str, retry_after_s: float | None, permanent: bool = False
+        self,
+        sms: OutgoingSms,
+        reason: str,
+        retry_after_s: float | None,
+        maybe_accepted: bool = False,
+        permanent: bool = False,
+        code: int | None = None,
     ) -> str:
         with transaction(self._sessions) as session:
             row = session.get_one(OutboxMessage, sms.outbox_id)
             row.last_error = reason
+            if maybe_accepted and row.outcome_unknown_since is None:
+                row.outcome_unknown_since = row.claimed_at
+            if code is not None:
+                row.error_code = str(code)
+            if code == UNSUBSCRIBED_RECIPIENT:
+                ports.opt_out(session, row.to_number, row.port or row.from_number, "provider-21610")
             if permanent or row.attempts >= MAX_ATTEMPTS:
                 row.status = "dead"
+                record(session, row.id, "dead", error_code=row.error_code, detail=reason)
                 log_event(
                     logger,
                     "sms.dead",
@@ -130,6 +255,7 @@ class OutboxWorker:
                 return "dead"
             delay = max(retry_after_s or 0.0, backoff(row.attempts, self._rng))
             row.status, row.next_attempt_at = "pending", utcnow() + dt.timedelta(seconds=delay)
+            record(session, row.id, "retry", detail=f"in {delay:.1f} s: {reason}")
             log_event(
                 logger,
                 "sms.retry",
@@ -142,14 +268,20 @@ class OutboxWorker:
             return "retry"
 
     def _reclaim_expired_leases(self) -> None:
-        """Messages a dead worker left ``sending`` become due again (the duplicate window)."""
+        """Messages a dead worker left ``sending`` become due again, outcome unknown."""
+        now = utcnow()
         with transaction(self._sessions) as session:
-            result: sa.CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                sa.update(OutboxMessage)
+            rows = session.scalars(
+                sa.select(OutboxMessage)
                 .where(
-                    OutboxMessage.status == "sending", OutboxMessage.claimed_at < utcnow() - LEASE
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_at < now - self._lease,
                 )
-                .values(status="pending", next_attempt_at=utcnow())
-            )
-            if result.rowcount:
-                log_event(logger, "sms.lease_expired", logging.WARNING, count=result.rowcount)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.status, row.next_attempt_at = "pending", now
+                row.outcome_unknown_since = row.outcome_unknown_since or row.claimed_at
+                record(session, row.id, "lease_expired", detail="outcome of the attempt unknown")
+            if rows:
+                log_event(logger, "sms.lease_expired", logging.WARNING, count=len(rows))

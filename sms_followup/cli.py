@@ -1,0 +1,353 @@
+"""Operator commands of the SMS side, attached to the `ivr` command line:
+`ivr sms ...`, `ivr ports ...`, `ivr reminders run`, `ivr usage ingest`, `ivr vas ...`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from ivr.clock import SERVICE_TZ, utcnow
+from ivr.config import ConfigError, load_settings
+from ivr.container import Hotline, build
+from ivr.db import transaction
+
+
+def _hotline() -> Hotline:
+    try:
+        return build(load_settings())
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+
+
+def _now(value: str | None) -> dt.datetime:
+    """``--now`` as naive UTC; a time without a zone is Asia/Shanghai time."""
+    if not value:
+        return utcnow()
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--now") from None
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=SERVICE_TZ)
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+NOW_HELP = "Take this time as now (ISO 8601; without a zone, Asia/Shanghai time)."
+
+
+# -- ivr sms ------------------------------------------------------------------------------
+
+
+@click.group()
+def sms() -> None:
+    """The SMS outbox, message histories and the local handset."""
+
+
+@sms.command("outbox")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--status", help="Only messages in this status (pending, sent, dead, ...).")
+def sms_outbox(limit: int, status: str | None) -> None:
+    """Latest outbox messages: recipient, sender, status, attempts, segments, text."""
+    from ivr.models import OutboxMessage
+
+    with _hotline().sessions() as session:
+        query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if status:
+            query = query.where(OutboxMessage.status == status)
+        rows = session.scalars(query).all()
+        if not rows:
+            click.echo("the outbox is empty")
+        for m in rows:
+            notes = "".join(
+                f"  {label}: {value}"
+                for label, value in (
+                    ("error code", m.error_code),
+                    ("refused", m.refused_reason),
+                    ("last error", m.last_error),
+                )
+                if value
+            )
+            click.echo(
+                f"#{m.id} to {m.to_number} from {m.from_number} [{m.status}] "
+                f"attempts {m.attempts} segments {m.segments} sid {m.provider_sid or '-'}"
+                f"{notes}\n    {m.body}"
+            )
+
+
+@sms.command("history")
+@click.argument("outbox_id", type=int)
+def sms_history(outbox_id: int) -> None:
+    """Every step of one outbox message: attempts, retries, SID, status callbacks."""
+    from ivr.models import OutboxMessage
+    from sms_followup.models import StatusEvent
+
+    with _hotline().sessions() as session:
+        message = session.get(OutboxMessage, outbox_id)
+        if message is None:
+            raise click.ClickException(f"no outbox message #{outbox_id}")
+        click.echo(
+            f"#{message.id} {message.kind} to {message.to_number} from {message.from_number}: "
+            f"[{message.status}] {message.segments} segment(s)"
+        )
+        click.echo(f"{message.created_at:%Y-%m-%d %H:%M:%S} created")
+        for e in session.scalars(StatusEvent.history(message.id, message.provider_sid)):
+            parts = [f"{e.at:%Y-%m-%d %H:%M:%S}", f"{e.status:<13}", e.source]
+            parts += [x for x in (e.message_sid, e.error_code and f"error {e.error_code}") if x]
+            if e.detail:
+                parts.append(e.detail)
+            click.echo(" ".join(parts))
+
+
+@sms.command("retry")
+@click.argument("outbox_id", type=int)
+def sms_retry(outbox_id: int) -> None:
+    """Give a dead-lettered message another round of attempts."""
+    from ivr.models import OutboxMessage
+    from sms_followup.outbox import record
+
+    with transaction(_hotline().sessions) as session:
+        message = session.get(OutboxMessage, outbox_id)
+        if message is None or message.status != "dead":
+            raise click.ClickException(f"#{outbox_id} is not a dead-lettered message")
+        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+        record(session, message.id, "pending", source="operator", detail="retry requested")
+    click.echo(f"#{outbox_id} is due again")
+
+
+@sms.command("inbox")
+@click.argument("number")
+@click.option("--limit", default=20, show_default=True)
+def sms_inbox(number: str, limit: int) -> None:
+    """What the local handset NUMBER received (SMS_SENDER=local)."""
+    from ivr.models import LocalDelivery
+
+    with _hotline().sessions() as session:
+        rows = session.scalars(
+            sa.select(LocalDelivery)
+            .where(LocalDelivery.to_number == number)
+            .order_by(LocalDelivery.id.desc())
+            .limit(limit)
+        ).all()
+        if not rows:
+            click.echo(f"no SMS for {number}")
+        for d in reversed(rows):
+            click.echo(f"{d.at:%Y-%m-%d %H:%M:%S} from {d.from_number}: {d.body}")
+
+
+@sms.command("spam-reports")
+@click.option("--limit", default=50, show_default=True)
+def sms_spam_reports(limit: int) -> None:
+    """Spam numbers reported by SMS (举报), most reported first."""
+    from sms_followup.models import SpamReport
+
+    with _hotline().sessions() as session:
+        rows = session.execute(
+            sa.select(SpamReport.reported_number, sa.func.count(), sa.func.max(SpamReport.at))
+            .group_by(SpamReport.reported_number)
+            .order_by(sa.func.count().desc(), SpamReport.reported_number)
+            .limit(limit)
+        ).all()
+        if not rows:
+            click.echo("no spam reports")
+        for number, reports, last in rows:
+            click.echo(f"{number:<20} {reports:>5} report(s), last {last:%Y-%m-%d %H:%M}")
+
+
+# -- ivr ports ----------------------------------------------------------------------------
+
+
+@click.group()
+def ports() -> None:
+    """Industry SMS ports (10655021..., 10655877...): rejections, review, closing."""
+
+
+@ports.command("report")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Flag ports whose rejection rate (%) is at least this [PORT_REVIEW_THRESHOLD_PCT].",
+)
+@click.option(
+    "--min-sent", default=0, show_default=True, help="Flag only ports that sent this many."
+)
+def ports_report(threshold: float | None, min_sent: int) -> None:
+    """Ports by rejection rate (0000/TD unsubscribes per message sent), highest first."""
+    from sms_followup.ports import report
+
+    hotline = _hotline()
+    limit = hotline.settings.port_review_threshold_pct if threshold is None else threshold
+    with hotline.sessions() as session:
+        lines = report(session, limit, min_sent)
+    if not lines:
+        click.echo("no industry ports yet")
+        return
+    click.echo(f"{'port':<20} {'status':<7} {'sent':>7} {'refused':>8} {'rejected':>9} {'rate':>7}")
+    for line in lines:
+        flag = "  REVIEW" if line.review else ""
+        click.echo(
+            f"{line.port:<20} {line.status:<7} {line.sent:>7} {line.refused:>8} "
+            f"{line.rejections:>9} {line.rate * 100:>6.1f}%{flag}"
+        )
+    flagged = sum(line.review for line in lines)
+    click.echo(f"{flagged} port(s) at or over {limit:g}% flagged for review")
+
+
+@ports.command("close")
+@click.argument("port")
+@click.option("--reason", default="closed by operator after review", show_default=True)
+def ports_close(port: str, reason: str) -> None:
+    """Stop PORT entirely: its queued and future messages are refused (and logged)."""
+    from sms_followup.ports import close
+
+    with transaction(_hotline().sessions) as session:
+        closed = close(session, port, reason)
+    click.echo(f"port {port} closed" if closed else f"port {port} was already closed")
+
+
+@ports.command("open")
+@click.argument("port")
+def ports_open(port: str) -> None:
+    """Let a closed PORT send again (subscribers who answered 0000 stay unsubscribed)."""
+    from sms_followup.ports import reopen
+
+    with transaction(_hotline().sessions) as session:
+        opened = reopen(session, port)
+    click.echo(f"port {port} open" if opened else f"port {port} was not closed")
+
+
+@ports.command("send")
+@click.argument("port")
+@click.argument("msisdn")
+@click.argument("body")
+def ports_send(port: str, msisdn: str, body: str) -> None:
+    """Queue an industry SMS from PORT to MSISDN (refused if closed or unsubscribed)."""
+    from ivr.models import Subscriber
+    from sms_followup.outbox import enqueue
+    from sms_followup.ports import is_industry_port
+
+    hotline = _hotline()
+    if not is_industry_port(port, hotline.settings):
+        raise click.ClickException(
+            f"{port} is not an industry port ({hotline.settings.industry_port_prefixes})"
+        )
+    with transaction(hotline.sessions) as session:
+        subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
+        language = subscriber.language if subscriber else "zh-CN"
+        message = enqueue(
+            session,
+            hotline.settings,
+            kind="industry",
+            to=msisdn,
+            body=body,
+            language=language,
+            port=port,
+        )
+        status, reason, outbox_id = message.status, message.refused_reason, message.id
+    click.echo(f"#{outbox_id} {status}" + (f" ({reason})" if reason else ""))
+
+
+# -- ivr reminders / usage / vas ------------------------------------------------------------
+
+
+@click.group()
+def reminders() -> None:
+    """Proactive SMS reminders from usage and roaming (run it from cron or a systemd timer)."""
+
+
+@reminders.command("run")
+@click.option("--now", "now_text", help=NOW_HELP)
+def reminders_run(now_text: str | None) -> None:
+    """Queue every reminder due now, each once per threshold and period (safe to rerun)."""
+    from sms_followup.reminders import run
+
+    hotline = _hotline()
+    result = run(hotline.sessions, hotline.settings, _now(now_text))
+    for kind, sent in sorted(result.sent.items()):
+        click.echo(f"{kind:<24} {sent}")
+    click.echo(
+        f"queued {result.total} reminder(s), {result.for_morning} held for the morning, "
+        f"{result.refused} refused (opted out), {result.already_sent} already sent"
+    )
+
+
+@click.group()
+def usage() -> None:
+    """Usage records from billing."""
+
+
+@usage.command("ingest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: guessed.")
+@click.option("--no-reminders", is_flag=True, help="Do not check reminders afterwards.")
+@click.option("--now", "now_text", help=NOW_HELP)
+def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str | None) -> None:
+    """Import usage events (CSV or JSON lines); bad rows are reported by line, good ones kept.
+
+    Columns: msisdn, at, kind (data KB, voice min, sms, roaming_data KB, roaming_attach),
+    amount, and optionally event_id, country, network, maritime.
+    """
+    from sms_followup import reminders as reminder_job
+    from sms_followup.usage import ingest, read_rows
+
+    hotline = _hotline()
+    with file.open(encoding="utf-8-sig", newline="") as stream:
+        report = ingest(hotline.sessions, read_rows(stream, fmt), file.name)
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(
+        f"ingested {report.ingested} row(s), {report.duplicates} already ingested, "
+        f"{len(report.errors)} rejected"
+    )
+    if report.subscriber_ids and not no_reminders:
+        run = reminder_job.run(
+            hotline.sessions, hotline.settings, _now(now_text), report.subscriber_ids
+        )
+        click.echo(f"queued {run.total} reminder(s)")
+    if report.errors and not report.ingested and not report.duplicates:
+        sys.exit(1)
+
+
+@click.group()
+def vas() -> None:
+    """Value-added services: confirmed orders and announced monthly deductions."""
+
+
+@vas.command("charge")
+@click.option("--period", help="Month to charge (YYYY-MM); default: this month.")
+@click.option("--now", "now_text", help=NOW_HELP)
+def vas_charge(period: str | None, now_text: str | None) -> None:
+    """Take each active subscription's monthly fee once, announcing each deduction by SMS."""
+    from sms_followup.vas import charge
+
+    hotline = _hotline()
+    result = charge(hotline.sessions, hotline.settings, _now(now_text), period)
+    click.echo(f"charged {result.charged} subscription(s), {result.already} already charged")
+
+
+@vas.command("request")
+@click.argument("msisdn")
+@click.argument("code")
+@click.option("--channel", default="operator", show_default=True)
+def vas_request(msisdn: str, code: str, channel: str) -> None:
+    """Ask MSISDN to confirm an order of CODE by SMS (nothing is ordered before the reply)."""
+    from ivr.models import Subscriber
+    from sms_followup.vas import request_order
+
+    hotline = _hotline()
+    with transaction(hotline.sessions) as session:
+        subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
+        if subscriber is None:
+            raise click.ClickException(f"no subscriber {msisdn}")
+        order = request_order(session, hotline.settings, subscriber, code, channel, utcnow())
+        state = f"order #{order.id} {order.status}" if order else f"unknown product {code}"
+    click.echo(state)
+
+
+def attach(main: click.Group) -> None:
+    """Add these groups to the `ivr` command line."""
+    for group in (sms, ports, reminders, usage, vas):
+        main.add_command(group)

@@ -1,0 +1,337 @@
+"""Proactive SMS reminders from usage counters and roaming days (`ivr reminders run`).
+
+Each reminder has a key (subscriber, kind, threshold, period) written to
+``sms_reminder_log`` in the same transaction as its outbox message, with the database's
+unique constraint deciding: running the job twice, or two jobs at once, sends each reminder
+exactly once per threshold per period. Reminders found in the quiet hours wait in the outbox
+until the morning; cost warnings (data cap, out-of-package data, roaming, maritime networks)
+go at once.
+
+| kind                    | when                                            | period     |
+|-------------------------|-------------------------------------------------|------------|
+| reminder.data_low       | remaining free data under a threshold (20%, 5%) | month      |
+| reminder.voice_low      | remaining free minutes under a threshold        | month      |
+| reminder.sms_low        | remaining free SMS under a threshold            | month      |
+| warning.data_cap        | the data quota is used up                       | month      |
+| warning.data_over       | out-of-package data crosses another step        | month      |
+| reminder.upgrade        | over the data quota in N of the last 3 months   | quarter    |
+| reminder.data_weekly    | phones: data summary                            | ISO week   |
+| reminder.data_daily     | data cards: data summary                        | day        |
+| warning.roaming_step    | the day's roaming data crosses another 10 MB    | day        |
+| reminder.roaming_daily  | yesterday's roaming, summed up                  | day        |
+| warning.maritime        | attached to a maritime-satellite network        | day        |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from ivr.accounts import KB_PER_MB
+from ivr.clock import local_date
+from ivr.config import Settings
+from ivr.db import transaction
+from ivr.logs import log_event
+from ivr.models import Subscriber, UsageCounter
+from prompts.spoken import written_data_volume
+from sms_followup import outbox
+from sms_followup.models import ReminderLog, RoamingDay
+from sms_followup.ports import insert_ignoring_duplicates
+from sms_followup.templates import text
+
+logger = logging.getLogger("sms_followup.reminders")
+RULES_FILE = Path(__file__).with_name("data") / "reminder_rules.toml"
+
+
+@dataclass(frozen=True)
+class Rules:
+    remaining_pct: tuple[int, ...] = (20, 5)
+    over_step_mb: int = 1024
+    upgrade_after_months: int = 2
+    roaming_step_mb: int = 10
+    weekly_summary: bool = True
+    daily_summary: bool = False
+
+
+def load_rules(settings: Settings) -> dict[str, Any]:
+    path = Path(settings.reminder_rules_file) if settings.reminder_rules_file else RULES_FILE
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def rules_for(subscriber: Subscriber, table: Mapping[str, Any]) -> Rules:
+    """The default rules, then the device type's, then the plan's."""
+    merged: dict[str, Any] = {}
+    for layer in (
+        table.get("default", {}),
+        table.get("device", {}).get(subscriber.device_type, {}),
+        table.get("plans", {}).get(subscriber.plan, {}),
+    ):
+        merged.update(layer)
+    if "remaining_pct" in merged:
+        merged["remaining_pct"] = tuple(
+            sorted((int(p) for p in merged["remaining_pct"]), reverse=True)
+        )
+    known = set(Rules.__dataclass_fields__)
+    return Rules(**{k: v for k, v in merged.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder decided: its key, the text parameters, and lesser keys it stands for."""
+
+    kind: str
+    threshold: str
+    period: str
+    params: dict[str, str]
+    covers: tuple[str, ...] = ()
+
+    @property
+    def cost_warning(self) -> bool:
+        return outbox.category(self.kind) is outbox.Category.COST_WARNING
+
+
+@dataclass
+class ReminderRun:
+    sent: Counter[str] = field(default_factory=Counter)
+    for_morning: int = 0
+    refused: int = 0
+    already_sent: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.sent.values())
+
+
+def run(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    now: dt.datetime,
+    subscriber_ids: Iterable[int] | None = None,
+) -> ReminderRun:
+    """Decide and queue every reminder due at naive-UTC ``now``; one transaction per
+    subscriber, the subscriber's row locked so two jobs take turns."""
+    table = load_rules(settings)
+    with sessions() as session:
+        query = sa.select(Subscriber.id).order_by(Subscriber.id)
+        if subscriber_ids is not None:
+            query = query.where(Subscriber.id.in_(list(subscriber_ids)))
+        ids = list(session.scalars(query))
+    result = ReminderRun()
+    morning = outbox.quiet_until(now, settings)
+    for subscriber_id in ids:
+        with transaction(sessions) as session:
+            subscriber = session.scalar(
+                sa.select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()
+            )
+            if subscriber is None or subscriber.line_status != "active":
+                continue
+            for reminder in decide(session, subscriber, rules_for(subscriber, table), now):
+                _queue(session, settings, subscriber, reminder, morning, result)
+    log_event(
+        logger,
+        "reminders.run",
+        sent=dict(result.sent),
+        for_morning=result.for_morning,
+        refused=result.refused,
+        already_sent=result.already_sent,
+    )
+    return result
+
+
+def _queue(
+    session: Session,
+    settings: Settings,
+    subscriber: Subscriber,
+    reminder: Reminder,
+    morning: dt.datetime | None,
+    result: ReminderRun,
+) -> None:
+    key = {"subscriber_id": subscriber.id, "kind": reminder.kind, "period": reminder.period}
+    if not insert_ignoring_duplicates(session, ReminderLog, threshold=reminder.threshold, **key):
+        result.already_sent += 1
+        return
+    for lesser in reminder.covers:
+        kind, _, threshold = lesser.rpartition(":")
+        insert_ignoring_duplicates(
+            session, ReminderLog, **(key | {"kind": kind, "threshold": threshold})
+        )
+    due = None if reminder.cost_warning else morning
+    message = outbox.enqueue(
+        session,
+        settings,
+        kind=reminder.kind,
+        to=subscriber.msisdn,
+        body=text(reminder.kind, subscriber.language, **reminder.params),
+        language=subscriber.language,
+        due=due,
+    )
+    session.execute(
+        sa.update(ReminderLog)
+        .where(
+            ReminderLog.subscriber_id == subscriber.id,
+            ReminderLog.kind == reminder.kind,
+            ReminderLog.threshold == reminder.threshold,
+            ReminderLog.period == reminder.period,
+        )
+        .values(outbox_id=message.id)
+    )
+    if message.status == "refused":
+        result.refused += 1
+        return
+    result.sent[reminder.kind] += 1
+    result.for_morning += due is not None
+
+
+# -- deciding ---------------------------------------------------------------------------
+
+
+def decide(
+    session: Session, subscriber: Subscriber, rules: Rules, now: dt.datetime
+) -> list[Reminder]:
+    today = local_date(now)
+    month = today.strftime("%Y-%m")
+    language = subscriber.language
+    counters = {
+        c.kind: c
+        for c in session.scalars(
+            sa.select(UsageCounter).where(
+                UsageCounter.subscriber_id == subscriber.id, UsageCounter.period == month
+            )
+        )
+    }
+    found: list[Reminder] = []
+    data = counters.get("data")
+    if data is not None and data.quota > 0:
+        found.extend(_data(data, rules, month, language))
+    for kind in ("voice", "sms"):
+        counter = counters.get(kind)
+        if counter is not None and counter.quota > 0:
+            found.extend(
+                _remaining(counter, rules, month, str(max(counter.quota - counter.used, 0)))
+            )
+    if data is not None:
+        found.extend(_upgrade(session, subscriber, rules, today))
+        found.extend(_summary(data, subscriber, rules, today, language))
+    found.extend(_roaming(session, subscriber, rules, today, language))
+    return found
+
+
+def _remaining(counter: UsageCounter, rules: Rules, month: str, left: str) -> list[Reminder]:
+    remaining = max(counter.quota - counter.used, 0)
+    crossed = [pct for pct in rules.remaining_pct if remaining * 100 < pct * counter.quota]
+    if not crossed:
+        return []
+    kind = f"reminder.{counter.kind}_low"
+    worst = min(crossed)
+    covers = tuple(f"{kind}:{pct}" for pct in crossed if pct != worst)
+    return [Reminder(kind, str(worst), month, {"remaining": left, "pct": str(worst)}, covers)]
+
+
+def _data(counter: UsageCounter, rules: Rules, month: str, language: str) -> list[Reminder]:
+    if counter.used < counter.quota:
+        left = written_data_volume(counter.quota - counter.used, language)
+        return _remaining(counter, rules, month, left)
+    lows = tuple(f"reminder.data_low:{pct}" for pct in rules.remaining_pct)
+    quota = written_data_volume(counter.quota, language)
+    found = [Reminder("warning.data_cap", "100", month, {"quota": quota}, lows)]
+    over = counter.used - counter.quota
+    step = over // (rules.over_step_mb * KB_PER_MB) if rules.over_step_mb > 0 else 0
+    if step >= 1:
+        params = {"over": written_data_volume(over, language)}
+        found.append(Reminder("warning.data_over", str(step), month, params))
+    return found
+
+
+def _upgrade(
+    session: Session, subscriber: Subscriber, rules: Rules, today: dt.date
+) -> list[Reminder]:
+    if rules.upgrade_after_months <= 0:
+        return []
+    months = _last_months(today, 3)
+    over = session.scalar(
+        sa.select(sa.func.count()).where(
+            UsageCounter.subscriber_id == subscriber.id,
+            UsageCounter.kind == "data",
+            UsageCounter.period.in_(months),
+            UsageCounter.quota > 0,
+            UsageCounter.used > UsageCounter.quota,
+        )
+    )
+    if (over or 0) < rules.upgrade_after_months:
+        return []
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return [Reminder("reminder.upgrade", "over", quarter, {"months": str(over)})]
+
+
+def _summary(
+    counter: UsageCounter, subscriber: Subscriber, rules: Rules, today: dt.date, language: str
+) -> list[Reminder]:
+    params = {
+        "date": _short_date(today, language),
+        "used": written_data_volume(counter.used, language),
+        "remaining": written_data_volume(max(counter.quota - counter.used, 0), language),
+    }
+    found = []
+    if rules.daily_summary:
+        found.append(Reminder("reminder.data_daily", "day", today.isoformat(), params))
+    if rules.weekly_summary:
+        year, week, _ = today.isocalendar()
+        found.append(Reminder("reminder.data_weekly", "week", f"{year}-W{week:02d}", params))
+    return found
+
+
+def _roaming(
+    session: Session, subscriber: Subscriber, rules: Rules, today: dt.date, language: str
+) -> list[Reminder]:
+    yesterday = today - dt.timedelta(days=1)
+    days = {
+        d.day: d
+        for d in session.scalars(
+            sa.select(RoamingDay).where(
+                RoamingDay.subscriber_id == subscriber.id, RoamingDay.day.in_([today, yesterday])
+            )
+        )
+    }
+    found = []
+    current = days.get(today)
+    if current is not None:
+        country = current.country or text("roaming.abroad", language)
+        step_kb = rules.roaming_step_mb * KB_PER_MB
+        step = current.data_kb // step_kb if step_kb > 0 else 0
+        if step >= 1:
+            params = {"country": country, "used": written_data_volume(current.data_kb, language)}
+            found.append(Reminder("warning.roaming_step", str(step), today.isoformat(), params))
+        if current.maritime:
+            params = {"network": current.network or "-"}
+            found.append(Reminder("warning.maritime", "attach", today.isoformat(), params))
+    before = days.get(yesterday)
+    if before is not None and before.data_kb > 0:
+        params = {
+            "date": _short_date(yesterday, language),
+            "country": before.country or text("roaming.abroad", language),
+            "used": written_data_volume(before.data_kb, language),
+        }
+        found.append(Reminder("reminder.roaming_daily", "day", yesterday.isoformat(), params))
+    return found
+
+
+def _last_months(today: dt.date, count: int) -> list[str]:
+    year, month, periods = today.year, today.month, []
+    for _ in range(count):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return periods
+
+
+def _short_date(day: dt.date, language: str) -> str:
+    return f"{day.month}月{day.day}日" if language == "zh-CN" else day.strftime("%d %b")

@@ -1,0 +1,84 @@
+"""Messaging webhooks: ``POST /sms/incoming`` (a handset texts us) and ``POST /sms/status``
+(a message status callback). Validate, do one thing in one transaction, answer TwiML."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from ivr import numbers, params
+from ivr.clock import utcnow
+from ivr.container import current_hotline
+from ivr.db import transaction
+from ivr.logs import log_event
+from ivr.security import twilio_signed
+from sms_followup import inbound, status
+from sms_followup import models as _models  # noqa: F401  (registers the tables on Base)
+from sms_followup.templates import text
+
+logger = logging.getLogger("sms_followup.webhooks")
+sms = Blueprint("sms", __name__, url_prefix="/sms")
+
+TWIML = "text/xml; charset=utf-8"
+
+
+@sms.errorhandler(params.BadWebhook)
+def bad_webhook(error: params.BadWebhook) -> Response:
+    log_event(
+        logger,
+        "webhook.rejected",
+        logging.WARNING,
+        path=request.path,
+        reason=str(error),
+        message_sid=request.form.get("MessageSid", "")[:64] or None,
+    )
+    return Response(f"bad webhook request: {error}\n", 400, mimetype="text/plain")
+
+
+@sms.post("/incoming")
+@twilio_signed
+def incoming() -> Response:
+    form = params.sms_params(request.form)
+    sms_in = inbound.Incoming(
+        form.message_sid, _national(form.from_number), _national(form.to_number), form.body
+    )
+    hotline = current_hotline()
+    try:
+        with transaction(hotline.sessions) as session:
+            outcome = inbound.handle(session, hotline.settings, sms_in, utcnow())
+    except Exception:
+        # Nothing was kept (the transaction rolled back): say so rather than fail silently.
+        logger.exception("sms.inbound_failed", extra={"message_sid": sms_in.sid})
+        outcome = inbound.Outcome("failed", text("reply.error", inbound.DEFAULT_LANGUAGE))
+    log_event(logger, "sms.inbound", message_sid=sms_in.sid, action=outcome.action)
+    reply = MessagingResponse()
+    if outcome.reply:
+        reply.message(outcome.reply)
+    return Response(str(reply), mimetype=TWIML)
+
+
+@sms.post("/status")
+@twilio_signed
+def status_callback() -> Response:
+    sid = params.message_sid(request.form)
+    message_status, error_code = params.message_status(request.form)
+    with transaction(current_hotline().sessions) as session:
+        result = status.apply_callback(session, sid, message_status, error_code)
+    log_event(
+        logger,
+        "sms.status",
+        message_sid=sid,
+        status=message_status,
+        error_code=error_code,
+        result=result,
+    )
+    return Response(str(MessagingResponse()), mimetype=TWIML)
+
+
+def _national(number: str) -> str:
+    try:
+        return numbers.normalize(number)
+    except numbers.InvalidNumber as error:
+        raise params.BadWebhook(f"not a phone number: {number[:32]!r}") from error

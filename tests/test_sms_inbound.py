@@ -1,0 +1,495 @@
+"""Inbound SMS (/sms/incoming): 0000 from industry ports, STOP/TD/退订, HELP/帮助, 举报 spam
+reports, value-added-service double confirmation and announced deductions, port review."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from ivr.cli import main
+from ivr.clock import utcnow
+from ivr.db import transaction
+from ivr.models import Account, LocalDelivery, OutboxMessage, Subscriber
+from sms_followup import outbox, vas
+from sms_followup.models import InboundSms, OptOut, Port, SpamReport, VasCharge, VasOrder
+from sms_followup.worker import OutboxWorker
+from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, TwilioClient
+from tests.sms_harness import Wire
+
+PORT = "106550211234"
+OTHER_PORT = "106558770001"
+
+
+def text_in(
+    twilio: TwilioClient, body: str, to: str = "10010", from_: str = DEMO_ZH, sid: str | None = None
+) -> ET.Element:
+    """The handset ``from_`` texts ``body`` to ``to``; the TwiML answer."""
+    sid = sid or "SM" + secrets.token_hex(16)
+    params = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": twilio.settings.twilio_account_sid,
+        "From": "+86" + from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
+    }
+    response = twilio.post("/sms/incoming", params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/xml"
+    return ET.fromstring(response.get_data())
+
+
+def replies(twiml: ET.Element) -> list[str]:
+    return [m.text or "" for m in twiml.iter("Message")]
+
+
+def queued(hotline: Any, to: str = DEMO_ZH) -> list[OutboxMessage]:
+    with hotline.sessions() as session:
+        return list(
+            session.scalars(
+                sa.select(OutboxMessage)
+                .where(OutboxMessage.to_number == to)
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+def industry(hotline: Any, port: str = PORT, to: str = DEMO_ZH, body: str = "促销") -> Any:
+    with transaction(hotline.sessions) as session:
+        message = outbox.enqueue(
+            session,
+            hotline.settings,
+            kind="industry",
+            to=to,
+            body=body,
+            language="zh-CN",
+            port=port,
+        )
+        return message.status, message.refused_reason
+
+
+def deliver(hotline: Any) -> Any:
+    return OutboxWorker(hotline.sessions, hotline.sender, hotline.settings).run_once()
+
+
+def handset(hotline: Any, number: str = DEMO_ZH) -> list[tuple[str, str]]:
+    with hotline.sessions() as session:
+        rows = session.scalars(
+            sa.select(LocalDelivery)
+            .where(LocalDelivery.to_number == number)
+            .order_by(LocalDelivery.id)
+        )
+        return [(r.from_number, r.body) for r in rows]
+
+
+def port_counters(hotline: Any, port: str = PORT) -> tuple[int, int, int, str]:
+    with hotline.sessions() as session:
+        p = session.get_one(Port, port)
+        return p.sent, p.refused, p.rejections, p.status
+
+
+# -- 0000 and industry ports ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["106550211234", "10655877999"])
+@pytest.mark.parametrize("word", ["0000", "００００", " 0000 ", "TD", "td", "退订", "STOP"])
+def test_0000_or_unsubscribe_to_an_industry_port_unsubscribes_at_once(
+    twilio: TwilioClient, hotline: Any, port: str, word: str
+) -> None:
+    assert replies(text_in(twilio, word, to=port)) == []
+    with hotline.sessions() as session:
+        opt_out = session.scalars(sa.select(OptOut)).one()
+    assert (opt_out.msisdn, opt_out.sender) == (DEMO_ZH, port)
+    [confirmation] = queued(hotline)
+    assert confirmation.from_number == "10010" and confirmation.status == "pending"
+    assert confirmation.body == f"【中国联通】您已退订端口{port}的短信，该端口将不再向您发送。"
+    assert port_counters(hotline, port)[2] == 1
+
+
+@pytest.mark.postgres
+def test_later_sends_from_that_port_are_refused_and_logged_never_dropped(
+    twilio: TwilioClient, hotline: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    text_in(twilio, "0000", to=PORT)
+    with caplog.at_level(logging.WARNING, logger="sms_followup.outbox"):
+        assert industry(hotline) == ("refused", "opted_out")
+    assert any(r.msg == "sms.refused" and r.reason == "opted_out" for r in caplog.records)  # type: ignore[attr-defined]
+    assert industry(hotline, OTHER_PORT) == ("pending", None)  # other ports still reach them
+    assert industry(hotline, to=DEMO_EN) == ("pending", None)  # and the port others
+    deliver(hotline)
+    assert [body for _, body in handset(hotline)][-1] == "促销"
+    assert [sender for sender, _ in handset(hotline)] == ["10010", OTHER_PORT]
+    assert port_counters(hotline) == (1, 1, 1, "open")
+
+
+def test_an_unsubscribe_that_arrives_before_the_send_stops_a_queued_message(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    industry(hotline)
+    text_in(twilio, "0000", to=PORT)
+    result = deliver(hotline)
+    assert (result.refused, result.sent) == (1, 1)  # refused, and the confirmation sent
+    assert [m.status for m in queued(hotline)] == ["refused", "sent"]
+    assert handset(hotline) == [
+        ("10010", f"【中国联通】您已退订端口{PORT}的短信，该端口将不再向您发送。")
+    ]
+
+
+def test_0000_to_the_service_number_explains_where_to_send_it(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    [reply] = replies(text_in(twilio, "0000"))
+    assert "10655021" in reply and "10655877" in reply
+    with hotline.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(OptOut)) == 0
+
+
+def test_ports_report_flags_ports_over_the_threshold_and_close_stops_them(
+    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscribers = [DEMO_ZH, DEMO_EN, "13600136000", "18600186000"]
+    for number in subscribers:
+        industry(hotline, PORT, to=number)
+        industry(hotline, OTHER_PORT, to=number)
+    deliver(hotline)
+    text_in(twilio, "0000", to=PORT, from_=DEMO_ZH)
+    text_in(twilio, "退订", to=PORT, from_=DEMO_EN)
+    text_in(twilio, "0000", to=OTHER_PORT, from_=DEMO_ZH)
+    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
+    runner = CliRunner()
+    report = runner.invoke(main, ["ports", "report", "--threshold", "40"])
+    assert report.exit_code == 0, report.output
+    lines = report.output.splitlines()
+    assert lines[1].split() == [PORT, "open", "4", "0", "2", "50.0%", "REVIEW"]
+    assert lines[2].split() == [OTHER_PORT, "open", "4", "0", "1", "25.0%"]
+    assert lines[-1] == "1 port(s) at or over 40% flagged for review"
+
+    industry(hotline, PORT, to="18600186000")  # queued before the port is closed
+    closed = runner.invoke(main, ["ports", "close", PORT])
+    assert closed.output.strip() == f"port {PORT} closed"
+    assert industry(hotline, PORT, to="13600136000") == ("refused", "port_closed")
+    assert deliver(hotline).refused == 1
+    assert port_counters(hotline) == (4, 2, 2, "closed")
+    assert "REVIEW" not in runner.invoke(main, ["ports", "report", "--threshold", "40"]).output
+
+
+# -- STOP / TD / 退订 / START to the service number ------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["TD", "退订", "ＴＤ"])
+def test_td_to_the_service_number_stops_reminders_but_not_service_messages(
+    twilio: TwilioClient, hotline: Any, word: str
+) -> None:
+    assert replies(text_in(twilio, word)) == []
+    [confirmation] = queued(hotline)
+    assert confirmation.body.startswith("【中国联通】您已退订10010的提醒短信")
+    with transaction(hotline.sessions) as session:
+        reminder = outbox.enqueue(
+            session,
+            hotline.settings,
+            kind="reminder.data_low",
+            to=DEMO_ZH,
+            body="r",
+            language="zh-CN",
+        )
+        warning = outbox.enqueue(
+            session,
+            hotline.settings,
+            kind="warning.maritime",
+            to=DEMO_ZH,
+            body="w",
+            language="zh-CN",
+        )
+        notice = outbox.enqueue(
+            session, hotline.settings, kind="vas.deduction", to=DEMO_ZH, body="d", language="zh-CN"
+        )
+        assert (reminder.status, reminder.refused_reason) == ("refused", "opted_out")
+        assert (warning.status, notice.status) == ("pending", "pending")
+
+
+def test_twilio_stop_words_unsubscribe_without_a_reply_of_ours_and_start_undoes_it(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    assert replies(text_in(twilio, "STOP")) == []
+    assert queued(hotline) == []  # Twilio answers STOP itself and blocks ours
+    with hotline.sessions() as session:
+        assert session.scalars(sa.select(OptOut.sender)).all() == ["10010"]
+    assert replies(text_in(twilio, "START")) == []
+    with hotline.sessions() as session:
+        assert session.scalars(sa.select(OptOut)).all() == []
+
+
+# -- HELP, unknown, spam reports -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "number"), [("HELP", DEMO_ZH), ("帮助", DEMO_ZH), ("help", DEMO_EN)]
+)
+def test_help_is_answered_at_once_in_the_subscribers_language(
+    twilio: TwilioClient, hotline: Any, word: str, number: str
+) -> None:
+    [reply] = replies(text_in(twilio, word, from_=number))
+    expected = (
+        "【中国联通】回复TD退订提醒" if number == DEMO_ZH else "China Unicom: TD stops reminders"
+    )
+    assert reply.startswith(expected)
+    assert queued(hotline, number) == []
+
+
+def test_unknown_words_get_a_hint(twilio: TwilioClient) -> None:
+    [reply] = replies(text_in(twilio, "余额多少"))
+    assert "帮助" in reply
+
+
+@pytest.mark.parametrize(
+    ("body", "reported"),
+    [
+        ("举报 10659000", "10659000"),
+        ("举报+86 138-1234-5678 发广告", "13812345678"),
+        ("jb95555", "95555"),
+    ],
+)
+def test_spam_reports_are_recorded_for_review(
+    twilio: TwilioClient, hotline: Any, body: str, reported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [reply] = replies(text_in(twilio, body))
+    assert reported in reply
+    with hotline.sessions() as session:
+        report = session.scalars(sa.select(SpamReport)).one()
+    assert (report.reporter, report.reported_number, report.body) == (DEMO_ZH, reported, body)
+    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
+    listed = CliRunner().invoke(main, ["sms", "spam-reports"])
+    assert listed.output.split()[:2] == [reported, "1"]
+
+
+def test_a_report_without_a_number_explains_the_format(twilio: TwilioClient, hotline: Any) -> None:
+    [reply] = replies(text_in(twilio, "举报"))
+    assert "举报+号码" in reply
+
+
+# -- webhook hygiene -----------------------------------------------------------------------
+
+
+def test_a_redelivered_message_sid_changes_nothing(twilio: TwilioClient, hotline: Any) -> None:
+    sid = "SM" + "b" * 32
+    text_in(twilio, "0000", to=PORT, sid=sid)
+    text_in(twilio, "0000", to=PORT, sid=sid)
+    assert len(queued(hotline)) == 1
+    assert port_counters(hotline)[2] == 1
+    with hotline.sessions() as session:
+        inbound = session.scalars(sa.select(InboundSms)).one()
+    assert (inbound.action, inbound.from_number, inbound.to_number) == (
+        "port_unsubscribed",
+        DEMO_ZH,
+        PORT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"Body": "x" * 1601}, 400),
+        ({"From": ""}, 400),
+        ({"From": "<script>"}, 400),
+        ({"MessageSid": "SM123"}, 400),
+    ],
+)
+def test_malformed_inbound_sms_gets_400(
+    twilio: TwilioClient, change: dict[str, str], status: int
+) -> None:
+    params = {
+        "MessageSid": "SM" + "c" * 32,
+        "From": "+8613800138000",
+        "To": "10010",
+        "Body": "HELP",
+    }
+    assert twilio.post("/sms/incoming", params | change).status_code == status
+
+
+def test_unsigned_inbound_sms_is_refused(twilio: TwilioClient, hotline: Any) -> None:
+    params = {"MessageSid": "SM" + "c" * 32, "From": "+8613800138000", "To": PORT, "Body": "0000"}
+    assert twilio.post("/sms/incoming", params, signed=False).status_code == 403
+    assert queued(hotline) == []
+
+
+# -- value-added services ------------------------------------------------------------------
+
+
+def orders(hotline: Any) -> list[tuple[str, str]]:
+    with hotline.sessions() as session:
+        return [
+            (o.product_code, o.status)
+            for o in session.scalars(sa.select(VasOrder).order_by(VasOrder.id))
+        ]
+
+
+def test_an_order_needs_a_confirming_reply(twilio: TwilioClient, hotline: Any) -> None:
+    assert replies(text_in(twilio, "KT CL")) == []
+    assert orders(hotline) == [("CL", "pending")]
+    [ask] = queued(hotline)
+    assert (
+        ask.body == "【中国联通】您正在订购炫铃，5.00元/月。请24小时内回复Y确认，不回复则不订购。"
+    )
+    text_in(twilio, "Y")
+    assert orders(hotline) == [("CL", "active")]
+    assert (
+        queued(hotline)[-1].body == "【中国联通】您已订购炫铃，5.00元/月，按月扣费。回复TDCL退订。"
+    )
+
+
+def test_without_a_reply_nothing_is_ordered_and_a_late_reply_orders_nothing(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    text_in(twilio, "订购SJB", from_=DEMO_EN)
+    assert queued(hotline, DEMO_EN)[0].body.startswith("China Unicom: you are ordering Mobile News")
+    with transaction(hotline.sessions) as session:
+        session.execute(
+            sa.update(VasOrder).values(
+                requested_at=utcnow() - dt.timedelta(hours=25),
+                expires_at=utcnow() - dt.timedelta(hours=1),
+            )
+        )
+    text_in(twilio, "Y", from_=DEMO_EN)
+    assert orders(hotline) == [("SJB", "expired")]
+    assert queued(hotline, DEMO_EN)[-1].body.startswith(
+        "China Unicom: no order awaits confirmation"
+    )
+
+
+def test_other_replies_do_not_confirm_and_n_declines(twilio: TwilioClient, hotline: Any) -> None:
+    text_in(twilio, "KT YY")
+    for body in ("好的", "YES PLEASE", "1"):
+        text_in(twilio, body)
+    assert orders(hotline) == [("YY", "pending")]
+    text_in(twilio, "N")
+    assert orders(hotline) == [("YY", "declined")]
+    text_in(twilio, "确认")
+    assert orders(hotline) == [("YY", "declined")]
+
+
+def test_unknown_product_codes_and_strangers_order_nothing(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    text_in(twilio, "KT ZZZ")
+    assert queued(hotline)[-1].body == "【中国联通】未找到业务代码ZZZ，请核对后重试，详询10010。"
+    [reply] = replies(text_in(twilio, "KT CL", from_=STRANGER))
+    assert "未登记" in reply
+    assert orders(hotline) == []
+
+
+def test_td_with_a_code_cancels_that_subscription(twilio: TwilioClient, hotline: Any) -> None:
+    text_in(twilio, "KT CL")
+    text_in(twilio, "是")
+    text_in(twilio, "KT CL")
+    assert queued(hotline)[-1].body.startswith("【中国联通】您已订购炫铃，无需重复订购")
+    text_in(twilio, "TD CL")
+    assert orders(hotline) == [("CL", "cancelled")]
+    assert queued(hotline)[-1].body == "【中国联通】您已退订炫铃，下月起不再扣费。"
+
+
+def test_order_requested_by_another_channel_also_waits_for_the_sms_reply(
+    hotline: Any, twilio: TwilioClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
+    requested = CliRunner().invoke(main, ["vas", "request", DEMO_ZH, "LL10", "--channel", "app"])
+    assert requested.output.strip().endswith("pending")
+    assert orders(hotline) == [("LL10", "pending")]
+    text_in(twilio, "Y")
+    assert orders(hotline) == [("LL10", "active")]
+
+
+@pytest.mark.postgres
+def test_every_deduction_is_announced_once_per_month(twilio: TwilioClient, hotline: Any) -> None:
+    text_in(twilio, "KT CL")
+    text_in(twilio, "Y")
+    noon = dt.datetime(2026, 11, 30, 4, 0)  # 12:00 in Shanghai
+    assert vas.charge(hotline.sessions, hotline.settings, noon, "2026-11").charged == 1
+    assert vas.charge(hotline.sessions, hotline.settings, noon, "2026-11").already == 1
+    with hotline.sessions() as session:
+        account = session.scalar(
+            sa.select(Account).join(Subscriber).where(Subscriber.msisdn == DEMO_ZH)
+        )
+        assert account is not None and account.balance_fen == 12345 - 500
+        charge = session.scalars(sa.select(VasCharge)).one()
+    notice = queued(hotline)[-1]
+    assert charge.outbox_id == notice.id and notice.kind == "vas.deduction"
+    assert notice.body == "【中国联通】您订购的炫铃本月扣费5.00元，余额118.45元。回复TDCL退订。"
+    assert notice.next_attempt_at <= utcnow()
+
+
+def test_a_deduction_taken_at_night_is_announced_in_the_morning(
+    twilio: TwilioClient, hotline: Any
+) -> None:
+    text_in(twilio, "KT CL")
+    text_in(twilio, "Y")
+    midnight = dt.datetime(2026, 11, 30, 16, 5)  # 00:05 on 1 December in Shanghai
+    vas.charge(hotline.sessions, hotline.settings, midnight, "2026-12")
+    notice = queued(hotline)[-1]
+    assert notice.next_attempt_at == dt.datetime(2026, 12, 1, 0, 0)  # 08:00 in Shanghai
+
+
+# -- end to end through the stand-in -------------------------------------------------------
+
+
+@pytest.fixture
+def wire() -> Iterator[Wire]:
+    with Wire() as running:
+        yield running
+
+
+def test_a_handset_replying_0000_over_the_network_gets_the_confirmation(
+    wire: Wire, database_url: str, tmp_path: Any
+) -> None:
+    from app import create_app
+
+    app = create_app({"database_url": database_url, "prompt_audio": False, **wire.overrides()})
+    wire.serve(app)
+    hotline = app.extensions["hotline"]
+    handset_number = "+86" + DEMO_ZH
+    exchange = wire.network.send_sms(handset_number, PORT, "0000")
+    assert exchange.errors == [] and exchange.replies == []
+    deliver(hotline)
+    wire.settle()
+    assert wire.inbox(handset_number) == [
+        f"【中国联通】您已退订端口{PORT}的短信，该端口将不再向您发送。"
+    ]
+    assert industry(hotline) == ("refused", "opted_out")
+    hotline.db.dispose()
+
+
+def test_a_failure_inside_is_answered_politely_and_keeps_nothing(
+    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(vas, "request_order", broken)
+    [reply] = replies(text_in(twilio, "KT CL"))
+    assert reply.startswith("【中国联通】系统繁忙")
+    with hotline.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 0
+
+
+def test_the_local_handset_shows_what_it_received(
+    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text_in(twilio, "退订", to=PORT)
+    deliver(hotline)
+    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
+    shown = CliRunner().invoke(main, ["sms", "inbox", DEMO_ZH])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.rstrip().endswith(
+        f"from 10010: 【中国联通】您已退订端口{PORT}的短信，该端口将不再向您发送。"
+    )
