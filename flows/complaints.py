@@ -1,0 +1,185 @@
+"""Main menu 3: faults and complaints. A ticket with a time limit, a number and an SMS.
+
+The caller hears the status of a ticket still open first, chooses a category by key or by
+voice, records a short description, and hears the ticket number and the deadline.
+Payment made but the line not reopened is put right at once when the account allows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import ClassVar
+
+from ivr import tickets, verification
+from ivr.clock import local_datetime
+from ivr.flow import CallContext, Goto, Menu, State
+from ivr.intents import Heard
+from ivr.reply import Line, Listen, Record, Reply
+from ivr.twiml import COMPLAINT_RECORDING_URL
+from prompts import spoken
+
+RECORDING_MAX_S = 60
+FILED = "complaint.filed"
+_SPOKEN_CATEGORIES: Mapping[str, str] = {
+    "complaint_reopen": "payment_not_reopened",
+    "complaint_suspension": "abnormal_suspension",
+    "complaint_network": "network",
+    "complaint_billing": "billing",
+    "complaint_other": "other",
+}
+
+
+def _deadline(at: dt.datetime, language: str) -> str:
+    """A deadline to the minute (never later than the real one), in Shanghai time."""
+    return spoken.date_time(local_datetime(at.replace(second=0, microsecond=0)), language)
+
+
+def _number(ticket: tickets.Ticket, language: str) -> str:
+    return spoken.phone_number(ticket.number, language)  # read digit by digit
+
+
+def ticket_status(ticket: tickets.Ticket, ctx: CallContext) -> Line:
+    """Where a ticket the caller already has stands."""
+    number = _number(ticket, ctx.language)
+    if ticket.overdue(ctx.now):
+        return Line("complaint.existing.overdue", {"number": number})
+    if ticket.status == "answered":
+        return Line("complaint.existing.answered", {"number": number})
+    deadline = _deadline(ticket.due_at, ctx.language)
+    return Line(f"complaint.existing.{ticket.status}", {"number": number, "deadline": deadline})
+
+
+class Complaints(State):
+    """Main menu 3. A known subscriber (own phone or verified) hears an open ticket first."""
+
+    name = "complaints"
+    parent = "main"
+
+    def enter(self, ctx: CallContext) -> Goto:
+        subscriber = ctx.subscriber
+        if subscriber is None:
+            verification.start(ctx.session, ctx.call, then=self.name)
+            return Goto("verify.number")
+        latest = ctx.session.scalar(tickets.unresolved_for(subscriber.id).limit(1))
+        preface = () if latest is None else (ticket_status(latest, ctx),)
+        if latest is not None:
+            ctx.event("ticket.status_told", ticket=latest.number, status=latest.status)
+        return Goto("complaint.category", preface=preface)
+
+
+class ChoosingComplaintCategory(Menu):
+    name = "complaint.category"
+    parent = "main"
+    prompt_key = "menu.complaint"
+    options: ClassVar[Mapping[str, str]] = {
+        "1": "complaint.payment_not_reopened",
+        "2": "complaint.abnormal_suspension",
+        "3": "complaint.network",
+        "4": "complaint.billing",
+        "5": "complaint.other",
+    }
+
+    def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
+        category = _SPOKEN_CATEGORIES.get(heard.intent)
+        return Goto(f"complaint.{category}") if category else None
+
+
+class FilingComplaint(State):
+    """Open the ticket of one category (urgent: 4 hours, else 48) and tell the owner by SMS."""
+
+    parent = "complaint.category"
+
+    def __init__(self, category: str) -> None:
+        self.category = category
+        self.name = f"complaint.{category}"
+
+    def enter(self, ctx: CallContext) -> Goto:
+        subscriber = ctx.subscriber
+        if subscriber is None:
+            return Goto("complaints")
+        filed = tickets.file_complaint(
+            ctx.session,
+            subscriber,
+            self.category,
+            call=ctx.call,
+            language=ctx.language,
+            settings=ctx.settings,
+            now=ctx.now,
+        )
+        ticket = filed.ticket
+        ctx.event(
+            "ticket.opened", ticket=ticket.number, category=ticket.category, queue=ticket.queue
+        )
+        if filed.line_reopened:
+            ctx.event("line.reopened", ticket=ticket.number)
+            return Goto(FILED)
+        return Goto("complaint.recording")
+
+
+class RecordingComplaint(State):
+    """A short description after the beep; the recording webhook brings the call back."""
+
+    name = "complaint.recording"
+    parent = "complaint.category"
+
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        ticket = ctx.session.scalar(tickets.of_call(ctx.call.id).limit(1))
+        if ticket is None:
+            return Goto("complaints")
+        if ticket.description != "awaiting":
+            return Goto(FILED)
+        return self.prompt(ctx)
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply(
+            (Line("complaint.record"),),
+            Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
+        )
+
+
+class ComplaintFiled(State):
+    """The ticket number and the deadline (or the reopened line), repeated with #."""
+
+    name = FILED
+    parent = "main"
+
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        ticket = ctx.session.scalar(tickets.of_call(ctx.call.id).limit(1))
+        if ticket is None:
+            return Goto("complaints")
+        number = _number(ticket, ctx.language)
+        hotline = spoken.phone_number(tickets.SUPERVISION_HOTLINE, ctx.language)
+        lines: tuple[Line, ...]
+        if ticket.resolution == "line_reopened":
+            lines = (Line("complaint.line_reopened", {"number": number}),)
+        else:
+            lines = (
+                Line(
+                    "complaint.filed",
+                    {
+                        "number": number,
+                        "hours": spoken.hours(ticket.hours, ctx.language),
+                        "deadline": _deadline(ticket.due_at, ctx.language),
+                    },
+                ),
+                Line("complaint.sms_after"),
+            )
+        lines += (Line("complaint.supervision", {"hotline": hotline}),)
+        return self.prompt(ctx).after(*lines)
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply((Line("menu.after_complaint"),), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        return Goto("main") if key == "9" else None
+
+
+def complaint_states() -> list[State]:
+    return [
+        Complaints(),
+        ChoosingComplaintCategory(),
+        *(FilingComplaint(category) for category in tickets.CATEGORIES),
+        RecordingComplaint(),
+        ComplaintFiled(),
+    ]

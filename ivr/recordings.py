@@ -1,0 +1,67 @@
+"""The ``<Record>`` callback of a complaint: keep the recording, then let the call go on.
+
+Twilio posts ``RecordingUrl`` and ``RecordingDuration`` when the caller stops speaking
+(``Digits=hangup`` if they hung up). When nothing was recorded Twilio skips this request
+and the call falls through to the same URL without a ``RecordingUrl``: the complaint
+stands without a description. Transcribing the recording is the expert desk's concern.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, request
+
+from ivr import params, tickets
+from ivr.clock import utcnow
+from ivr.container import current_hotline
+from ivr.db import transaction
+from ivr.engine import Answer
+from ivr.logs import log_event
+from ivr.models import Call
+from ivr.reply import Line, Reply, ToQueue
+from ivr.security import twilio_signed
+from ivr.twiml import COMPLAINT_RECORDING_URL
+from ivr.webhooks import TWIML, bad_webhook
+from prompts.catalog import LANGUAGES
+
+logger = logging.getLogger("ivr.recordings")
+recordings = Blueprint("recordings", __name__)
+recordings.register_error_handler(params.BadWebhook, bad_webhook)
+
+_RECORDING_URL = re.compile(r"https?://[^\s\"'<>]{1,490}")
+
+
+def recording_url(form: Mapping[str, str]) -> str | None:
+    """The recording's URL, or None when nothing was recorded."""
+    value = form.get("RecordingUrl", "").strip()
+    if not value:
+        return None
+    if not _RECORDING_URL.fullmatch(value):
+        raise params.BadWebhook("malformed RecordingUrl")
+    return value
+
+
+@recordings.post(COMPLAINT_RECORDING_URL)
+@twilio_signed
+def complaint_recording() -> Response:
+    call = params.call_params(request.form)
+    url = recording_url(request.form)
+    duration = params.integer(request.form, "RecordingDuration", 0) if url else None
+    hotline = current_hotline()
+    try:
+        with transaction(hotline.sessions) as session:
+            known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
+            if known is not None:
+                tickets.describe(session, known, url, duration, utcnow())
+        if known is None:
+            log_event(logger, "recording.unknown_call", logging.WARNING, call_sid=call.call_sid)
+            return Response("<Response/>", mimetype=TWIML)
+        answer = hotline.engine.incoming(call)  # the call's state goes on from here
+    except Exception:
+        logger.exception("recording.failed", extra={"call_sid": call.call_sid})
+        apology = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
+        answer = Answer(Reply(apology, ToQueue(hotline.settings.general_queue)), LANGUAGES[0])
+    return Response(hotline.renderer.render(answer.reply, answer.language), mimetype=TWIML)
