@@ -1,0 +1,153 @@
+"""Operators' commands: ``ivr agents add|list|passwd|remove`` and ``ivr desk sweep|report``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from expert_desk import agents as agent_service
+from expert_desk import desk as desk_module
+from expert_desk import reports
+from expert_desk.errors import DeskError
+from expert_desk.models import DeskAgent
+from ivr.clock import local_date, utcnow
+from ivr.config import ConfigError, load_settings
+from ivr.container import Hotline, build
+from ivr.db import transaction
+
+
+def _hotline() -> Hotline:
+    try:
+        return build(load_settings())
+    except ConfigError as error:
+        raise click.ClickException(f"configuration: {error}") from error
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@click.group("agents")
+def agents() -> None:
+    """Expert desk agents: accounts, skills, passwords."""
+
+
+@agents.command("add")
+@click.argument("username")
+@click.option("--skill", "skills", multiple=True, help="SKILL:LEVEL, e.g. ios:3 (repeatable).")
+@click.option("--name", "display_name", default="", help="Name shown in the console.")
+@click.option("--phone", default="", help="Where calls ring: +86... or client:NAME.")
+@click.option("--supervisor", is_flag=True, help="May open the supervisor view.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def agents_add(
+    username: str,
+    skills: tuple[str, ...],
+    display_name: str,
+    phone: str,
+    supervisor: bool,
+    password_stdin: bool,
+) -> None:
+    """Create an agent (offline until they sign in and go available)."""
+    hotline = _hotline()
+    try:
+        levels = dict(agent_service.parse_skill(spec) for spec in skills)
+        password = _password(password_stdin)
+        with transaction(hotline.sessions) as session:
+            agent = agent_service.create_agent(
+                session,
+                username,
+                password,
+                display_name=display_name,
+                phone=phone,
+                skills=levels,
+                supervisor=supervisor,
+                now=utcnow(),
+            )
+            click.echo(f"agent {agent.username} created; calls ring {agent.phone}")
+    except DeskError as error:
+        raise click.ClickException(error.detail) from error
+
+
+@agents.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def agents_passwd(username: str, password_stdin: bool) -> None:
+    """Set an agent's password (ends their open sessions)."""
+    hotline = _hotline()
+    try:
+        password = _password(password_stdin)
+        with transaction(hotline.sessions) as session:
+            agent = session.scalar(DeskAgent.by_username(username))
+            if agent is None:
+                raise click.ClickException(f"no agent {username}")
+            agent_service.set_password(agent, password)
+    except DeskError as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"password of {username} changed")
+
+
+@agents.command("list")
+def agents_list() -> None:
+    """Every agent: status, state, skills."""
+    with _hotline().sessions() as session:
+        rows = session.scalars(sa.select(DeskAgent).order_by(DeskAgent.username)).all()
+        if not rows:
+            click.echo("no agents yet: ivr agents add NAME --skill ios:3")
+        for a in rows:
+            skills = ",".join(f"{s.skill}:{s.level}" for s in a.skills) or "-"
+            role = " supervisor" if a.is_supervisor else ""
+            active = "" if a.active else " (deactivated)"
+            click.echo(
+                f"{a.username:<16} {a.status:<9} {a.state:<8} {skills:<40} {a.phone}{role}{active}"
+            )
+
+
+@click.group("desk")
+def desk() -> None:
+    """The smart-device expert desk: reconciliation and reports."""
+
+
+@desk.command("sweep")
+@click.option("--every", type=float, default=0.0, help="Repeat every N seconds (0: once).")
+def desk_sweep(every: float) -> None:
+    """Lapse expired offers, end wrap-ups, drop callers who hung up, free stuck agents, route."""
+    the_desk = desk_module.build(_hotline())
+    while True:
+        result = the_desk.sweep()
+        click.echo(
+            f"offers {len(result.tick.offers)}, lapsed {len(result.tick.lapsed)}, "
+            f"abandoned {len(result.tick.abandoned) + len(result.abandoned)}, "
+            f"returned {len(result.returned)}, finished {len(result.finished)}, "
+            f"agents freed {len(result.freed)}"
+        )
+        if every <= 0:
+            return
+        time.sleep(every)
+
+
+@desk.command("report")
+@click.option("--day", help="YYYY-MM-DD (Asia/Shanghai); default today.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path))
+def desk_report(day: str | None, csv_file: Path | None) -> None:
+    """The day's figures per skill: answered, abandoned, service level, handle time."""
+    hotline = _hotline()
+    try:
+        when = dt.date.fromisoformat(day) if day else local_date(utcnow())
+    except ValueError as error:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from error
+    with hotline.sessions() as session:
+        lines = reports.day_report(session, when, hotline.settings.desk_service_level_s)
+    text = reports.report_csv(when, lines)
+    if csv_file is not None:
+        csv_file.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {csv_file}")
+        return
+    click.echo(text, nl=False)

@@ -1,0 +1,69 @@
+"""Recorded questions: fetch the audio Twilio recorded, transcribe it with the configured
+speech backend (:mod:`ivr.speech`). Any failure means no transcript, never a failed call:
+the agent then sees that the question was recorded but not transcribed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import requests
+
+from expert_desk.telephony import same_host
+from ivr.config import Settings
+from ivr.logs import log_event
+from ivr.speech import Recognizer, SpeechError, build_recognizer
+
+logger = logging.getLogger("expert_desk.recordings")
+API_HOST = "https://api.twilio.com"
+FETCH_TIMEOUT_S = 10
+MAX_AUDIO_BYTES = 8 * 1024 * 1024
+
+Transcriber = Callable[[bytes, str], str | None]
+"""WAV bytes and the caller's language → the words, or None."""
+
+
+def recording_allowed(settings: Settings, url: str) -> bool:
+    """Only recordings on Twilio's API host (or the configured stand-in) are fetched."""
+    return same_host(url, settings.twilio_api_base_url or API_HOST)
+
+
+def fetch(settings: Settings, url: str) -> bytes | None:
+    """The WAV Twilio recorded, or None (and a log line) when it cannot be had."""
+    if not recording_allowed(settings, url):
+        log_event(logger, "desk.recording_refused", logging.WARNING, url=url[:200])
+        return None
+    try:
+        response = requests.get(
+            url,
+            auth=(settings.twilio_account_sid, settings.twilio_auth_token),
+            timeout=FETCH_TIMEOUT_S,
+        )
+        response.raise_for_status()
+    except requests.RequestException as error:
+        log_event(logger, "desk.recording_unavailable", logging.WARNING, error=str(error)[:200])
+        return None
+    return response.content[:MAX_AUDIO_BYTES]
+
+
+def speech_transcriber(settings: Settings) -> Transcriber:
+    """The configured recogniser, built on first use (a pocketsphinx decoder takes a while)."""
+    recognizer: list[Recognizer] = []
+
+    def transcribe(wav: bytes, language: str) -> str | None:
+        try:
+            if not recognizer:
+                recognizer.append(build_recognizer(settings.speech_backend))
+            text = recognizer[0].transcribe(wav, language).text.strip()
+        except (SpeechError, ValueError) as error:
+            log_event(
+                logger,
+                "desk.transcription_failed",
+                logging.INFO,
+                language=language,
+                reason=f"{type(error).__name__}: {str(error)[:160]}",
+            )
+            return None
+        return text or None
+
+    return transcribe
