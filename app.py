@@ -8,11 +8,16 @@ from typing import Any
 
 from flask import Flask
 
+from expert_desk.console import desk_console
+from expert_desk.reports import DeskCollector
+from expert_desk.webhooks import desk_voice
 from ivr import container, logs, metrics
 from ivr.config import load_settings
 from ivr.health import health
+from ivr.recordings import recordings
 from ivr.webhooks import voice
 from prompts.audio import audio_blueprint
+from sms_followup.webhooks import sms
 
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -29,7 +34,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline"] = hotline
     app.register_blueprint(voice)
     app.register_blueprint(health)
-    metrics.install(app, hotline.sessions)
+    app.register_blueprint(recordings)
+    app.register_blueprint(sms)
+    app.register_blueprint(desk_voice)
+    app.register_blueprint(desk_console)
+    desk_metrics = DeskCollector(hotline.sessions, settings.desk_service_level_s)
+    metrics.install(app, hotline.sessions, desk_metrics)
     if hotline.audio is not None:
         app.register_blueprint(audio_blueprint(hotline.audio))
     if not settings.validate_signatures:

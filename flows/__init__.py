@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flows.agent import HandledByAgent, TransferringToAgent
+from flows.agent import TransferringToAgent
 from flows.balance import ReadingBalance
 from flows.bill import ReadingBill
+from flows.complaints import complaint_states
+from flows.expert_desk import states as expert_desk_states
 from flows.menus import ChoosingLanguage, MainMenu, QueriesMenu
+from flows.password import (
+    ChangingPassword,
+    ChoosingNewPassword,
+    ConfirmingNewPassword,
+    EnteringCurrentPassword,
+    FinishedService,
+    PasswordMenu,
+    SendingTemporaryPassword,
+    ServicesMenu,
+)
 from flows.unknown_caller import UnknownCaller
 from flows.usage import ReadingUsage
+from flows.verification import (
+    EnteringServicePassword,
+    EnteringSubscriberNumber,
+    StartingVerification,
+)
 from ivr.flow import State
 from ivr.numbers import Entry
 
@@ -33,9 +50,18 @@ def states() -> dict[str, State]:
         ReadingBill(),
         UnknownCaller(),
         TransferringToAgent(),
-        HandledByAgent("services"),
-        HandledByAgent("complaints"),
-        HandledByAgent("expert_desk"),
-        HandledByAgent("password"),
+        ServicesMenu(),
+        *complaint_states(),
+        *expert_desk_states(),
+        PasswordMenu(),
+        ChangingPassword(),
+        EnteringCurrentPassword(),
+        ChoosingNewPassword(),
+        ConfirmingNewPassword(),
+        SendingTemporaryPassword(),
+        FinishedService(),
+        StartingVerification(),
+        EnteringSubscriberNumber(),
+        EnteringServicePassword(),
     ]
     return {state.name: state for state in all_states}

@@ -9,10 +9,14 @@ from typing import IO
 import click
 import sqlalchemy as sa
 
+from expert_desk.cli import agents as desk_agents_group
+from expert_desk.cli import desk as desk_group
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.container import Hotline, build
 from ivr.simulator.cli import commands as simulator_commands
+from ivr.tickets_cli import tickets_group
+from sms_followup.cli import attach as attach_sms_commands
 
 
 def _settings() -> Settings:
@@ -103,48 +107,24 @@ def import_accounts(csv_file: IO[str]) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="One pass over the outbox, then exit.")
-def worker(once: bool) -> None:
+@click.option("--idle-sleep", default=1.0, show_default=True, help="Seconds to wait when idle.")
+@click.option("--batch", default=20, show_default=True, help="Most messages claimed at once.")
+def worker(once: bool, idle_sleep: float, batch: int) -> None:
     """Deliver the SMS outbox (and end calls whose hangup was never reported)."""
     from sms_followup.worker import OutboxWorker
 
     hotline = _hotline()
-    outbox = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings)
+    outbox = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, batch=batch)
     if once:
         result = outbox.run_once()
         click.echo(
             f"sent {result.sent}, retrying {result.retried}, dead {result.dead}, "
-            f"calls swept {result.swept_calls}"
+            f"refused {result.refused}, calls swept {result.swept_calls}"
         )
         return
     click.echo("outbox worker running; Ctrl-C to stop", err=True)
     with contextlib.suppress(KeyboardInterrupt):
-        outbox.run_forever()
-
-
-@main.group()
-def sms() -> None:
-    """The SMS outbox and the local handset."""
-
-
-@sms.command("outbox")
-@click.option("--limit", default=20, show_default=True)
-def sms_outbox(limit: int) -> None:
-    """Latest outbox messages: recipient, status, attempts, text."""
-    from ivr.models import OutboxMessage
-
-    hotline = _hotline()
-    with hotline.sessions() as session:
-        rows = session.scalars(
-            sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-        ).all()
-        if not rows:
-            click.echo("the outbox is empty")
-        for m in rows:
-            error = f"  last error: {m.last_error}" if m.last_error else ""
-            click.echo(
-                f"#{m.id} to {m.to_number} from {m.from_number} [{m.status}] "
-                f"attempts {m.attempts} sid {m.provider_sid or '-'}{error}\n    {m.body}"
-            )
+        outbox.run_forever(idle_sleep)
 
 
 @main.group()
@@ -183,3 +163,7 @@ def calls_show(call_sid: str) -> None:
 
 for _command in simulator_commands:
     main.add_command(_command)
+main.add_command(tickets_group)
+attach_sms_commands(main)
+main.add_command(desk_agents_group)
+main.add_command(desk_group)

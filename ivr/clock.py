@@ -16,3 +16,8 @@ def utcnow() -> dt.datetime:
 def local_date(at: dt.datetime) -> dt.date:
     """The calendar date in Shanghai of a naive-UTC timestamp."""
     return at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ).date()
+
+
+def local_datetime(at: dt.datetime) -> dt.datetime:
+    """The wall-clock time in Shanghai of a naive-UTC timestamp (naive, for speaking)."""
+    return at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ).replace(tzinfo=None)

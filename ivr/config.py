@@ -8,6 +8,7 @@ as the telephone network, signed webhooks with a local token. Production sets
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -43,6 +44,36 @@ class Settings:
     prompt_audio_dir: str = "var/prompts"
     prompt_audio: bool = True
     speech_backend: str = "sphinx-grammar"
+    # SMS delivery and messaging (sms_followup): sender per message type as
+    # "kind=number,kind=number" (unlisted kinds use sms_from_number); quiet hours in
+    # Asia/Shanghai as "HH:MM-HH:MM" (empty: none); lease must outlast a send.
+    sms_from_numbers: str = ""
+    sms_send_timeout_s: int = 10
+    sms_lease_s: int = 120
+    sms_quiet_hours: str = "22:00-08:00"
+    industry_port_prefixes: str = "10655021,10655877"
+    port_review_threshold_pct: int = 5
+    reminder_rules_file: str = ""
+    vas_confirm_hours: int = 24
+    password_lockout_s: int = 86400
+    # Smart-device expert desk (expert_desk): opening hours in Asia/Shanghai, queue limits,
+    # offers to agents, wrap-up, service-level target, routing strategy (see expert_desk/README.md).
+    desk_hours: str = "09:00-21:00"
+    desk_queue: str = "expert-desk"
+    desk_max_queue: int = 20
+    desk_max_wait_s: int = 900
+    desk_reservation_s: int = 20
+    desk_max_lapses: int = 3
+    desk_wrap_up_s: int = 120
+    desk_service_level_s: int = 20
+    desk_strategy: str = "longest-idle"
+    desk_announce_every_s: int = 60
+    desk_hold_s: int = 20
+    desk_hold_music_url: str = ""
+    desk_question_s: int = 30
+    desk_default_handle_s: int = 420
+    desk_agent_ring_s: int = 20
+    desk_caller_id: str = "10010"
 
     @property
     def production(self) -> bool:
@@ -72,8 +103,34 @@ _ENV_NAMES: dict[str, str] = {
     "prompt_audio_dir": "PROMPT_AUDIO_DIR",
     "prompt_audio": "PROMPT_AUDIO",
     "speech_backend": "SPEECH_BACKEND",
+    "sms_from_numbers": "SMS_FROM_NUMBERS",
+    "sms_send_timeout_s": "SMS_SEND_TIMEOUT_S",
+    "sms_lease_s": "SMS_LEASE_S",
+    "sms_quiet_hours": "SMS_QUIET_HOURS",
+    "industry_port_prefixes": "INDUSTRY_PORT_PREFIXES",
+    "port_review_threshold_pct": "PORT_REVIEW_THRESHOLD_PCT",
+    "reminder_rules_file": "REMINDER_RULES_FILE",
+    "vas_confirm_hours": "VAS_CONFIRM_HOURS",
+    "password_lockout_s": "PASSWORD_LOCKOUT_S",
+    "desk_hours": "DESK_HOURS",
+    "desk_queue": "DESK_QUEUE",
+    "desk_max_queue": "DESK_MAX_QUEUE",
+    "desk_max_wait_s": "DESK_MAX_WAIT_S",
+    "desk_reservation_s": "DESK_RESERVATION_S",
+    "desk_max_lapses": "DESK_MAX_LAPSES",
+    "desk_wrap_up_s": "DESK_WRAP_UP_S",
+    "desk_service_level_s": "DESK_SERVICE_LEVEL_S",
+    "desk_strategy": "DESK_STRATEGY",
+    "desk_announce_every_s": "DESK_ANNOUNCE_EVERY_S",
+    "desk_hold_s": "DESK_HOLD_S",
+    "desk_hold_music_url": "DESK_HOLD_MUSIC_URL",
+    "desk_question_s": "DESK_QUESTION_S",
+    "desk_default_handle_s": "DESK_DEFAULT_HANDLE_S",
+    "desk_agent_ring_s": "DESK_AGENT_RING_S",
+    "desk_caller_id": "DESK_CALLER_ID",
 }
 
+_QUIET_HOURS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -115,6 +172,10 @@ def check(settings: Settings) -> None:
         raise ConfigError(f"SMS_SENDER must be local or twilio, not {settings.sms_sender!r}")
     if not settings.public_base_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+    if settings.sms_send_timeout_s < 1 or settings.sms_lease_s <= 2 * settings.sms_send_timeout_s:
+        raise ConfigError("SMS_LEASE_S must be more than twice SMS_SEND_TIMEOUT_S (>= 1)")
+    if settings.sms_quiet_hours and not _QUIET_HOURS.fullmatch(settings.sms_quiet_hours):
+        raise ConfigError("SMS_QUIET_HOURS must look like 22:00-08:00 (or be empty)")
     if settings.production:
         if settings.twilio_auth_token == LOCAL_AUTH_TOKEN:
             raise ConfigError("IVR_ENV=production needs TWILIO_AUTH_TOKEN (the account's token)")

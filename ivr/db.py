@@ -32,6 +32,9 @@ def make_engine(database_url: str) -> sa.Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Under WAL, NORMAL survives any process crash; only an OS crash can lose the
+        # last commits. Production runs on PostgreSQL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

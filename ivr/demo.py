@@ -6,8 +6,10 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from expert_desk.demo import seed_agents
 from ivr.accounts import KB_PER_MB, AccountRecord, upsert
 from ivr.clock import local_date, utcnow
+from ivr.passwords import seed_demo as seed_demo_passwords
 
 MB = KB_PER_MB
 GB = 1024 * MB
@@ -92,6 +94,7 @@ def seed(session: Session) -> list[AccountRecord]:
     """Create or refresh the demo subscribers; safe to run again."""
     today = local_date(utcnow())
     records = demo_records(today)
-    for record in records:
-        upsert(session, record, today.strftime("%Y-%m"))
+    subscribers = [upsert(session, record, today.strftime("%Y-%m")) for record in records]
+    seed_demo_passwords(session, subscribers)  # service password 135790 (ivr.passwords)
+    seed_agents(session)  # expert desk agents, password desk-demo-10010 (expert_desk.demo)
     return records

@@ -186,11 +186,32 @@ class Engine:
         if not set(digits) <= VALID_KEYS:
             ctx.event("input.rejected", reason="not DTMF", length=len(digits))
             return self._strike(ctx, state, "invalid")
-        ctx.event("input.keys", keys=digits)
+        if state.collects_digits:
+            return self._collect(ctx, state, digits)
+        # One key is recorded as it is used: keys typed ahead into a state that collects
+        # digits (a password) are dropped unrecorded.
+        ctx.event("input.keys", keys=digits[0])
         goto = self._choose(ctx, state, digits[0])
         if goto is None:
             return self._strike(ctx, state, "invalid")
         return self._enter(ctx, goto, type_ahead=digits[1:])
+
+    def _collect(self, ctx: CallContext, state: State, digits: str) -> Reply:
+        """A whole entry (a password, a number): never recorded, only its length.
+
+        A lone ``*`` goes back and a lone ``0`` reaches an agent, as everywhere.
+        """
+        ctx.event("input.digits", length=len(digits))
+        if digits in ("*", "0"):
+            goto = self._choose(ctx, state, digits)
+        else:
+            result = state.collect(ctx, digits)
+            if isinstance(result, Reply):
+                return result
+            goto = result
+        if goto is None:
+            return self._strike(ctx, state, "invalid")
+        return self._enter(ctx, goto)
 
     def _speech(self, ctx: CallContext, state: State, said: str, confidence: float | None) -> Reply:
         heard = intents.match(said, ctx.language)
@@ -229,11 +250,15 @@ class Engine:
             ctx.event("state.entered", language=ctx.call.language)
             if type_ahead and state.type_ahead:
                 key, type_ahead = type_ahead[0], type_ahead[1:]
+                ctx.event("input.keys", keys=key, typed_ahead=True)
                 next_goto = self._choose(ctx, state, key)
                 if next_goto is None:
                     return self._strike(ctx, state, "invalid").after(*preface)
                 goto = next_goto
                 continue
+            if type_ahead:
+                ctx.event("input.dropped", count=len(type_ahead))
+                type_ahead = ""
             result = state.enter(ctx)
             if isinstance(result, Goto):
                 goto = result
@@ -275,8 +300,10 @@ _SPEECH_ROUTES: dict[str, str] = {
 
 def _hotline_wide(state: State, heard: intents.Heard) -> Goto | None:
     """What a spoken intent means at any menu: services by name, repeat, back, a language."""
-    if heard.intent in _SPEECH_ROUTES:
-        return Goto(_SPEECH_ROUTES[heard.intent])
+    # "complaint_suspension" is a kind of "complaint": it leads where "complaint" does.
+    route = _SPEECH_ROUTES.get(heard.intent) or _SPEECH_ROUTES.get(heard.intent.split("_")[0])
+    if route:
+        return Goto(route)
     if heard.intent == "repeat":
         return Goto(state.name)
     if heard.intent == "back":

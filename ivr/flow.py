@@ -91,6 +91,9 @@ class State:
     parent: str | None = None
     #: Keys typed ahead pass through this state to the next without hearing it.
     type_ahead: ClassVar[bool] = False
+    #: The state takes a whole string of keys (a password, a number) in :meth:`collect`
+    #: rather than one key at a time; the keys are never recorded, only their count.
+    collects_digits: ClassVar[bool] = False
 
     def enter(self, ctx: CallContext) -> Reply | Goto:
         """What the caller hears on arriving here. Default: the question itself."""
@@ -106,6 +109,10 @@ class State:
 
     def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
         """Where a spoken intent leads; None to use the hotline-wide meaning."""
+        return None
+
+    def collect(self, ctx: CallContext, digits: str) -> Reply | Goto | None:
+        """A whole entry of keys (states with ``collects_digits``); None when it is invalid."""
         return None
 
 

@@ -69,14 +69,15 @@ class DatabaseCollector(Collector):
         yield from (calls, sms, waiting)
 
 
-def install(app: Flask, sessions: sessionmaker[Session]) -> None:
-    """Time every request and serve ``/metrics``."""
+def install(app: Flask, sessions: sessionmaker[Session], *collectors: Collector) -> None:
+    """Time every request and serve ``/metrics`` with ours and the given *collectors*."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(WEBHOOK_SECONDS)
-    registry.register(DatabaseCollector(sessions))
+    for collector in (DatabaseCollector(sessions), *collectors):
+        registry.register(collector)
 
     @app.before_request
     def _start_timer() -> None:

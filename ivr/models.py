@@ -177,7 +177,8 @@ class OutboxMessage(Base):
     Life cycle: ``held`` (its call is still going on) → ``pending`` (due for delivery)
     → ``sending`` (claimed by a worker) → ``sent`` (the provider accepted it) →
     ``delivered`` / ``undelivered`` / ``failed`` (status callbacks); ``dead`` after the
-    last failed attempt.
+    last failed attempt; ``refused`` when its industry port is closed or the recipient
+    unsubscribed from it (``refused_reason`` says which). See ``sms_followup``.
     """
 
     __tablename__ = "sms_outbox"
@@ -199,6 +200,12 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+    port: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    refused_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    segments: Mapped[int] = mapped_column(default=1, server_default="1")
+    error_code: Mapped[str | None] = mapped_column(sa.String(8))
+    # Set when an attempt may have reached the provider without its SID being recorded.
+    outcome_unknown_since: Mapped[dt.datetime | None] = mapped_column()
 
 
 class LocalDelivery(Base):

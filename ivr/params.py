@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ivr.engine import CallParams
 
@@ -32,6 +33,43 @@ def call_params(form: Mapping[str, str]) -> CallParams:
 
 def message_sid(form: Mapping[str, str]) -> str:
     return _required(form, "MessageSid", MESSAGE_SID)
+
+
+MAX_SMS_BODY = 1600
+MESSAGE_STATUSES = frozenset(
+    {
+        "accepted", "scheduled", "queued", "sending", "sent", "delivered", "undelivered",
+        "failed", "canceled", "read", "receiving", "received", "partially_delivered",
+    }
+)  # fmt: skip
+ERROR_CODE = re.compile(r"[0-9]{1,8}")
+
+
+@dataclass(frozen=True)
+class SmsParams:
+    message_sid: str
+    from_number: str
+    to_number: str
+    body: str
+
+
+def sms_params(form: Mapping[str, str]) -> SmsParams:
+    """MessageSid, From, To and Body (at most 1600 characters) of an inbound SMS."""
+    body = form.get("Body", "")
+    if len(body) > MAX_SMS_BODY:
+        raise BadWebhook(f"Body longer than {MAX_SMS_BODY} characters")
+    return SmsParams(message_sid(form), _address(form, "From"), _address(form, "To"), body)
+
+
+def message_status(form: Mapping[str, str]) -> tuple[str, str | None]:
+    """MessageStatus (one of Twilio's) and ErrorCode (digits, if any) of a status callback."""
+    status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+    if status not in MESSAGE_STATUSES:
+        raise BadWebhook("missing or unknown MessageStatus")
+    error_code = form.get("ErrorCode") or None
+    if error_code is not None and not ERROR_CODE.fullmatch(error_code):
+        raise BadWebhook("malformed ErrorCode")
+    return status, error_code
 
 
 def digits(form: Mapping[str, str]) -> str:

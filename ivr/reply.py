@@ -30,16 +30,28 @@ class Line:
 
 @dataclass(frozen=True)
 class Listen:
-    """Wait for keys or speech after the lines (``<Gather>``)."""
+    """Wait for keys or speech after the lines (``<Gather>``).
+
+    With ``digits`` set, collect a string of up to that many keys instead (a password,
+    a phone number): keys only, no speech, ``#`` ends the entry early.
+    """
 
     speech_language: str | None = None
+    digits: int | None = None
+    #: Where the answer goes; None for the engine's ``/voice/step``.
+    action: str | None = None
 
 
 @dataclass(frozen=True)
 class ToQueue:
-    """Put the caller in a queue of agents (``<Enqueue>``)."""
+    """Put the caller in a queue of agents (``<Enqueue>``).
+
+    ``wait_url`` and ``action_url`` default to the general agents queue's webhooks.
+    """
 
     queue: str
+    wait_url: str | None = None
+    action_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,45 @@ class Hangup:
     """End the call after the lines."""
 
 
-Action = Listen | ToQueue | Hangup | None
+@dataclass(frozen=True)
+class Record:
+    """Record what the caller says after a beep (``<Record>``), then post it to *action*.
+
+    ``#`` ends the recording. When nothing was recorded Twilio skips the action request;
+    the call then falls through to *action* all the same, without a ``RecordingUrl``.
+    """
+
+    max_length: int
+    action: str
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Connect the caller to a phone number, or ``client:identity`` (``<Dial>``); the outcome
+    (``DialCallStatus``, ``DialCallDuration``) is posted to *action*."""
+
+    to: str
+    action: str
+    timeout: int
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A queue's wait music (a waitUrl document): the lines, then music or silence for
+    *seconds*, listening for one key, which is posted to *key_action*."""
+
+    key_action: str
+    seconds: int
+    music_url: str = ""
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Take the caller out of the queue it waits in (``<Leave>``); its Enqueue action runs."""
+
+
+Action = Listen | ToQueue | Hangup | Record | Dial | Hold | Leave | None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import intents
 from ivr.config import Settings
-from ivr.reply import Hangup, Line, Listen, Reply, ToQueue
+from ivr.reply import Dial, Hangup, Hold, Leave, Line, Listen, Record, Reply, ToQueue
 from prompts import catalog
 
 STEP_URL = "/voice/step"
@@ -16,6 +16,7 @@ NO_INPUT_URL = "/voice/no-input"
 QUEUE_WAIT_URL = "/voice/queue/wait"
 QUEUE_DONE_URL = "/voice/queue/done"
 PROMPT_AUDIO_URL = "/voice/prompts/"
+COMPLAINT_RECORDING_URL = "/voice/complaints/recording"
 
 SAY_LANGUAGE = {"zh-CN": "cmn-CN", "en-US": "en-US"}
 GATHER_LANGUAGE = {"zh-CN": "cmn-Hans-CN", "en-US": "en-US"}
@@ -36,11 +37,22 @@ class Renderer:
     def render(self, reply: Reply, language: str) -> str:
         response = VoiceResponse()
         action = reply.action
-        if isinstance(action, Listen):
+        if isinstance(action, Listen) and action.digits:
+            gather = response.gather(
+                input="dtmf",
+                action=action.action or STEP_URL,
+                method="POST",
+                timeout=self._gather_timeout,
+                num_digits=action.digits,
+                finish_on_key="#",
+            )
+            self._speak(gather, reply.lines, language)
+            response.redirect(NO_INPUT_URL, method="POST")
+        elif isinstance(action, Listen):
             listen_language = action.speech_language or language
             gather = response.gather(
                 input="dtmf speech",
-                action=STEP_URL,
+                action=action.action or STEP_URL,
                 method="POST",
                 timeout=self._gather_timeout,
                 finish_on_key="",
@@ -50,18 +62,50 @@ class Renderer:
             )
             self._speak(gather, reply.lines, language)
             response.redirect(NO_INPUT_URL, method="POST")
+        elif isinstance(action, Hold):
+            gather = response.gather(
+                input="dtmf", num_digits=1, action=action.key_action, method="POST", timeout=1
+            )
+            self._speak(gather, reply.lines, language)
+            if action.music_url:
+                gather.play(action.music_url)
+            else:
+                gather.pause(length=action.seconds)
         else:
             self._speak(response, reply.lines, language)
             if isinstance(action, ToQueue):
                 response.enqueue(
                     action.queue,
-                    wait_url=QUEUE_WAIT_URL,
+                    wait_url=action.wait_url or QUEUE_WAIT_URL,
                     wait_url_method="POST",
-                    action=QUEUE_DONE_URL,
+                    action=action.action_url or QUEUE_DONE_URL,
                     method="POST",
                 )
             elif isinstance(action, Hangup):
                 response.hangup()
+            elif isinstance(action, Record):
+                response.record(
+                    action=action.action,
+                    method="POST",
+                    max_length=action.max_length,
+                    timeout=self._gather_timeout,
+                    finish_on_key="#",
+                    play_beep=True,
+                )
+                response.redirect(action.action, method="POST")
+            elif isinstance(action, Dial):
+                dial = response.dial(
+                    action=action.action,
+                    method="POST",
+                    timeout=action.timeout,
+                    caller_id=action.caller_id,
+                )
+                if action.to.startswith("client:"):
+                    dial.client(action.to.removeprefix("client:"))
+                else:
+                    dial.number(action.to)
+            elif isinstance(action, Leave):
+                response.leave()
         return str(response)
 
     def _speak(

@@ -23,11 +23,15 @@ __all__ = [
     "LANGUAGES",
     "data_volume",
     "date",
+    "date_time",
+    "hours",
     "integer",
     "money",
     "month",
     "phone_number",
+    "time_of_day",
     "written_data_volume",
+    "written_date_time",
     "written_money",
 ]
 
@@ -283,3 +287,45 @@ def phone_number(digits: str, language: str) -> str:
     if language == "zh-CN":
         return "".join(_ZH_PHONE_DIGITS[int(char)] for char in number)
     return " ".join(_EN_DIGITS[int(char)] for char in number)
+
+
+def hours(n: int, language: str) -> str:
+    """Whole hours: zh ``四小时``, ``四十八小时``; en ``4 hours``, ``1 hour``."""
+    _check_language(language)
+    _check_int(n, "n")
+    if n < 0:
+        raise ValueError(f"hours must not be negative (got {n})")
+    if language == "zh-CN":
+        return _zh_integer(n) + "小时"
+    return "1 hour" if n == 1 else f"{n} hours"
+
+
+def time_of_day(t: datetime.time, language: str) -> str:
+    """A clock time, to the minute: zh ``15点30分``, ``9点05分``, ``15点整``;
+    en ``3:30 PM``, ``9:05 AM``, ``3 PM``, ``12 PM`` (noon), ``12 AM`` (midnight).
+
+    zh uses the 24-hour clock with Arabic digits, like :func:`date`; seconds are dropped.
+    """
+    _check_language(language)
+    if language == "zh-CN":
+        return f"{t.hour}点整" if t.minute == 0 else f"{t.hour}点{t.minute:02d}分"
+    hour = t.hour % 12 or 12
+    half = "AM" if t.hour < 12 else "PM"
+    return f"{hour} {half}" if t.minute == 0 else f"{hour}:{t.minute:02d} {half}"
+
+
+def date_time(at: datetime.datetime, language: str) -> str:
+    """A day and a time of day, already in local time: zh ``11月26日15点30分``,
+    en ``3:30 PM on November 26th``."""
+    _check_language(language)
+    day, clock = date(at.date(), language), time_of_day(at.time(), language)
+    return f"{day}{clock}" if language == "zh-CN" else f"{clock} on {day}"
+
+
+def written_date_time(at: datetime.datetime, language: str) -> str:
+    """A day and time for SMS text, already in local time: zh ``11月26日15:30``,
+    en ``26 Nov 15:30``."""
+    _check_language(language)
+    if language == "zh-CN":
+        return f"{at.month}月{at.day}日{at.hour:02d}:{at.minute:02d}"
+    return f"{at.day} {_EN_MONTHS[at.month - 1][:3]} {at.hour:02d}:{at.minute:02d}"

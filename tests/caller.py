@@ -65,6 +65,18 @@ class Caller:
         assert redirect is not None and redirect.text, "nothing to fall through to"
         return self._post(redirect.text)
 
+    def record(self, recording_url: str, seconds: int = 7, ended_by: str = "#") -> Caller:
+        """Speak after a ``<Record>`` beep: Twilio posts the recording to its action."""
+        verb = self.twiml.find("Record") if self.twiml is not None else None
+        assert verb is not None, f"not recording: {self.last_heard!r}"
+        return self._post(
+            verb.get("action", ""),
+            RecordingUrl=recording_url,
+            RecordingDuration=str(seconds),
+            RecordingSid="RE" + secrets.token_hex(16),
+            Digits=ended_by,
+        )
+
     def hang_up(self, duration: int = 42) -> TestResponse:
         return self.twilio.post(
             "/voice/status",

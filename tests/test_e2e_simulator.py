@@ -90,6 +90,7 @@ def test_sms_survives_a_failing_rest_api_and_reaches_the_handset(live: LiveHotli
             sa.update(OutboxMessage).values(next_attempt_at=sa.func.current_timestamp())
         )
     assert worker.run_once().sent == 1
+    live.network.wait_idle(10)  # delivery and its status callbacks run in the network's threads
     [sms] = live.network.messages.inbox(ZH)
     assert "账户余额123.45元" in sms.body
 

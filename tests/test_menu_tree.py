@@ -109,8 +109,11 @@ def test_asking_for_a_person_by_voice_reaches_an_agent(caller: Caller) -> None:
     assert caller.enqueued == "general"
 
 
-@pytest.mark.parametrize("key", ["2", "3", "4"])
-def test_main_menu_services_without_self_service_go_to_an_agent(caller: Caller, key: str) -> None:
-    caller.dial("10010", DEMO_ZH).press("1").press(key)
-    assert "该业务请由人工客服为您办理" in caller.last_heard
-    assert caller.enqueued == "general"
+def test_main_menu_2_is_the_services_menu(caller: Caller) -> None:
+    caller.dial("10010", DEMO_ZH).press("1").press("2")
+    assert caller.last_heard.startswith("服务密码修改和找回请按1")
+
+
+def test_main_menu_3_is_faults_and_complaints(caller: Caller) -> None:
+    caller.dial("10010", DEMO_ZH).press("1").press("3")
+    assert caller.last_heard.startswith("缴费后仍未恢复开机请按1")
