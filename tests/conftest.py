@@ -52,7 +52,11 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         path = tmp_path / "hotline.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("postgres")
+    return emptied(request.getfixturevalue("postgres"))
+
+
+def emptied(url: str) -> str:
+    """The PostgreSQL database at *url* with every table emptied."""
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
