@@ -16,6 +16,7 @@ from ivr.config import ConfigError, Settings, load_settings
 from ivr.container import Hotline, build
 from ivr.simulator.cli import commands as simulator_commands
 from ivr.tickets_cli import tickets_group
+from prompts.cli import prompts_group
 from sms_followup.cli import attach as attach_sms_commands
 
 
@@ -164,6 +165,7 @@ def calls_show(call_sid: str) -> None:
 for _command in simulator_commands:
     main.add_command(_command)
 main.add_command(tickets_group)
+main.add_command(prompts_group)
 attach_sms_commands(main)
 main.add_command(desk_agents_group)
 main.add_command(desk_group)

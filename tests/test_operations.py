@@ -168,3 +168,16 @@ def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(
     assert "账户余额123.45元" in listed.output
     shown = runner.invoke(main, ["calls", "show", caller.call_sid])
     assert "query.recorded" in shown.output and "call.ended" in shown.output
+
+
+def test_every_command_the_readme_documents_is_on_the_ivr_command_line() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    documented = {
+        line.split("`ivr ")[1].split()[0].rstrip("`,")
+        for line in readme.splitlines()
+        if line.startswith("| `ivr ")
+    }
+    assert {"serve", "prompts", "worker", "call", "simulate", "sms"} <= documented
+    assert documented <= set(main.commands), sorted(documented - set(main.commands))
