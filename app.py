@@ -14,8 +14,9 @@ from expert_desk.webhooks import desk_voice
 from ivr import container, logs, metrics
 from ivr.config import load_settings
 from ivr.health import health
+from ivr.params import BadWebhook
 from ivr.recordings import recordings
-from ivr.webhooks import voice
+from ivr.webhooks import bad_webhook, voice
 from prompts.audio import audio_blueprint
 from sms_followup.webhooks import sms
 
@@ -32,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     hotline = container.build(settings)
     app.extensions["hotline"] = hotline
+    app.register_error_handler(BadWebhook, bad_webhook)
     app.register_blueprint(voice)
     app.register_blueprint(health)
     app.register_blueprint(recordings)

@@ -23,7 +23,8 @@ from expert_desk.models import (
     DeskEvent,
 )
 from expert_desk.routing import day_start
-from ivr.clock import SERVICE_TZ
+from ivr import tickets
+from ivr.clock import SERVICE_TZ, local_datetime
 from ivr.config import Settings
 
 TOPIC_LABELS = {
@@ -199,11 +200,24 @@ def agent_page(session: Session, agent_id: int, now: dt.datetime) -> AgentPage:
 
 
 @dataclass(frozen=True)
+class TicketView:
+    number: str
+    category: str
+    queue: str
+    status: str
+    subscriber: str
+    due: str
+    overdue: bool
+    escalation_level: int
+
+
+@dataclass(frozen=True)
 class SupervisorPage:
     lines: list[reports.LiveLine]
     total: reports.LiveLine
     agents: list[AgentView]
     target_s: int
+    tickets: list[TicketView]
 
 
 def supervisor_page(session: Session, settings: Settings, now: dt.datetime) -> SupervisorPage:
@@ -216,6 +230,19 @@ def supervisor_page(session: Session, settings: Settings, now: dt.datetime) -> S
         total=reports.totals(lines),
         agents=[agent_view(session, a, now) for a in everyone],
         target_s=settings.desk_service_level_s,
+        tickets=[
+            TicketView(
+                number=t.number,
+                category=t.category,
+                queue=t.queue,
+                status=t.status,
+                subscriber=mask(t.subscriber.msisdn),
+                due=local_datetime(t.due_at).strftime("%m-%d %H:%M"),
+                overdue=t.overdue(now),
+                escalation_level=t.escalation_level,
+            )
+            for t in session.scalars(tickets.needing_attention(now).limit(50))
+        ],
     )
 
 

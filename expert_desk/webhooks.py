@@ -17,9 +17,9 @@ from expert_desk.calls import DeskCalls
 from ivr import params
 from ivr.container import current_hotline
 from ivr.engine import Answer
-from ivr.reply import Line, Reply, ToQueue
+from ivr.reply import Reply
 from ivr.security import twilio_signed
-from ivr.webhooks import TWIML, bad_webhook
+from ivr.webhooks import TWIML, respond
 from prompts.catalog import LANGUAGES
 
 logger = logging.getLogger("expert_desk.webhooks")
@@ -29,9 +29,6 @@ desk_voice = Blueprint("desk_voice", __name__, url_prefix=urls.PREFIX)
 @desk_voice.record_once
 def _setup(state: BlueprintSetupState) -> None:
     desk_module.install(cast(Flask, state.app))
-
-
-desk_voice.register_error_handler(params.BadWebhook, bad_webhook)
 
 
 def _calls() -> DeskCalls:
@@ -111,17 +108,6 @@ def callback_status(desk_call_id: int) -> Response:
 def _twiml(step: Callable[[], Answer], *, holding: bool = False) -> Response:
     """Whatever goes wrong, the caller hears no application error: in the wait music they
     hold on; elsewhere they hear an apology and go to a general agent."""
-    hotline = current_hotline()
-    try:
-        answer = step()
-    except Exception:
-        logger.exception(
-            "desk.step_failed",
-            extra={"call_sid": request.form.get("CallSid"), "path": request.path},
-        )
-        if holding:
-            answer = Answer(Reply((), _calls().hold()), LANGUAGES[0])
-        else:
-            apology = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
-            answer = Answer(Reply(apology, ToQueue(hotline.settings.general_queue)), LANGUAGES[0])
-    return Response(hotline.renderer.render(answer.reply, answer.language), mimetype=TWIML)
+    if holding:
+        return respond(step, lambda: Answer(Reply((), _calls().hold()), LANGUAGES[0]))
+    return respond(step)

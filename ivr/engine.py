@@ -159,8 +159,7 @@ class Engine:
             language=subscriber.language if subscriber else "zh-CN",
             state="",
         )
-        session.add(call)
-        session.flush()
+        session.add(call)  # inserted at the first flush, with the entry state already set
         ctx = CallContext(session, call, self._settings)
         ctx.event(
             "call.started",

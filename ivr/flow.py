@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr.clock import local_date, utcnow
@@ -72,11 +71,9 @@ class CallContext:
         Both happen in this step's transaction: the summary can never be lost or
         disagree with the query record.
         """
-        existing = self.session.scalar(
-            sa.select(CallQuery).where(CallQuery.call == self.call, CallQuery.service == service)
-        )
+        existing = next((q for q in self.call.queries if q.service == service), None)
         if existing is None:
-            self.session.add(CallQuery(call=self.call, service=service, facts=facts, at=self.now))
+            self.call.queries.append(CallQuery(service=service, facts=facts, at=self.now))
         else:
             existing.facts, existing.at = facts, self.now
         self.session.flush()

@@ -18,18 +18,17 @@ from ivr import params, tickets
 from ivr.clock import utcnow
 from ivr.container import current_hotline
 from ivr.db import transaction
-from ivr.engine import Answer
+from ivr.engine import Answer, CallParams
 from ivr.logs import log_event
 from ivr.models import Call
-from ivr.reply import Line, Reply, ToQueue
+from ivr.reply import Reply
 from ivr.security import twilio_signed
 from ivr.twiml import COMPLAINT_RECORDING_URL
-from ivr.webhooks import TWIML, bad_webhook
+from ivr.webhooks import respond
 from prompts.catalog import LANGUAGES
 
 logger = logging.getLogger("ivr.recordings")
 recordings = Blueprint("recordings", __name__)
-recordings.register_error_handler(params.BadWebhook, bad_webhook)
 
 _RECORDING_URL = re.compile(r"https?://[^\s\"'<>]{1,490}")
 
@@ -50,18 +49,17 @@ def complaint_recording() -> Response:
     call = params.call_params(request.form)
     url = recording_url(request.form)
     duration = params.integer(request.form, "RecordingDuration", 0) if url else None
+    return respond(lambda: _describe(call, url, duration))
+
+
+def _describe(call: CallParams, url: str | None, duration: int | None) -> Answer:
+    """Keep the recording with the call's ticket; the call's state goes on from here."""
     hotline = current_hotline()
-    try:
-        with transaction(hotline.sessions) as session:
-            known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
-            if known is not None:
-                tickets.describe(session, known, url, duration, utcnow())
-        if known is None:
-            log_event(logger, "recording.unknown_call", logging.WARNING, call_sid=call.call_sid)
-            return Response("<Response/>", mimetype=TWIML)
-        answer = hotline.engine.incoming(call)  # the call's state goes on from here
-    except Exception:
-        logger.exception("recording.failed", extra={"call_sid": call.call_sid})
-        apology = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
-        answer = Answer(Reply(apology, ToQueue(hotline.settings.general_queue)), LANGUAGES[0])
-    return Response(hotline.renderer.render(answer.reply, answer.language), mimetype=TWIML)
+    with transaction(hotline.sessions) as session:
+        known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
+        if known is not None:
+            tickets.describe(session, known, url, duration, utcnow())
+    if known is None:
+        log_event(logger, "recording.unknown_call", logging.WARNING, call_sid=call.call_sid)
+        return Answer(Reply(()), LANGUAGES[0])
+    return hotline.engine.incoming(call)

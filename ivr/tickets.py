@@ -167,6 +167,18 @@ def overdue(now: dt.datetime) -> sa.Select[tuple[Ticket]]:
     )
 
 
+def needing_attention(now: dt.datetime) -> sa.Select[tuple[Ticket]]:
+    """Unresolved tickets escalated or past their deadline, the most urgent first."""
+    return (
+        sa.select(Ticket)
+        .where(
+            Ticket.status.in_(UNRESOLVED),
+            sa.or_(Ticket.due_at <= now, Ticket.escalation_level > 0),
+        )
+        .order_by(Ticket.due_at)
+    )
+
+
 def listing(status: str | None = None) -> sa.Select[tuple[Ticket]]:
     """Tickets for operators: unresolved first by deadline, or one status."""
     query = sa.select(Ticket)

@@ -25,8 +25,8 @@ voice = Blueprint("voice", __name__, url_prefix="/voice")
 TWIML = "text/xml; charset=utf-8"
 
 
-@voice.errorhandler(params.BadWebhook)
 def bad_webhook(error: params.BadWebhook) -> Response:
+    """Any webhook (voice, SMS, desk) that cannot be Twilio's: 400 saying why, and a log line."""
     log_event(
         logger,
         "webhook.rejected",
@@ -34,6 +34,7 @@ def bad_webhook(error: params.BadWebhook) -> Response:
         path=request.path,
         reason=str(error),
         call_sid=request.form.get("CallSid", "")[:64] or None,
+        message_sid=request.form.get("MessageSid", "")[:64] or None,
     )
     return Response(f"bad webhook request: {error}\n", 400, mimetype="text/plain")
 
@@ -42,7 +43,7 @@ def bad_webhook(error: params.BadWebhook) -> Response:
 @twilio_signed
 def incoming() -> Response:
     call = params.call_params(request.form)
-    return _twiml(lambda engine: engine.incoming(call))
+    return respond(lambda: _engine().incoming(call))
 
 
 @voice.post("/step")
@@ -51,14 +52,14 @@ def step() -> Response:
     call = params.call_params(request.form)
     digits = params.digits(request.form)
     said, confidence = params.speech(request.form)
-    return _twiml(lambda engine: engine.step(call, digits, said, confidence))
+    return respond(lambda: _engine().step(call, digits, said, confidence))
 
 
 @voice.post("/no-input")
 @twilio_signed
 def no_input() -> Response:
     call = params.call_params(request.form)
-    return _twiml(lambda engine: engine.no_input(call))
+    return respond(lambda: _engine().no_input(call))
 
 
 @voice.post("/queue/wait")
@@ -66,7 +67,7 @@ def no_input() -> Response:
 def queue_wait() -> Response:
     call = params.call_params(request.form)
     position = params.integer(request.form, "QueuePosition", 1)
-    return _twiml(lambda engine: engine.queue_wait(call, position))
+    return respond(lambda: _engine().queue_wait(call, position))
 
 
 @voice.post("/queue/done")
@@ -74,7 +75,7 @@ def queue_wait() -> Response:
 def queue_done() -> Response:
     call = params.call_params(request.form)
     result = request.form.get("QueueResult", "")[:32]
-    return _twiml(lambda engine: engine.queue_done(call, result))
+    return respond(lambda: _engine().queue_done(call, result))
 
 
 @voice.post("/status")
@@ -89,15 +90,25 @@ def status() -> Response:
     return Response("<Response/>", mimetype=TWIML)
 
 
-def _twiml(step: Callable[[Engine], Answer]) -> Response:
+def apology() -> Answer:
+    """What a failed step says: sorry, in both languages, and a general agent."""
+    lines = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
+    return Answer(Reply(lines, ToQueue(current_hotline().settings.general_queue)), LANGUAGES[0])
+
+
+def respond(step: Callable[[], Answer], fallback: Callable[[], Answer] = apology) -> Response:
+    """TwiML for *step*; if it raises, the error is logged and the caller hears *fallback*."""
     hotline = current_hotline()
     try:
-        answer = step(hotline.engine)
+        answer = step()
     except Exception:
         logger.exception(
             "call.step_failed",
             extra={"call_sid": request.form.get("CallSid"), "path": request.path},
         )
-        apology = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
-        answer = Answer(Reply(apology, ToQueue(hotline.settings.general_queue)), LANGUAGES[0])
+        answer = fallback()
     return Response(hotline.renderer.render(answer.reply, answer.language), mimetype=TWIML)
+
+
+def _engine() -> Engine:
+    return current_hotline().engine

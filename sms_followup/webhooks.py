@@ -24,19 +24,6 @@ sms = Blueprint("sms", __name__, url_prefix="/sms")
 TWIML = "text/xml; charset=utf-8"
 
 
-@sms.errorhandler(params.BadWebhook)
-def bad_webhook(error: params.BadWebhook) -> Response:
-    log_event(
-        logger,
-        "webhook.rejected",
-        logging.WARNING,
-        path=request.path,
-        reason=str(error),
-        message_sid=request.form.get("MessageSid", "")[:64] or None,
-    )
-    return Response(f"bad webhook request: {error}\n", 400, mimetype="text/plain")
-
-
 @sms.post("/incoming")
 @twilio_signed
 def incoming() -> Response:

@@ -3,6 +3,7 @@ of caller text, taking a call, notes and SMS, the supervisor's views, metrics, t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -370,3 +371,32 @@ def _incoming() -> dict[str, str]:
         "Direction": "inbound",
         "ApiVersion": "2010-04-01",
     }
+
+
+def test_the_supervisor_sees_complaint_tickets_past_their_limit(
+    client: FlaskClient, desk: Desk
+) -> None:
+    from ivr import tickets
+    from ivr.models import Subscriber
+
+    opened = desk.now() - dt.timedelta(hours=5)
+    with desk.sessions.begin() as session:
+        subscriber = session.scalars(sa.select(Subscriber).order_by(Subscriber.id)).first()
+        filed = tickets.file_complaint(
+            session,
+            subscriber,
+            "abnormal_suspension",
+            call=None,
+            language="zh-CN",
+            settings=desk.settings,
+            now=opened,
+        )
+        number = filed.ticket.number
+    login(client, "chen.jing")
+
+    html = client.get("/desk/supervisor/live").get_data(as_text=True)
+
+    row = re.search(rf'<tr data-ticket="{number}" class="overdue">(.*?)</tr>', html, re.S)
+    assert row is not None, html
+    assert "abnormal_suspension" in row.group(1) and "4 h" in row.group(1)
+    assert "138****8000" in row.group(1)

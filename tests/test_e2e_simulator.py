@@ -38,6 +38,7 @@ def heard(result: Any) -> str:
         ("1001011", "您的账户余额为一百二十三元四角五分"),
         ("1001012", "本月国内流量已使用二点二G"),
         ("1001013", "账单合计九十三元"),
+        ("1001015", "修改服务密码请按1"),
     ],
 )
 def test_direct_code_call_hears_the_figure_right_after_the_greeting(
