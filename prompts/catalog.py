@@ -29,12 +29,20 @@ def prompts(language: str) -> Mapping[str, str]:
     """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+    return merged_tables(CATALOG_DIR, language)
+
+
+def merged_tables(directory: Path, language: str) -> dict[str, str]:
+    """``<language>.toml`` and every ``<feature>.<language>.toml`` in *directory*, merged.
+
+    Shared by the prompt catalog and the SMS templates. A key defined twice is an error.
+    """
     merged: dict[str, str] = {}
-    for path in sorted(CATALOG_DIR.glob(f"*{language}.toml")):
+    for path in sorted(directory.glob(f"*{language}.toml")):
         with path.open("rb") as fh:
             table = tomllib.load(fh)
         if clash := merged.keys() & table.keys():
-            raise ValueError(f"prompt keys defined twice ({path.name}): {sorted(clash)}")
+            raise ValueError(f"keys defined twice ({path}): {sorted(clash)}")
         merged.update(table)
     return merged
 

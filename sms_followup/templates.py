@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+
+from prompts.catalog import merged_tables
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -15,18 +16,8 @@ UCS2_SEGMENT, UCS2_MULTIPART = 70, 67
 
 @cache
 def templates(language: str) -> Mapping[str, str]:
-    """``templates/<language>.toml`` plus one ``<feature>.<language>.toml`` per feature.
-
-    A key defined twice is an error.
-    """
-    merged: dict[str, str] = {}
-    for path in sorted(TEMPLATE_DIR.glob(f"*{language}.toml")):
-        with path.open("rb") as fh:
-            table = tomllib.load(fh)
-        if clash := merged.keys() & table.keys():
-            raise ValueError(f"SMS template keys defined twice ({path.name}): {sorted(clash)}")
-        merged.update(table)
-    return merged
+    """``templates/<language>.toml`` plus one ``<feature>.<language>.toml`` per feature."""
+    return merged_tables(TEMPLATE_DIR, language)
 
 
 def text(key: str, language: str, **params: str) -> str:
