@@ -17,6 +17,7 @@ from ivr import passwords, verification
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard
+from ivr.models import Subscriber
 from ivr.reply import Line, Listen, Reply
 from prompts import spoken
 
@@ -136,12 +137,10 @@ class EnteringCurrentPassword(DigitEntry):
         return Goto("password.new")
 
 
-class ChoosingNewPassword(DigitEntry):
-    """The new password, refused with the reason when it is easy to guess."""
+class NewPasswordEntry(DigitEntry):
+    """A step of entering the new password: only once the current one was accepted."""
 
-    name = "password.new"
     parent = "password"
-    prompt_key = "password.enter_new"
     length = passwords.LENGTH
 
     def enter(self, ctx: CallContext) -> Reply | Goto:
@@ -153,6 +152,19 @@ class ChoosingNewPassword(DigitEntry):
         subscriber = ctx.subscriber
         if subscriber is None or not verification.may_change(ctx.session, ctx.call):
             return Goto("password.change")
+        return self.new_password(ctx, subscriber, digits)
+
+    def new_password(self, ctx: CallContext, subscriber: Subscriber, digits: str) -> Reply | Goto:
+        raise NotImplementedError
+
+
+class ChoosingNewPassword(NewPasswordEntry):
+    """The new password, refused with the reason when it is easy to guess."""
+
+    name = "password.new"
+    prompt_key = "password.enter_new"
+
+    def new_password(self, ctx: CallContext, subscriber: Subscriber, digits: str) -> Reply | Goto:
         try:
             passwords.check_strong(ctx.session, subscriber, digits)
         except passwords.WeakPassword as weak:
@@ -164,21 +176,13 @@ class ChoosingNewPassword(DigitEntry):
         return Goto("password.confirm")
 
 
-class ConfirmingNewPassword(DigitEntry):
+class ConfirmingNewPassword(NewPasswordEntry):
+    """The new password again; on a match it replaces the old one."""
+
     name = "password.confirm"
-    parent = "password"
     prompt_key = "password.enter_new_again"
-    length = passwords.LENGTH
 
-    def enter(self, ctx: CallContext) -> Reply | Goto:
-        if not verification.may_change(ctx.session, ctx.call):
-            return Goto("password.change")
-        return self.prompt(ctx)
-
-    def entered(self, ctx: CallContext, digits: str) -> Reply | Goto:
-        subscriber = ctx.subscriber
-        if subscriber is None or not verification.may_change(ctx.session, ctx.call):
-            return Goto("password.change")
+    def new_password(self, ctx: CallContext, subscriber: Subscriber, digits: str) -> Reply | Goto:
         same = verification.confirms(ctx.session, ctx.call, digits, ctx.now)
         if same is None:
             ctx.event("password.refused", error="password.entry_expired")
