@@ -12,8 +12,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from tests.polling import eventually
 
 
 class PostgresUnavailable(RuntimeError):
@@ -101,14 +102,15 @@ class PostgresServer:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        def accepting() -> bool:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
             except OSError:
-                time.sleep(0.1)
-        raise PostgresUnavailable(f"PostgreSQL did not start; see {self.root / 'log'}")
+                return False
+            return True
+
+        if not eventually(accepting, polls=300, interval_s=0.1):
+            raise PostgresUnavailable(f"PostgreSQL did not start; see {self.root / 'log'}")
 
     def stop(self) -> None:
         subprocess.run(

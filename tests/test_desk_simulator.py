@@ -5,7 +5,6 @@ callbacks), as Twilio would."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from tests.desk_support import (
     pending_offers,
 )
 from tests.live import LiveHotline, live_hotline
+from tests.polling import wait_for
 
 ZH = "+8613800138000"
 HOLD_S = 30.0  # real seconds a simulated caller holds before giving up
@@ -46,13 +46,6 @@ def live(database_url: str) -> Iterator[LiveHotline]:
 def desk_of(live: LiveHotline) -> Desk:
     desk: Desk = live.app.extensions["expert_desk"]
     return desk
-
-
-def wait_for(condition: Any, what: str, timeout: float = HOLD_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def available(desk: Desk, username: str) -> int:

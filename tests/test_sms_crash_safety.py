@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from ivr.db import transaction
 from ivr.models import OutboxMessage
 from sms_followup.models import StatusEvent
+from tests.polling import eventually
 from tests.sms_harness import MESSAGES, Wire
 
 pytestmark = pytest.mark.slow
@@ -65,15 +66,6 @@ def _rows(hotline: Any) -> list[OutboxMessage]:
         return list(session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def _wait(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_killed_workers_lose_nothing_and_duplicate_only_in_the_documented_window(
     app: Any, wire: Wire, database_url: str, tmp_path: Path
 ) -> None:
@@ -99,7 +91,7 @@ def test_killed_workers_lose_nothing_and_duplicate_only_in_the_documented_window
         worker = start()
         if trial % 4 == 3:  # now and then anywhere: starting up, claiming, committing
             time.sleep(rng.uniform(0.2, 1.5))
-        elif _wait(lambda arrivals=arrivals: slow.hits > arrivals, 15):  # type: ignore[misc]
+        elif eventually(lambda arrivals=arrivals: slow.hits > arrivals, polls=750):  # type: ignore[misc]
             time.sleep(rng.uniform(0.0, 2.2 * SEND_DELAY_S))
             mid_send += 1
         else:
@@ -118,9 +110,9 @@ def test_killed_workers_lose_nothing_and_duplicate_only_in_the_documented_window
     wire.standin.faults.clear()  # the final run need not crawl
     final = start()
     try:
-        assert _wait(lambda: all(r.status in ("sent", "delivered") for r in _rows(hotline)), 30), (
-            Counter(r.status for r in _rows(hotline))
-        )
+        assert eventually(
+            lambda: all(r.status in ("sent", "delivered") for r in _rows(hotline)), polls=1500
+        ), Counter(r.status for r in _rows(hotline))
     finally:
         final.terminate()
         final.wait(10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +24,7 @@ from sms_followup.senders import OutgoingSms, build_sender, parse_retry_after
 from sms_followup.templates import segments
 from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker, max_batch
 from tests.caller import DEMO_ZH, Caller, TwilioClient
+from tests.polling import wait_for
 from tests.sms_harness import MESSAGES, Wire, add_pending, history, outbox_rows
 
 HANDSET = "+86" + DEMO_ZH
@@ -58,10 +58,7 @@ def make_due(hotline: Any) -> None:
 
 
 def wait_for_creates(wire: Wire, count: int) -> None:
-    deadline = time.monotonic() + 10
-    while len(wire.creates()) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(wire.creates()) >= count
+    wait_for(lambda: len(wire.creates()) >= count, f"{count} Messages.create requests", polls=500)
 
 
 def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ivr.models import Call, LocalDelivery, OutboxMessage
 from tests.caller import DEMO_EN, DEMO_ZH, Caller
 from tests.conftest import emptied
 from tests.live import free_port
+from tests.polling import wait_for
 
 IVR = str(Path(sys.executable).parent / "ivr")
 PUBLIC_URL = "http://hotline.test"  # what Twilio calls: the load balancer
@@ -77,14 +77,13 @@ def _env(database_url: str) -> dict[str, str]:
 
 
 def _wait_up(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                return
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
         except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"app on port {port} did not start")
+            return False
+
+    wait_for(healthy, f"the app on port {port}", polls=1500)
 
 
 @pytest.fixture
