@@ -56,7 +56,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
-
-
-def is_postgresql(engine: sa.Engine) -> bool:
-    return engine.dialect.name == "postgresql"
