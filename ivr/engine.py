@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from ivr import intents, numbers
 from ivr.config import Settings
@@ -149,7 +149,12 @@ class Engine:
     def _new_call(self, session: Session, params: CallParams) -> Call:
         entry = numbers.entry_for(params.to_number) or Entry.HOTLINE
         caller = _national(params.from_number)
-        subscriber = session.scalar(Subscriber.by_msisdn(caller)) if caller else None
+        subscriber = (
+            session.scalar(Subscriber.by_msisdn(caller).options(joinedload(Subscriber.account)))
+            if caller
+            else None
+        )
+        # A new call has no queries and no summary yet: say so, rather than have them looked up.
         call = Call(
             call_sid=params.call_sid,
             from_number=params.from_number,
@@ -158,6 +163,8 @@ class Engine:
             subscriber=subscriber,
             language=subscriber.language if subscriber else "zh-CN",
             state="",
+            queries=[],
+            summary=None,
         )
         session.add(call)  # inserted at the first flush, with the entry state already set
         ctx = CallContext(session, call, self._settings)

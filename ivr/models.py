@@ -131,6 +131,8 @@ class Call(Base):
     subscriber: Mapped[Subscriber | None] = relationship()
     events: Mapped[list[CallEvent]] = relationship(back_populates="call", order_by="CallEvent.id")
     queries: Mapped[list[CallQuery]] = relationship(back_populates="call", order_by="CallQuery.id")
+    #: The SMS summary of what was queried in the call (see :mod:`sms_followup.call_summary`).
+    summary: Mapped[OutboxMessage | None] = relationship()
 
     @property
     def ended(self) -> bool:

@@ -129,7 +129,7 @@ def _switch_subscriber(
             .values(status="pending", call_id=None, next_attempt_at=now)
         )
         session.execute(sa.delete(CallQuery).where(CallQuery.call_id == call.id))
-        session.expire(call, ["queries"])
+        session.expire(call, ["queries", "summary"])
     call.subscriber = subscriber
 
 

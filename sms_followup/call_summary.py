@@ -28,10 +28,9 @@ def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | No
     if call.subscriber is None:
         return None
     body = compose(call.queries, call.language)
-    message = session.scalar(sa.select(OutboxMessage).where(OutboxMessage.call_id == call.id))
+    message = call.summary
     if message is None:
-        message = OutboxMessage(
-            call_id=call.id,
+        message = call.summary = OutboxMessage(
             kind=KIND,
             to_number=call.subscriber.msisdn,
             from_number=sender_for(KIND, settings),
@@ -39,7 +38,6 @@ def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | No
             body=body,
             status="pending" if call.ended else "held",
         )
-        session.add(message)
     elif message.status == "held":
         message.body, message.language = body, call.language
     return message
