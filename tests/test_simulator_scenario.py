@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.simulator.cli import commands
-from ivr.simulator.load import load_mix, run_load
+from ivr.simulator.load import LoadReport, load_mix, run_load
 from ivr.simulator.scenario import Scenario, ScenarioError, run_scenario
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
@@ -137,6 +137,34 @@ def test_load_mode_runs_many_callers_without_errors(sim: Harness, tmp_path: Path
     assert {r.scenario.name for r in report.results} == {"balance by keypad", "balance by voice"}
     assert 0 < report.percentile(0.5) <= report.percentile(0.95) <= report.percentile(0.99)
     assert report.summary()[0].startswith("calls: 20  completed: 20  passed: 20  failed: 0")
+
+
+def test_load_at_a_rate_places_calls_one_interval_apart(sim: Harness, tmp_path: Path) -> None:
+    mix = _scenario(tmp_path, "mix.yaml", "scenarios:\n  - {file: balance.yaml}\n")
+    _scenario(tmp_path, "balance.yaml", BALANCE)
+
+    report = run_load(sim.network, load_mix(mix), calls=6, concurrency=6, rate=50.0)
+
+    assert report.completed == 6 and report.errors == 0
+    starts = [start for start, _ in report.spans]
+    # A call never starts before its turn: call i at i/rate seconds into the run.
+    assert all(start >= i / 50.0 for i, start in enumerate(starts))
+    assert all(start < end for start, end in report.spans)
+
+
+def test_peak_concurrency_counts_calls_in_progress_at_the_same_moment() -> None:
+    report = LoadReport(spans=[(0.0, 3.0), (1.0, 2.0), (1.5, 4.0), (3.5, 5.0), (6.0, 7.0)])
+
+    assert report.peak_concurrency == 3
+    assert LoadReport().peak_concurrency == 0
+
+
+def test_load_refuses_a_rate_that_is_not_positive(sim: Harness, tmp_path: Path) -> None:
+    _scenario(tmp_path, "balance.yaml", BALANCE)
+    mix = load_mix(_scenario(tmp_path, "mix.yaml", "scenarios:\n  - {file: balance.yaml}\n"))
+
+    with pytest.raises(ValueError, match="rate must be positive"):
+        run_load(sim.network, mix, calls=1, concurrency=1, rate=0)
 
 
 def _run(name: str, *args: str, input: str | None = None) -> tuple[int, str]:

@@ -290,7 +290,14 @@ def call_command(
 
 @click.command("simulate")
 @click.option("--calls", type=int, default=20, show_default=True)
-@click.option("--concurrency", type=int, default=5, show_default=True)
+@click.option(
+    "--concurrency", type=int, default=5, show_default=True, help="Most calls in progress at once."
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="New calls per second (as SIPp -r); default: start a call whenever a line is free.",
+)
 @click.option(
     "--mix",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -302,6 +309,7 @@ def call_command(
 def simulate_command(
     calls: int,
     concurrency: int,
+    rate: float | None,
     mix: Path,
     seed: int,
     base_url: str | None,
@@ -318,7 +326,9 @@ def simulate_command(
         raise click.ClickException(str(error)) from error
     network = _network(base_url, auth_token, account_sid, time_scale)
     with RestStandin(network, port=standin_port):
-        report = run_load(network, entries, calls=calls, concurrency=concurrency, seed=seed)
+        report = run_load(
+            network, entries, calls=calls, concurrency=concurrency, seed=seed, rate=rate
+        )
         network.wait_idle(10)
     network.close()
     for line in report.summary():

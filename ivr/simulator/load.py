@@ -54,6 +54,21 @@ def load_mix(path: Path) -> list[MixEntry]:
 class LoadReport:
     results: list[ScenarioResult] = field(default_factory=list)
     elapsed: float = 0.0  # real seconds
+    #: (start, end) of each call in real seconds since the run began, as results.
+    spans: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def peak_concurrency(self) -> int:
+        """The most calls that were in progress at the same moment."""
+        # At the same moment, an end (-1) sorts before a start (+1): back to back is not at once.
+        edges = sorted(
+            [(start, 1) for start, _ in self.spans] + [(end, -1) for _, end in self.spans]
+        )
+        peak = current = 0
+        for _, change in edges:
+            current += change
+            peak = max(peak, current)
+        return peak
 
     @property
     def completed(self) -> int:
@@ -96,7 +111,8 @@ class LoadReport:
             f"webhook latency p50 {self.percentile(0.5) * 1000:.1f} ms  "
             f"p95 {self.percentile(0.95) * 1000:.1f} ms  "
             f"p99 {self.percentile(0.99) * 1000:.1f} ms  ({len(self.latencies)} requests)",
-            f"throughput: {self.throughput:.1f} calls/s over {self.elapsed:.2f} s",
+            f"throughput: {self.throughput:.1f} calls/s over {self.elapsed:.2f} s, "
+            f"at most {self.peak_concurrency} calls at once",
         ]
         lines += [f"  {result.message}" for result in self.failed[:10]]
         return lines
@@ -109,15 +125,35 @@ def run_load(
     calls: int,
     concurrency: int,
     seed: int = 0,
+    rate: float | None = None,
 ) -> LoadReport:
-    """Run ``calls`` scenarios, ``concurrency`` at a time; the choice of scenarios is
-    reproducible for a given ``seed``."""
+    """Run ``calls`` scenarios, at most ``concurrency`` at a time; the choice of scenarios is
+    reproducible for a given ``seed``.
+
+    With a ``rate``, a new call starts every ``1/rate`` seconds (as SIPp's ``-r``), or as
+    soon as a line is free when ``concurrency`` calls are already in progress (``-l``).
+    Without one, every line starts its next call at once.
+    """
     if calls < 1 or concurrency < 1:
         raise ValueError("calls and concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive")
     chosen = random.Random(seed).choices(
         [entry.scenario for entry in mix], weights=[entry.weight for entry in mix], k=calls
     )
+    interval = 1.0 / rate if rate else 0.0
     started = time.perf_counter()
+
+    def place(index: int, scenario: Scenario) -> tuple[ScenarioResult, tuple[float, float]]:
+        time.sleep(max(0.0, started + index * interval - time.perf_counter()))
+        began = time.perf_counter() - started
+        result = run_scenario(network, scenario)
+        return result, (began, time.perf_counter() - started)
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sim-load") as pool:
-        results = list(pool.map(lambda scenario: run_scenario(network, scenario), chosen))
-    return LoadReport(results, time.perf_counter() - started)
+        placed = list(pool.map(place, range(calls), chosen))
+    return LoadReport(
+        [result for result, _ in placed],
+        time.perf_counter() - started,
+        [span for _, span in placed],
+    )
