@@ -1,7 +1,15 @@
 -- wrk script: cycle through pre-signed Twilio webhook requests (one per line: signature TAB body)
 -- and print latency percentiles as JSON at the end.
+-- Each thread starts its own share of the lines (args[3] = the number of threads), so no
+-- two threads send the same CallSid unless a thread runs through its whole share.
 local requests = {}
 local index = 0
+local next_id = 0
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
 
 function init(args)
   local path = args[1]
@@ -12,7 +20,7 @@ function init(args)
       ["X-Twilio-Signature"] = signature,
     }, body)
   end
-  index = math.random(#requests)
+  index = id * math.floor(#requests / tonumber(args[3]))
 end
 
 function request()
