@@ -2,7 +2,8 @@
 its sends, again and again, and restarted. In the end every message is delivered, none is
 lost, and a message is sent twice only if the kill fell in the documented window: the
 stand-in had accepted it but its SID was not committed. (The worker then finds the accepted
-message at the provider and adopts it, so even those are not sent twice.)"""
+message at the provider and adopts it, so even those are not sent twice.) On SQLite and on
+PostgreSQL, where production runs."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from sms_followup.models import StatusEvent
 from tests.polling import eventually
 from tests.sms_harness import MESSAGES, Wire
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 IVR = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "ivr"
 MESSAGE_COUNT = 30
