@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from flows.balance import ReadingBalance
+from ivr.models import Call, CallEvent
 from tests.caller import DEMO_ZH, Caller, TwilioClient
 
 WEBHOOKS = [
@@ -135,3 +139,38 @@ def test_a_crash_inside_a_step_is_an_apology_and_an_agent_not_a_500(
     assert "系统暂时繁忙" in caller.last_heard
     assert "our system is busy" in caller.last_heard
     assert caller.enqueued == "general"
+
+
+def _event_kinds(hotline: Any, call_sid: str) -> list[str]:
+    with hotline.sessions() as session:
+        call = session.scalar(Call.by_sid(call_sid))
+        return list(
+            session.scalars(
+                sa.select(CallEvent.kind).where(CallEvent.call_id == call.id).order_by(CallEvent.id)
+            )
+        )
+
+
+def test_a_step_that_crashes_records_none_of_its_events_and_leaves_nothing_behind(
+    caller: Caller, twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caller.dial("10010", DEMO_ZH)
+    before = _event_kinds(hotline, caller.call_sid)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("billing system fell over")
+
+    # Mandarin, queries, balance: keys and menus are recorded before the figures are read.
+    monkeypatch.setattr(ReadingBalance, "facts", broken)
+    caller.press("111")
+    assert "系统暂时繁忙" in caller.last_heard
+    assert _event_kinds(hotline, caller.call_sid) == before
+
+    monkeypatch.undo()
+    next_call = Caller(twilio).dial("1001011", DEMO_ZH)
+    assert "余额为" in next_call.last_heard
+    assert _event_kinds(hotline, next_call.call_sid) == [
+        "call.started",
+        "state.entered",
+        "query.recorded",
+    ]
