@@ -11,6 +11,7 @@ A mix file (YAML) lists scenario files relative to itself::
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import time
@@ -54,15 +55,15 @@ def load_mix(path: Path) -> list[MixEntry]:
 class LoadReport:
     results: list[ScenarioResult] = field(default_factory=list)
     elapsed: float = 0.0  # real seconds
-    #: (start, end) of each call in real seconds since the run began, as results.
-    spans: list[tuple[float, float]] = field(default_factory=list)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
     def peak_concurrency(self) -> int:
         """The most calls that were in progress at the same moment."""
+        calls = [r.call for r in self.results if r.call.ended_at is not None]
         # At the same moment, an end (-1) sorts before a start (+1): back to back is not at once.
         edges = sorted(
-            [(start, 1) for start, _ in self.spans] + [(end, -1) for _, end in self.spans]
+            [(call.started_at, 1) for call in calls] + [(call.ended_at, -1) for call in calls]
         )
         peak = current = 0
         for _, change in edges:
@@ -142,18 +143,13 @@ def run_load(
         [entry.scenario for entry in mix], weights=[entry.weight for entry in mix], k=calls
     )
     interval = 1.0 / rate if rate else 0.0
+    started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
 
-    def place(index: int, scenario: Scenario) -> tuple[ScenarioResult, tuple[float, float]]:
+    def place(index: int, scenario: Scenario) -> ScenarioResult:
         time.sleep(max(0.0, started + index * interval - time.perf_counter()))
-        began = time.perf_counter() - started
-        result = run_scenario(network, scenario)
-        return result, (began, time.perf_counter() - started)
+        return run_scenario(network, scenario)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sim-load") as pool:
-        placed = list(pool.map(place, range(calls), chosen))
-    return LoadReport(
-        [result for result, _ in placed],
-        time.perf_counter() - started,
-        [span for _, span in placed],
-    )
+        results = list(pool.map(place, range(calls), chosen))
+    return LoadReport(results, time.perf_counter() - started, started_at)
