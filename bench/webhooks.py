@@ -45,7 +45,6 @@ from tests.pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORKERS = os.environ.get("BENCH_WORKERS", "4")
 DURATION_S = os.environ.get("BENCH_SECONDS", "10")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 WRK_THREADS = 2
@@ -69,7 +68,7 @@ def gunicorn(target: str, env: dict[str, str], port: int | None = None) -> Itera
     port = port or free_port()
     command = [
         str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-        "-b", f"127.0.0.1:{port}", "--workers", WORKERS, target,
+        "-b", f"127.0.0.1:{port}", target,
     ]  # fmt: skip
     server_env = {**os.environ, **env, "GUNICORN_ACCESS_LOG": ""}
     with open(os.devnull, "w") as devnull:

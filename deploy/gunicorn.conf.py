@@ -4,9 +4,13 @@ import multiprocessing
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# One process per core, threads for the waits on the database. Measured on 2 cores with
+# 2,000 real-time simulated calls at once: 2 workers x 8 threads ran with zero errors twice,
+# 4 x 4 failed three runs of four (the busier processes fell behind and answers took over
+# 15 s); plain throughput was the same within noise.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30
 graceful_timeout = 20  # a restart lets in-flight webhooks finish; call state is in the database
 keepalive = 5
