@@ -368,11 +368,7 @@ class Network:
         """REST Queue Member update: take a caller (or ``Front``) out; it continues at ``url``."""
         with self._lock:
             queue = self._queue_by_sid(queue_sid)
-            member = (
-                queue.members[0] if call_sid == "Front" and queue.members else queue.find(call_sid)
-            )
-            if member is None:
-                raise RestError(404, 20404, f"Queue member {call_sid} was not found in {queue_sid}")
+            member = _member(queue, call_sid)
             view = _member_view(queue, member)
             queue.remove(member)
             self._lock.notify_all()
@@ -395,12 +391,7 @@ class Network:
     def member_view(self, queue_sid: str, call_sid: str) -> MemberView:
         with self._lock:
             queue = self._queue_by_sid(queue_sid)
-            member = (
-                queue.members[0] if call_sid == "Front" and queue.members else queue.find(call_sid)
-            )
-            if member is None:
-                raise RestError(404, 20404, f"Queue member {call_sid} was not found in {queue_sid}")
-            return _member_view(queue, member)
+            return _member_view(queue, _member(queue, call_sid))
 
     def wait_for_queue(self, name: str, size: int = 1, timeout: float = 10.0) -> QueueView:
         """Wait (real ``timeout``) until queue ``name`` holds at least ``size`` callers."""
@@ -583,6 +574,14 @@ def _queue_view(queue: CallQueue) -> QueueView:
         average_wait=queue.average_wait,
         date_created=queue.date_created,
     )
+
+
+def _member(queue: CallQueue, call_sid: str) -> Member:
+    """The caller ``call_sid`` in ``queue``, or its first caller for ``Front`` (as Twilio)."""
+    member = queue.members[0] if call_sid == "Front" and queue.members else queue.find(call_sid)
+    if member is None:
+        raise RestError(404, 20404, f"Queue member {call_sid} was not found in {queue.sid}")
+    return member
 
 
 def _member_view(queue: CallQueue, member: Member) -> MemberView:
