@@ -70,7 +70,7 @@ def wait_key() -> Response:
 @twilio_signed
 def done() -> Response:
     call = params.call_params(request.form)
-    result = request.form.get("QueueResult", "")[:32]
+    result = params.queue_result(request.form)
     return _twiml(lambda: _calls().done(call, result))
 
 

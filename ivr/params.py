@@ -80,6 +80,11 @@ def digits(form: Mapping[str, str]) -> str:
     return value
 
 
+def queue_result(form: Mapping[str, str]) -> str:
+    """How a caller left an ``<Enqueue>`` (``bridged``, ``hangup``...), at most 32 characters."""
+    return form.get("QueueResult", "")[:32]
+
+
 def speech(form: Mapping[str, str]) -> tuple[str, float | None]:
     """What the caller said (truncated: it is untrusted text) and the recogniser's confidence."""
     said = form.get("SpeechResult", "")[:MAX_SPEECH]

@@ -74,7 +74,7 @@ def queue_wait() -> Response:
 @twilio_signed
 def queue_done() -> Response:
     call = params.call_params(request.form)
-    result = request.form.get("QueueResult", "")[:32]
+    result = params.queue_result(request.form)
     return respond(lambda: _engine().queue_done(call, result))
 
 
