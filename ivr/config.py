@@ -159,6 +159,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         name = _ENV_NAMES[f.name]
         if name in environ and environ[name] != "":
             values[f.name] = _convert(name, environ[name], f.type)
+    # Resolved once, here: a relative PROMPT_AUDIO_DIR is under the directory the process
+    # starts in, where `ivr prompts render` writes it. Left relative, the app would find the
+    # files there but Flask would serve them from the app's own folder.
+    values["prompt_audio_dir"] = os.path.abspath(
+        values.get("prompt_audio_dir", Settings.prompt_audio_dir)
+    )
     settings = Settings(**values)
     check(settings)
     return settings

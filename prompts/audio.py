@@ -27,11 +27,17 @@ class PromptAudio:
 
     The manifest is read once and read again when its modification time changes, so that
     ``ivr prompts render`` takes effect in running processes. Safe to share between threads.
+
+    *directory* must be absolute (``load_settings`` makes ``PROMPT_AUDIO_DIR`` so): a relative
+    one would be looked up against the working directory here but served by Flask from the
+    app's folder, and every ``<Play>`` would 404 when the two differ.
     """
 
     def __init__(
         self, directory: Path, catalog: Callable[[str], Mapping[str, str]] = prompts
     ) -> None:
+        if not directory.is_absolute():
+            raise ValueError(f"prompt audio directory must be absolute, not {directory}")
         self.directory = directory
         self._catalog = catalog
         self._lock = threading.Lock()
