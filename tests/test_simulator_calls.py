@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from ivr.simulator.inputs import Hangup, Press, Silence, Speak, Wait
+from ivr.simulator.network import Network, NetworkConfig
 from ivr.simulator.result import APPLICATION_ERROR_MESSAGE
+from tests.live import free_port
 from tests.sim_fixtures import HANDSET, SERVICE, Harness, response, say
 
 MENU = response(
@@ -175,6 +177,21 @@ def test_http_error_from_the_app_is_11200(sim: Harness) -> None:
     assert result.errors[0].code == "11200"
     assert "404" in result.errors[0].message
     assert result.transcript[-1].text == APPLICATION_ERROR_MESSAGE
+
+
+def test_a_service_that_does_not_answer_is_an_application_error_saying_why() -> None:
+    base_url = f"http://127.0.0.1:{free_port()}"
+    network = Network(NetworkConfig(base_url=base_url))
+
+    result = network.call(SERVICE, HANDSET, [Press("1")])
+    network.close()
+
+    assert [(e.code, e.message, e.url, e.fatal) for e in result.errors] == [
+        ("11205", "Connection refused", f"{base_url}/voice/incoming", True),
+        ("11205", "status callback: Connection refused", f"{base_url}/voice/status", False),
+    ]
+    assert [h.text for h in result.transcript] == [APPLICATION_ERROR_MESSAGE]
+    assert result.hung_up_by == "network"
 
 
 def test_status_callback_fires_on_caller_hangup_with_duration(sim: Harness) -> None:

@@ -6,11 +6,10 @@ Defaults come from the variables the application reads: ``PUBLIC_BASE_URL``,
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,21 @@ from ivr import speech
 from ivr.simulator.audio import make_speaker
 from ivr.simulator.call import Recogniser, RecognitionFailed
 from ivr.simulator.inputs import (
+    Action,
     InputRequest,
     InputSource,
     InteractiveInput,
-    Press,
     ScriptedInput,
     VoiceInput,
+    parse_keys,
     recordings,
 )
 from ivr.simulator.load import load_mix, run_load
 from ivr.simulator.network import Network, NetworkConfig
 from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.result import CallResult, Heard
-from ivr.simulator.scenario import Scenario, ScenarioError, run_scenario
+from ivr.simulator.result import APPLICATION_ERROR_MESSAGE, CallError, CallResult, Heard
+from ivr.simulator.scenario import MissingParty, Scenario, ScenarioError, run_scenario
+from ivr.simulator.webhook import HTTP_CONNECTION_FAILURE
 
 _CONNECTION_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--base-url", help="The app's public URL [env PUBLIC_BASE_URL]."),
@@ -77,11 +78,49 @@ def format_heard(heard: Heard) -> str:
     return f"[{heard.kind}{' ' + heard.language if heard.language else ''}] {heard.text}"
 
 
-def _print_outcome(result: CallResult) -> None:
+def _print_errors(errors: Sequence[CallError]) -> None:
+    for error in errors:
+        click.echo(f"!! {error.code} {error.message} {error.url}".rstrip(), err=True)
+
+
+def _is_application_error(heard: Heard) -> bool:
+    """Twilio's announcement when a webhook fails; the call ends right after it."""
+    return heard.origin == "network" and heard.text == APPLICATION_ERROR_MESSAGE
+
+
+def _did_not_answer(errors: Sequence[CallError]) -> str | None:
+    """What to tell a developer whose service never answered a webhook that mattered
+    (error 11205: refused, unknown host, timed out), or None. A caller would hear Twilio's
+    application error, which hides the usual cause: the service is not running, or runs at
+    another address than the one the simulator was given."""
+    error = next((e for e in errors if e.fatal and e.code == HTTP_CONNECTION_FAILURE), None)
+    if error is None:
+        return None
+    return (
+        f"the service did not answer at {error.url} ({error.message}). Start it (ivr serve, "
+        "or make run), or point this command at it: PUBLIC_BASE_URL=http://HOST:PORT, the "
+        "value the service itself runs with (it checks signatures against it), or --base-url."
+    )
+
+
+def _finish_call(result: CallResult, failure: str | None, tell: Callable[[Heard], None]) -> None:
+    """Report how the call ended; exit non-zero on a call error or a failed scenario.
+
+    The application-error announcement was held back during the call (see ``on_heard`` in
+    :func:`call_command`): it is told now, unless the service never answered, which is
+    said plainly instead."""
+    unanswered = _did_not_answer(result.errors)
+    if unanswered is not None:
+        raise click.ClickException(unanswered)
+    for heard in filter(_is_application_error, result.transcript):
+        tell(heard)
     who = f", hung up by {result.hung_up_by}" if result.hung_up_by else ""
     click.echo(f"-- {result.call_sid} {result.status} after {result.duration:.0f} s{who}")
-    for error in result.errors:
-        click.echo(f"!! {error.code} {error.message} {error.url}".rstrip(), err=True)
+    _print_errors(result.errors)
+    if failure is not None:
+        raise click.ClickException(f"scenario failed: {failure}")
+    if result.errors:
+        raise SystemExit(1)
 
 
 def _read_line(prompt: str) -> str | None:
@@ -169,14 +208,85 @@ def _microphone_recordings(folder: Path) -> Callable[[InputRequest], Path | None
     return record
 
 
+_PARTY_OPTIONS = {"to": "NUMBER", "from": "--from"}
+
+
+def _missing_parties(missing: Sequence[str], scenario: Path | None) -> click.UsageError:
+    """The usage error for a call whose number or caller nobody gave."""
+    options = " and ".join(_PARTY_OPTIONS[name] for name in missing)
+    if scenario is None:
+        return click.UsageError(
+            f"missing {options}: NUMBER is the number to call, --from the caller's number "
+            "(a --scenario FILE can give both in its call: section)"
+        )
+    fields = " and ".join(f"call.{name}" for name in missing)
+    return click.UsageError(f"{scenario} has no {fields}: add it to the file, or pass {options}")
+
+
+def _parties(number: str | None, from_: str | None) -> tuple[str, str]:
+    """NUMBER and --from of a call without a scenario, which needs both."""
+    if number and from_:
+        return number, from_
+    missing = [name for name, given in (("to", number), ("from", from_)) if not given]
+    raise _missing_parties(missing, None)
+
+
+def _load_scenario(path: Path, number: str | None, from_: str | None) -> Scenario:
+    try:
+        return Scenario.load(path, to=number, from_=from_)
+    except MissingParty as missing:
+        raise _missing_parties(missing.missing, path) from None
+    except ScenarioError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _keys_option(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> list[Action] | None:
+    """--keys as actions, refused before the call starts when an entry is not a key or -."""
+    if value is None:
+        return None
+    try:
+        return parse_keys(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _input_source(
+    keys: list[Action] | None, say_wav: tuple[Path, ...], microphone: bool, folder: Path
+) -> InputSource:
+    """The caller: --keys and --say-wav play a script, otherwise a person types (and, with
+    --microphone, speaks)."""
+    source: InputSource = (
+        ScriptedInput(list(keys or []))
+        if keys is not None or say_wav
+        else InteractiveInput(_read_line)
+    )
+    if say_wav:
+        return VoiceInput(recordings(say_wav), then=source)
+    if microphone:
+        return VoiceInput(_microphone_recordings(folder), then=source)
+    return source
+
+
 @click.command("call")
-@click.argument("number")
-@click.option("--from", "from_", required=True, help="The caller's number (MSISDN).")
-@click.option("--keys", help="DTMF for successive prompts, comma-separated, e.g. 1,2.")
+@click.argument("number", required=False)
+@click.option(
+    "--from", "from_", metavar="MSISDN", help="The caller's number (default: the scenario's)."
+)
+@click.option(
+    "--keys",
+    callback=_keys_option,
+    help="What the caller does at each prompt that listens, comma-separated: keys (1, 111 to "
+    "type ahead, 1234#) or - to press nothing, so that the prompt times out as Twilio's "
+    "<Gather> does without input. The call hangs up after the last entry (h is not a key "
+    "and is refused).",
+)
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A scenario file; its call.to / call.from are replaced by NUMBER / --from.",
+    help="A scenario file; it says whom to call and from where (call.to, call.from), "
+    "unless NUMBER or --from are given.",
 )
 @click.option("--audio", is_flag=True, help="Also speak each <Say> line (needs a sound device).")
 @click.option(
@@ -207,9 +317,9 @@ def _microphone_recordings(folder: Path) -> Callable[[InputRequest], Path | None
 )
 @_connection_options
 def call_command(
-    number: str,
-    from_: str,
-    keys: str | None,
+    number: str | None,
+    from_: str | None,
+    keys: list[Action] | None,
     scenario: Path | None,
     audio: bool,
     say_wav: tuple[Path, ...],
@@ -221,19 +331,23 @@ def call_command(
     time_scale: float,
     standin_port: int,
 ) -> None:
-    """Call NUMBER and print what the service says, line by line, with its language.
+    """Call NUMBER from --from and print what the service says, line by line, with its
+    language. With --scenario, the file alone is enough: NUMBER and --from replace its
+    call.to and call.from only when given.
 
     Without --keys, --say-wav or --scenario the call is interactive: type keys for DTMF,
-    "text or `say text` to speak, @file.wav to speak a recording, an empty line for
-    silence, h to hang up. With --microphone, speech prompts listen on the microphone and
-    the others ask for typed keys.
+    "text or `say text` to speak, @file.wav to speak a recording, an empty line (or -) for
+    silence, h or Ctrl-D to hang up. With --microphone, speech prompts listen on the
+    microphone and the others ask for typed keys.
     """
-    if keys and scenario:
+    if keys is not None and scenario:
         raise click.UsageError("use --keys or --scenario, not both")
     if (say_wav or microphone) and scenario:
         raise click.UsageError("a scenario file lists its own steps: no --say-wav or --microphone")
     if say_wav and microphone:
         raise click.UsageError("use --say-wav or --microphone, not both")
+    loaded = _load_scenario(scenario, number, from_) if scenario is not None else None
+    to, caller = (loaded.to, loaded.from_) if loaded is not None else _parties(number, from_)
     voice = bool(say_wav) or microphone
     try:
         recogniser = (
@@ -249,43 +363,26 @@ def call_command(
         if speaker is not None:
             listeners.append(speaker)
 
-    def on_heard(heard: Heard) -> None:
+    def tell(heard: Heard) -> None:
         for listen in listeners:
             listen(heard)
+
+    def on_heard(heard: Heard) -> None:
+        if not _is_application_error(heard):  # held back until its cause is known
+            tell(heard)
 
     network = _network(base_url, auth_token, account_sid, time_scale)
     failure: str | None = None
     with RestStandin(network, port=standin_port), tempfile.TemporaryDirectory() as folder:
-        if scenario is not None:
-            try:
-                loaded = Scenario.load(scenario)
-            except ScenarioError as error:
-                raise click.ClickException(str(error)) from error
-            outcome = run_scenario(
-                network,
-                dataclasses.replace(loaded, to=number, from_=from_),
-                on_heard=on_heard,
-                recogniser=recogniser,
-            )
+        if loaded is not None:
+            outcome = run_scenario(network, loaded, on_heard=on_heard, recogniser=recogniser)
             result, failure = outcome.call, outcome.failure
         else:
-            source: InputSource = (
-                ScriptedInput([Press(k.strip()) for k in (keys or "").split(",") if k.strip()])
-                if keys or say_wav
-                else InteractiveInput(_read_line)
-            )
-            if say_wav:
-                source = VoiceInput(recordings(say_wav), then=source)
-            elif microphone:
-                source = VoiceInput(_microphone_recordings(Path(folder)), then=source)
-            result = network.call(number, from_, source, on_heard=on_heard, recogniser=recogniser)
+            source = _input_source(keys, say_wav, microphone, Path(folder))
+            result = network.call(to, caller, source, on_heard=on_heard, recogniser=recogniser)
         network.wait_idle(10)
     network.close()
-    _print_outcome(result)
-    if failure is not None:
-        raise click.ClickException(f"scenario failed: {failure}")
-    if result.errors:
-        raise SystemExit(1)
+    _finish_call(result, failure, tell)
 
 
 @click.command("simulate")

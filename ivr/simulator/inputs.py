@@ -122,14 +122,46 @@ class ScriptedInput:
         return None
 
 
+DTMF_KEYS = frozenset("0123456789*#")
+SILENCE = "-"
+"""Pressing nothing, in ``--keys`` or typed: the ``<Gather>`` times out as with no input."""
+
+
+def dtmf(text: str) -> Press:
+    """``text`` as DTMF; ValueError unless every character is a telephone key."""
+    if not text or not set(text) <= DTMF_KEYS:
+        raise ValueError(f"{text!r} is not DTMF: a phone has the keys 0-9, * and #")
+    return Press(text)
+
+
+def parse_keys(text: str) -> list[Action]:
+    """``ivr call --keys``: one comma-separated entry per prompt that listens, either keys
+    (``1``, ``111`` to type ahead, ``1234#``) or ``-`` to press nothing and let the prompt
+    time out. The call hangs up after the last entry, so there is no hang-up entry: ``h``
+    is refused (ValueError) rather than sent as a key, which Twilio could never receive."""
+    actions: list[Action] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if entry == SILENCE:
+            actions.append(Silence())
+            continue
+        try:
+            actions.append(dtmf(entry))
+        except ValueError as error:
+            raise ValueError(
+                f"{error}; use - to press nothing (the call hangs up after the last entry)"
+            ) from None
+    return actions
+
+
 def parse_typed(line: str) -> Action:
     """A typed line as an action: keys are DTMF; ``"text`` or ``say text`` is speech.
 
-    ``@file.wav`` is speech from a recording (for the call's recogniser), empty means
-    silence, ``hangup`` (or ``h``) hangs up, ``wait N`` waits N seconds.
+    ``@file.wav`` is speech from a recording (for the call's recogniser), empty or ``-``
+    means silence, ``hangup`` (or ``h``) hangs up, ``wait N`` waits N seconds. Anything
+    else is refused (ValueError) rather than sent as keys a phone does not have.
     """
     stripped = line.strip()
-    if not stripped:
+    if not stripped or stripped == SILENCE:
         return Silence()
     lowered = stripped.lower()
     if lowered in ("h", "hangup", "hang up", "q", "quit"):
@@ -142,7 +174,10 @@ def parse_typed(line: str) -> Action:
         return Speak(stripped[4:].strip())
     if lowered.startswith("wait ") and lowered[5:].strip().replace(".", "", 1).isdigit():
         return Wait(float(lowered[5:]))
-    return Press(stripped.replace(" ", "").replace(",", ""))
+    try:
+        return dtmf(stripped.replace(" ", "").replace(",", ""))
+    except ValueError as error:
+        raise ValueError(f'{error}; to speak, type "{stripped}') from None
 
 
 @dataclass
@@ -181,7 +216,13 @@ class InteractiveInput:
             return Hold()
         modes = "/".join(sorted(request.modes))
         what = "speak (type text)" if request.moment is Moment.RECORD else f"input [{modes}]"
-        line = self.read_line(f'{what} — keys, "text, empty = silence, h = hang up > ')
-        if line is None:
-            return Hangup()
-        return parse_typed(line)
+        usage = f'{what} — keys, "text, empty = silence, h or Ctrl-D = hang up > '
+        prompt = usage
+        while True:
+            line = self.read_line(prompt)
+            if line is None:  # end of input: Ctrl-D
+                return Hangup()
+            try:
+                return parse_typed(line)
+            except ValueError as error:  # not sent: ask again, saying why
+                prompt = f"{error}\n{usage}"

@@ -54,6 +54,15 @@ class ScenarioError(ValueError):
     """The scenario file is malformed; the message names the file and step."""
 
 
+class MissingParty(ScenarioError):
+    """Neither the scenario's ``call`` section nor the caller of :meth:`Scenario.load` gave
+    the number to call (``to``) or the caller's number (``from``); ``missing`` names them."""
+
+    def __init__(self, source: str, missing: tuple[str, ...]) -> None:
+        super().__init__(f"{source}: 'call' needs {' and '.join(map(repr, missing))}")
+        self.missing = missing
+
+
 @dataclass(frozen=True)
 class Step:
     number: int  # 1-based, as a person counts the steps in the file
@@ -99,20 +108,33 @@ class Scenario:
     outcome: str = "completed"
 
     @classmethod
-    def load(cls, path: Path) -> Scenario:
+    def load(cls, path: Path, *, to: str | None = None, from_: str | None = None) -> Scenario:
+        """The scenario in ``path``; ``to`` and ``from_``, when given, replace its
+        ``call.to`` and ``call.from`` (:class:`MissingParty` if neither gives one)."""
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise ScenarioError(f"{path}: {error}") from None
-        return cls.from_data(data, source=str(path))
+        return cls.from_data(data, source=str(path), to=to, from_=from_)
 
     @classmethod
-    def from_data(cls, data: Any, source: str = "scenario") -> Scenario:
+    def from_data(
+        cls,
+        data: Any,
+        source: str = "scenario",
+        *,
+        to: str | None = None,
+        from_: str | None = None,
+    ) -> Scenario:
         if not isinstance(data, Mapping):
             raise ScenarioError(f"{source}: expected a mapping with name, call and steps")
-        call = data.get("call")
-        if not isinstance(call, Mapping) or "to" not in call or "from" not in call:
-            raise ScenarioError(f"{source}: 'call' needs 'to' and 'from'")
+        call = data.get("call", {})
+        if not isinstance(call, Mapping):
+            raise ScenarioError(f"{source}: 'call' must be a mapping like {{to: ..., from: ...}}")
+        parties = {"to": to or call.get("to"), "from": from_ or call.get("from")}
+        missing = tuple(name for name, number in parties.items() if number is None)
+        if missing:
+            raise MissingParty(source, missing)
         outcome = str(call.get("status", "completed"))
         expect_status = data.get("expect_status")
         for value in (outcome, expect_status or "completed"):
@@ -123,8 +145,8 @@ class Scenario:
             raise ScenarioError(f"{source}: 'steps' must be a list")
         return cls(
             name=str(data.get("name", source)),
-            to=str(call["to"]),
-            from_=str(call["from"]),
+            to=str(parties["to"]),
+            from_=str(parties["from"]),
             steps=tuple(_step(number, raw, source) for number, raw in enumerate(steps, start=1)),
             expect_status=None if expect_status is None else str(expect_status),
             outcome=outcome,

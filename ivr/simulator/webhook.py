@@ -101,7 +101,7 @@ class WebhookClient:
         except requests.RequestException as error:
             latency = time.perf_counter() - started
             self._report(method, url, dict(params), None, latency, str(error))
-            raise FetchError(HTTP_CONNECTION_FAILURE, f"connection failed: {error}", url) from None
+            raise FetchError(HTTP_CONNECTION_FAILURE, _why(error, self._timeout), url) from None
         latency = time.perf_counter() - started
         if not 200 <= response.status_code < 300:
             self._report(method, url, dict(params), response.status_code, latency, "non-2xx")
@@ -128,3 +128,18 @@ class WebhookClient:
     ) -> None:
         if self._on_request is not None:
             self._on_request(WebhookRequest(method, url, params, status, latency, error))
+
+
+def _why(error: requests.RequestException, timeout: float) -> str:
+    """Why a request got no answer, in the operating system's words (``Connection refused``,
+    ``Name or service not known``) rather than urllib3's wrapping of them, or the timeout."""
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {timeout:g} s"
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
+    return str(error)
