@@ -15,9 +15,11 @@ from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.container import Hotline, build
 from ivr.simulator.cli import commands as simulator_commands
+from ivr.simulator.cli import sms_send_command
 from ivr.tickets_cli import tickets_group
 from prompts.cli import prompts_group
 from sms_followup.cli import attach as attach_sms_commands
+from sms_followup.cli import sms as sms_group
 
 
 def _settings() -> Settings:
@@ -167,5 +169,6 @@ for _command in simulator_commands:
 main.add_command(tickets_group)
 main.add_command(prompts_group)
 attach_sms_commands(main)
+sms_group.add_command(sms_send_command)
 main.add_command(desk_agents_group)
 main.add_command(desk_group)

@@ -35,10 +35,13 @@ from ivr.simulator.result import APPLICATION_ERROR_MESSAGE, CallError, CallResul
 from ivr.simulator.scenario import MissingParty, Scenario, ScenarioError, run_scenario
 from ivr.simulator.webhook import HTTP_CONNECTION_FAILURE
 
-_CONNECTION_OPTIONS: list[Callable[[Any], Any]] = [
+_ENDPOINT_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--base-url", help="The app's public URL [env PUBLIC_BASE_URL]."),
     click.option("--auth-token", help="Signs the webhooks [env TWILIO_AUTH_TOKEN]."),
     click.option("--account-sid", help="[env TWILIO_ACCOUNT_SID]"),
+]
+_CONNECTION_OPTIONS: list[Callable[[Any], Any]] = [
+    *_ENDPOINT_OPTIONS,
     click.option(
         "--time-scale",
         type=float,
@@ -58,6 +61,12 @@ _CONNECTION_OPTIONS: list[Callable[[Any], Any]] = [
 
 def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_CONNECTION_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _endpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_ENDPOINT_OPTIONS):
         command = option(command)
     return command
 
@@ -455,4 +464,45 @@ def standin_command(
     network.close()
 
 
+@click.command("send")
+@click.option("--from", "from_", required=True, metavar="MSISDN", help="The subscriber's number.")
+@click.option(
+    "--to",
+    required=True,
+    metavar="NUMBER",
+    help="The number texted: 10010, or an industry port (10655021...).",
+)
+@click.argument("text")
+@_endpoint_options
+def sms_send_command(
+    from_: str,
+    to: str,
+    text: str,
+    base_url: str | None,
+    auth_token: str | None,
+    account_sid: str | None,
+) -> None:
+    """Text TEXT to the service as a subscriber would, and print its reply.
+
+    Sends Twilio's signed inbound message webhook (POST PUBLIC_BASE_URL/sms/incoming) and
+    prints each <Message> of the TwiML answer. Confirmations that must arrive (unsubscribe,
+    orders) go through the outbox instead: see `ivr sms outbox`. Exits non-zero when the
+    service does not answer or answers an error.
+    """
+    network = _network(base_url, auth_token, account_sid, 0.0)
+    exchange = network.send_sms(from_, to, text)
+    network.close()
+    unanswered = _did_not_answer(exchange.errors)
+    if unanswered is not None:
+        raise click.ClickException(unanswered)
+    for reply in exchange.replies:
+        click.echo(f"{reply.from_} -> {reply.to}: {reply.body}")
+    if not exchange.replies and not exchange.errors:
+        click.echo("(no reply in the answer; anything sent later is in `ivr sms outbox`)")
+    _print_errors(exchange.errors)
+    if any(error.fatal for error in exchange.errors):
+        raise SystemExit(1)
+
+
 commands: list[click.Command] = [call_command, simulate_command, standin_command]
+"""Commands of the ``ivr`` group; :data:`sms_send_command` joins its ``sms`` group."""
