@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sys
 from typing import IO
 
@@ -138,13 +139,15 @@ def calls() -> None:
 @calls.command("list")
 @click.option("--limit", default=20, show_default=True)
 def calls_list(limit: int) -> None:
-    """Latest calls: who called which number, where they ended up."""
+    """Latest calls: who called which number, when (Asia/Shanghai time), where they ended up."""
+    from ivr.clock import SERVICE_TZ
     from ivr.models import Call
 
     with _hotline().sessions() as session:
         for c in session.scalars(sa.select(Call).order_by(Call.id.desc()).limit(limit)):
+            started = c.started_at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
             click.echo(
-                f"{c.call_sid} {c.started_at:%Y-%m-%d %H:%M:%S} from {c.from_number} to "
+                f"{c.call_sid} {started.isoformat(' ', 'seconds')} from {c.from_number} to "
                 f"{c.to_number} [{c.status}] state {c.state} queried "
                 f"{','.join(q.service for q in c.queries) or '-'}"
             )
