@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
 import sys
+from types import FrameType
 from typing import IO
 
 import click
@@ -14,7 +16,7 @@ from expert_desk.cli import agents as desk_agents_group
 from expert_desk.cli import desk as desk_group
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.container import Hotline, build
+from ivr.container import command_hotline
 from ivr.simulator.cli import commands as simulator_commands
 from ivr.simulator.cli import sms_send_command
 from ivr.tickets_cli import tickets_group
@@ -30,10 +32,6 @@ def _settings() -> Settings:
         raise click.ClickException(f"configuration: {error}") from error
 
 
-def _hotline() -> Hotline:
-    return build(_settings())
-
-
 @click.group()
 def main() -> None:
     """10010 hotline voice service."""
@@ -45,12 +43,22 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--prod", is_flag=True, help="Several gunicorn workers (deploy/gunicorn.conf.py).")
 @click.option("--workers", type=int, help="Gunicorn worker processes (with --prod).")
-def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
-    """Answer Twilio webhooks: a threaded server, or gunicorn with --prod."""
+@click.option("--check-port", is_flag=True, help="Only check that HOST:PORT is free, then exit.")
+def serve(host: str, port: int, prod: bool, workers: int | None, check_port: bool) -> None:
+    """Answer Twilio webhooks: a threaded server, or gunicorn with --prod.
+
+    An address already in use stops it before anything starts, saying which port to choose.
+    """
     from werkzeug.serving import run_simple
 
     from app import create_app
+    from ivr.listen import address_problem
 
+    problem = address_problem(host, port)
+    if problem is not None:
+        raise click.ClickException(problem)
+    if check_port:
+        return
     try:
         if prod:
             from ivr.production import serve as serve_production
@@ -60,7 +68,24 @@ def serve(host: str, port: int, prod: bool, workers: int | None) -> None:
         app = create_app()
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from error
+    _stop_on_sigterm()
     run_simple(host, port, app, threaded=True)
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM stop this process as Ctrl-C does, by KeyboardInterrupt: cleanly, status 0.
+
+    `kill`, systemd and scripts/run-local stop the server and the worker with SIGTERM; left
+    to Python's default, they would die of it (exit status 143). Once stopping, it ignores
+    SIGTERM: a second one (run-local's, when the whole process group had one) could otherwise
+    arrive during interpreter shutdown, where the default action is back.
+    """
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @main.group()
@@ -83,9 +108,9 @@ def seed_demo() -> None:
     from ivr.db import transaction
     from ivr.demo import seed
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with transaction(hotline.sessions) as session:
-        records = seed(session)
+        records = seed(session, hotline.clock.now())
     click.echo("Demo subscribers (call from these numbers):")
     for r in records:
         click.echo(f"  {r.msisdn}  {r.language}  balance {r.balance_fen / 100:.2f} yuan  {r.name}")
@@ -96,12 +121,12 @@ def seed_demo() -> None:
 def import_accounts(csv_file: IO[str]) -> None:
     """Import subscribers from CSV (msisdn,balance_fen[,name,language,plan,data_quota_mb,...])."""
     from ivr.accounts import import_csv
-    from ivr.clock import local_date, utcnow
+    from ivr.clock import local_date
     from ivr.db import transaction
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with transaction(hotline.sessions) as session:
-        report = import_csv(session, csv_file, local_date(utcnow()).strftime("%Y-%m"))
+        report = import_csv(session, csv_file, local_date(hotline.clock.now()).strftime("%Y-%m"))
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"imported {report.imported} account(s), {len(report.errors)} row(s) rejected")
@@ -117,8 +142,10 @@ def worker(once: bool, idle_sleep: float, batch: int) -> None:
     """Deliver the SMS outbox (and end calls whose hangup was never reported)."""
     from sms_followup.worker import OutboxWorker
 
-    hotline = _hotline()
-    outbox = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, batch=batch)
+    hotline = command_hotline()
+    outbox = OutboxWorker(
+        hotline.sessions, hotline.sender, hotline.settings, hotline.clock, batch=batch
+    )
     if once:
         result = outbox.run_once()
         click.echo(
@@ -126,6 +153,7 @@ def worker(once: bool, idle_sleep: float, batch: int) -> None:
             f"refused {result.refused}, calls swept {result.swept_calls}"
         )
         return
+    _stop_on_sigterm()
     click.echo("outbox worker running; Ctrl-C to stop", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         outbox.run_forever(idle_sleep)
@@ -143,7 +171,7 @@ def calls_list(limit: int) -> None:
     from ivr.clock import SERVICE_TZ
     from ivr.models import Call
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         for c in session.scalars(sa.select(Call).order_by(Call.id.desc()).limit(limit)):
             started = c.started_at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
             click.echo(
@@ -159,7 +187,7 @@ def calls_show(call_sid: str) -> None:
     """Every recorded step of one call."""
     from ivr.models import Call
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         if call is None:
             raise click.ClickException(f"no call {call_sid}")
