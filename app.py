@@ -12,6 +12,7 @@ from expert_desk.console import desk_console
 from expert_desk.reports import DeskCollector
 from expert_desk.webhooks import desk_voice
 from ivr import container, logs, metrics
+from ivr.clock import Clock
 from ivr.config import load_settings
 from ivr.health import health
 from ivr.params import BadWebhook
@@ -23,15 +24,16 @@ from sms_followup.webhooks import sms
 MAX_REQUEST_BYTES = 64 * 1024
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from the environment; *test_config* overrides settings by field name."""
+def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """Build the app from the environment; *test_config* overrides settings by field name,
+    *clock* replaces the wall clock."""
     settings = load_settings()
     if test_config:
         settings = settings.with_overrides(test_config)
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
-    hotline = container.build(settings)
+    hotline = container.build(settings, clock)
     app.extensions["hotline"] = hotline
     app.register_error_handler(BadWebhook, bad_webhook)
     app.register_blueprint(voice)
@@ -40,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sms)
     app.register_blueprint(desk_voice)
     app.register_blueprint(desk_console)
-    desk_metrics = DeskCollector(hotline.sessions, settings.desk_service_level_s)
+    desk_metrics = DeskCollector(hotline.sessions, settings.desk_service_level_s, hotline.clock)
     metrics.install(app, hotline.sessions, desk_metrics)
     if hotline.audio is not None:
         app.register_blueprint(audio_blueprint(hotline.audio))

@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 
 from bench.bare_app import TWIML
-from ivr.clock import utcnow
+from ivr.clock import SystemClock
 from ivr.config import LOCAL_AUTH_TOKEN
 from ivr.db import make_engine
 from ivr.security import public_url
@@ -32,7 +32,7 @@ CALLS = sa.Table(
 def create_app() -> Flask:
     """The floor app on ``DATABASE_URL`` (with ``bench_floor_calls`` already created)."""
     app = Flask(__name__)
-    engine = make_engine(os.environ["DATABASE_URL"])
+    engine = make_engine(os.environ["DATABASE_URL"], SystemClock())
     validator = RequestValidator(LOCAL_AUTH_TOKEN)
     base_url = os.environ["PUBLIC_BASE_URL"]
 
@@ -48,7 +48,7 @@ def create_app() -> Flask:
                 {
                     "call_sid": request.form["CallSid"],
                     "from_number": request.form["From"],
-                    "started_at": utcnow(),
+                    "started_at": SystemClock().now(),
                 },
             )
         return Response(TWIML, mimetype="text/xml")

@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from bench.floor_app import CALLS as FLOOR_CALLS
+from ivr.clock import SystemClock
 from ivr.config import LOCAL_AUTH_TOKEN
 from ivr.db import make_engine
 from ivr.migrate import upgrade
@@ -315,7 +316,7 @@ def run(backends: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[Result
 
 
 def _create_floor_table(db_url: str) -> None:
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, SystemClock())
     FLOOR_CALLS.create(engine)
     engine.dispose()
 

@@ -312,6 +312,7 @@ def save_wrapup(
             to=number,
             body=wrapup.sms_body,
             language=desk_call.language,
+            now=now,
         )
         events.record(session, "sms_queued", now, desk_call=desk_call, agent=agent)
     if agent.state == WRAP_UP and agent.current_call_id == desk_call.id:

@@ -15,17 +15,9 @@ from expert_desk import desk as desk_module
 from expert_desk import reports
 from expert_desk.errors import DeskError
 from expert_desk.models import DeskAgent
-from ivr.clock import local_date, utcnow
-from ivr.config import ConfigError, load_settings
-from ivr.container import Hotline, build
+from ivr.clock import local_date
+from ivr.container import command_hotline
 from ivr.db import transaction
-
-
-def _hotline() -> Hotline:
-    try:
-        return build(load_settings())
-    except ConfigError as error:
-        raise click.ClickException(f"configuration: {error}") from error
 
 
 def _password(stdin: bool) -> str:
@@ -56,7 +48,7 @@ def agents_add(
     password_stdin: bool,
 ) -> None:
     """Create an agent (offline until they sign in and go available)."""
-    hotline = _hotline()
+    hotline = command_hotline()
     try:
         levels = dict(agent_service.parse_skill(spec) for spec in skills)
         password = _password(password_stdin)
@@ -69,7 +61,7 @@ def agents_add(
                 phone=phone,
                 skills=levels,
                 supervisor=supervisor,
-                now=utcnow(),
+                now=hotline.clock.now(),
             )
             click.echo(f"agent {agent.username} created; calls ring {agent.phone}")
     except DeskError as error:
@@ -81,7 +73,7 @@ def agents_add(
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def agents_passwd(username: str, password_stdin: bool) -> None:
     """Set an agent's password (ends their open sessions)."""
-    hotline = _hotline()
+    hotline = command_hotline()
     try:
         password = _password(password_stdin)
         with transaction(hotline.sessions) as session:
@@ -97,7 +89,7 @@ def agents_passwd(username: str, password_stdin: bool) -> None:
 @agents.command("list")
 def agents_list() -> None:
     """Every agent: status, state, skills."""
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         rows = session.scalars(sa.select(DeskAgent).order_by(DeskAgent.username)).all()
         if not rows:
             click.echo("no agents yet: ivr agents add NAME --skill ios:3")
@@ -119,7 +111,7 @@ def desk() -> None:
 @click.option("--every", type=float, default=0.0, help="Repeat every N seconds (0: once).")
 def desk_sweep(every: float) -> None:
     """Lapse expired offers, end wrap-ups, drop callers who hung up, free stuck agents, route."""
-    the_desk = desk_module.build(_hotline())
+    the_desk = desk_module.build(command_hotline())
     while True:
         result = the_desk.sweep()
         click.echo(
@@ -138,9 +130,9 @@ def desk_sweep(every: float) -> None:
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path))
 def desk_report(day: str | None, csv_file: Path | None) -> None:
     """The day's figures per skill: answered, abandoned, service level, handle time."""
-    hotline = _hotline()
+    hotline = command_hotline()
     try:
-        when = dt.date.fromisoformat(day) if day else local_date(utcnow())
+        when = dt.date.fromisoformat(day) if day else local_date(hotline.clock.now())
     except ValueError as error:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from error
     with hotline.sessions() as session:

@@ -5,6 +5,7 @@ Demo only: never seed these on a production desk (their password is in the READM
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,7 +14,6 @@ from werkzeug.security import generate_password_hash
 
 from expert_desk.agents import create_agent
 from expert_desk.models import DeskAgent
-from ivr.clock import utcnow
 
 DEMO_PASSWORD = "desk-demo-10010"
 
@@ -43,7 +43,7 @@ def _demo_hash() -> str:
     return generate_password_hash(DEMO_PASSWORD)
 
 
-def seed_agents(session: Session) -> list[DemoAgent]:
+def seed_agents(session: Session, now: dt.datetime) -> list[DemoAgent]:
     """Create the demo agents that do not exist yet (offline, client:<name> phones)."""
     for demo in DEMO_AGENTS:
         if session.query(DeskAgent.id).filter_by(username=demo.username).first() is None:
@@ -54,7 +54,7 @@ def seed_agents(session: Session) -> list[DemoAgent]:
                 display_name=demo.display_name,
                 skills=demo.skills,
                 supervisor=demo.supervisor,
-                now=utcnow(),
+                now=now,
                 password_hash=_demo_hash(),
             )
     return list(DEMO_AGENTS)

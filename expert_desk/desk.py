@@ -4,8 +4,7 @@ the Twilio REST client, the recording transcriber and the clock handed in."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +15,7 @@ from expert_desk.errors import CallerGone, TelephonyFailed
 from expert_desk.models import CALLBACK
 from expert_desk.recordings import Transcriber, speech_transcriber
 from expert_desk.telephony import Telephony
-from ivr.clock import utcnow
+from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.container import Hotline
 from ivr.db import transaction
@@ -32,10 +31,10 @@ class Desk:
     sessions: sessionmaker[Session]
     telephony: Telephony
     transcribe: Transcriber
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
+    clock: Clock
 
     def now(self) -> dt.datetime:
-        return self.clock()
+        return self.clock.now()
 
     def tick(self) -> routing.Tick:
         """One turn of the desk's clock (see :func:`routing.tick`)."""
@@ -87,6 +86,7 @@ def build(hotline: Hotline) -> Desk:
         sessions=hotline.sessions,
         telephony=Telephony(client, settings.public_base_url, settings.desk_caller_id),
         transcribe=speech_transcriber(settings),
+        clock=hotline.clock,
     )
 
 

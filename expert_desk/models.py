@@ -4,7 +4,7 @@ callbacks, wrap-ups, and the append-only queue event log every metric is derived
 Two axes describe an agent, as mature call centres model it: the **status** the agent sets
 (``offline``, ``available``, ``break`` with a reason) and the **state** the system sets
 (``idle``, ``offered``, ``on_call``, ``wrap_up``). Only an available, idle agent is offered
-a call. Timestamps are naive UTC (:func:`ivr.clock.utcnow`).
+a call. Timestamps are naive UTC (:class:`ivr.clock.Clock`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ivr.clock import utcnow
+from ivr.clock import stamp
 from ivr.db import Base
 from ivr.models import Call
 
@@ -57,9 +57,9 @@ class DeskAgent(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default=OFFLINE)
     break_reason: Mapped[str | None] = mapped_column(sa.String(32))
     state: Mapped[str] = mapped_column(sa.String(16), default=IDLE)
-    state_since: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    state_since: Mapped[dt.datetime] = mapped_column(default=stamp)
     #: When the agent last became free for a call: the longest idle is offered first.
-    idle_since: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    idle_since: Mapped[dt.datetime] = mapped_column(default=stamp)
     wrap_up_until: Mapped[dt.datetime | None] = mapped_column()
     lapses_in_row: Mapped[int] = mapped_column(default=0)
     #: The desk call offered to, or handled by, the agent (no foreign key: the two tables
@@ -69,7 +69,7 @@ class DeskAgent(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column()
     #: Bumped to end every session of the agent (password change, deactivation).
     session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     skills: Mapped[list[DeskAgentSkill]] = relationship(
         back_populates="agent", cascade="all, delete-orphan", order_by="DeskAgentSkill.skill"
@@ -137,7 +137,7 @@ class DeskCall(Base):
     connected_at: Mapped[dt.datetime | None] = mapped_column()
     ended_at: Mapped[dt.datetime | None] = mapped_column()
     talk_s: Mapped[int | None] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     call: Mapped[Call] = relationship()
     agent: Mapped[DeskAgent | None] = relationship()

@@ -34,7 +34,7 @@ from expert_desk.models import (
     DeskEvent,
 )
 from expert_desk.routing import day_start
-from ivr.clock import SERVICE_TZ, utcnow
+from ivr.clock import SERVICE_TZ, Clock
 
 ALL = "all"
 AGENT_COLUMNS = ("idle", "offered", "on_call", "wrap_up", "break", "offline")
@@ -287,12 +287,13 @@ class DeskCollector(Collector):
     """The desk's lines and agents at scrape time, and event counts from the log (every
     process reports the same truth)."""
 
-    def __init__(self, sessions: sessionmaker[Session], target_s: int) -> None:
+    def __init__(self, sessions: sessionmaker[Session], target_s: int, clock: Clock) -> None:
         self._sessions = sessions
         self._target_s = target_s
+        self._clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        now = utcnow()
+        now = self._clock.now()
         waiting = GaugeMetricFamily(
             "desk_callers_waiting", "Callers on the phone in the desk's line.", labels=["skill"]
         )

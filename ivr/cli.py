@@ -16,7 +16,7 @@ from expert_desk.cli import agents as desk_agents_group
 from expert_desk.cli import desk as desk_group
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.container import Hotline, build
+from ivr.container import command_hotline
 from ivr.simulator.cli import commands as simulator_commands
 from ivr.simulator.cli import sms_send_command
 from ivr.tickets_cli import tickets_group
@@ -30,10 +30,6 @@ def _settings() -> Settings:
         return load_settings()
     except ConfigError as error:
         raise click.ClickException(f"configuration: {error}") from error
-
-
-def _hotline() -> Hotline:
-    return build(_settings())
 
 
 @click.group()
@@ -112,9 +108,9 @@ def seed_demo() -> None:
     from ivr.db import transaction
     from ivr.demo import seed
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with transaction(hotline.sessions) as session:
-        records = seed(session)
+        records = seed(session, hotline.clock.now())
     click.echo("Demo subscribers (call from these numbers):")
     for r in records:
         click.echo(f"  {r.msisdn}  {r.language}  balance {r.balance_fen / 100:.2f} yuan  {r.name}")
@@ -125,12 +121,12 @@ def seed_demo() -> None:
 def import_accounts(csv_file: IO[str]) -> None:
     """Import subscribers from CSV (msisdn,balance_fen[,name,language,plan,data_quota_mb,...])."""
     from ivr.accounts import import_csv
-    from ivr.clock import local_date, utcnow
+    from ivr.clock import local_date
     from ivr.db import transaction
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with transaction(hotline.sessions) as session:
-        report = import_csv(session, csv_file, local_date(utcnow()).strftime("%Y-%m"))
+        report = import_csv(session, csv_file, local_date(hotline.clock.now()).strftime("%Y-%m"))
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(f"imported {report.imported} account(s), {len(report.errors)} row(s) rejected")
@@ -146,8 +142,10 @@ def worker(once: bool, idle_sleep: float, batch: int) -> None:
     """Deliver the SMS outbox (and end calls whose hangup was never reported)."""
     from sms_followup.worker import OutboxWorker
 
-    hotline = _hotline()
-    outbox = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, batch=batch)
+    hotline = command_hotline()
+    outbox = OutboxWorker(
+        hotline.sessions, hotline.sender, hotline.settings, hotline.clock, batch=batch
+    )
     if once:
         result = outbox.run_once()
         click.echo(
@@ -173,7 +171,7 @@ def calls_list(limit: int) -> None:
     from ivr.clock import SERVICE_TZ
     from ivr.models import Call
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         for c in session.scalars(sa.select(Call).order_by(Call.id.desc()).limit(limit)):
             started = c.started_at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
             click.echo(
@@ -189,7 +187,7 @@ def calls_show(call_sid: str) -> None:
     """Every recorded step of one call."""
     from ivr.models import Call
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         if call is None:
             raise click.ClickException(f"no call {call_sid}")

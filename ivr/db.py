@@ -12,13 +12,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from ivr.clock import CLOCK_OPTION, Clock
+
 
 class Base(DeclarativeBase):
     """Declarative base of every model; its metadata is what Alembic migrates."""
 
 
-def make_engine(database_url: str) -> sa.Engine:
-    """An engine tuned for the backend: WAL and a busy timeout on SQLite."""
+def make_engine(database_url: str, clock: Clock) -> sa.Engine:
+    """An engine tuned for the backend (WAL and a busy timeout on SQLite) whose column
+    defaults take "now" from *clock*."""
+    return _engine(database_url).execution_options(**{CLOCK_OPTION: clock})
+
+
+def _engine(database_url: str) -> sa.Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from expert_desk.demo import seed_agents
 from ivr.accounts import KB_PER_MB, AccountRecord, upsert
-from ivr.clock import local_date, utcnow
+from ivr.clock import local_date
 from ivr.passwords import seed_demo as seed_demo_passwords
 
 MB = KB_PER_MB
@@ -90,11 +90,11 @@ def demo_records(today: dt.date) -> list[AccountRecord]:
     ]
 
 
-def seed(session: Session) -> list[AccountRecord]:
-    """Create or refresh the demo subscribers; safe to run again."""
-    today = local_date(utcnow())
+def seed(session: Session, now: dt.datetime) -> list[AccountRecord]:
+    """Create or refresh the demo subscribers as of *now*; safe to run again."""
+    today = local_date(now)
     records = demo_records(today)
     subscribers = [upsert(session, record, today.strftime("%Y-%m")) for record in records]
-    seed_demo_passwords(session, subscribers)  # service password 135790 (ivr.passwords)
-    seed_agents(session)  # expert desk agents, password desk-demo-10010 (expert_desk.demo)
+    seed_demo_passwords(session, subscribers, now)  # service password 135790 (ivr.passwords)
+    seed_agents(session, now)  # expert desk agents, password desk-demo-10010 (expert_desk.demo)
     return records

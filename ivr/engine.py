@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from ivr import intents, numbers
+from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
 from ivr.flow import CallContext, Goto, State
 from ivr.logs import log_event
-from ivr.models import Call, Subscriber, utcnow
+from ivr.models import Call, Subscriber
 from ivr.numbers import Entry
 from ivr.reply import Hangup, Line, Reply, ToQueue
 from prompts import spoken
@@ -59,11 +60,13 @@ class Engine:
         entries: Mapping[Entry, str],
         settings: Settings,
         sessions: sessionmaker[Session],
+        clock: Clock,
     ) -> None:
         self._states = states
         self._entries = entries
         self._settings = settings
         self._sessions = sessions
+        self._clock = clock
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -131,7 +134,7 @@ class Engine:
             if call is None:
                 log_event(logger, "call.status_unknown_call", logging.WARNING, call_sid=call_sid)
                 return False
-            ctx = CallContext(session, call, self._settings)
+            ctx = CallContext(session, call, self._settings, self._clock.now())
             if status in TERMINAL_STATUSES and not call.ended:
                 end_call(ctx, status, duration_s)
             return True
@@ -142,7 +145,7 @@ class Engine:
         call = session.scalar(Call.by_sid(params.call_sid).with_for_update())
         if call is None:
             call = self._new_call(session, params)
-        ctx = CallContext(session, call, self._settings)
+        ctx = CallContext(session, call, self._settings, self._clock.now())
         call.last_activity_at = ctx.now
         return ctx
 
@@ -167,7 +170,7 @@ class Engine:
             summary=None,
         )
         session.add(call)  # inserted at the first flush, with the entry state already set
-        ctx = CallContext(session, call, self._settings)
+        ctx = CallContext(session, call, self._settings, self._clock.now())
         ctx.event(
             "call.started",
             entry=entry.value,
@@ -329,15 +332,15 @@ def end_call(ctx: CallContext, status: str, duration_s: int | None, reason: str 
         reason,
     )
     ctx.event("call.ended", status=status, duration_s=duration_s, reason=reason)
-    call_summary.release(ctx.session, call)
+    call_summary.release(ctx.session, call, ctx.now)
 
 
-def sweep_stale_calls(sessions: sessionmaker[Session], settings: Settings) -> int:
+def sweep_stale_calls(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) -> int:
     """End calls whose status callback never came, so their SMS still goes out.
 
-    A call with no webhook for ``call_stale_after_s`` is taken as over.
+    A call with no webhook for ``call_stale_after_s`` before *now* is taken as over.
     """
-    cutoff = utcnow() - dt.timedelta(seconds=settings.call_stale_after_s)
+    cutoff = now - dt.timedelta(seconds=settings.call_stale_after_s)
     swept = 0
     with transaction(sessions) as session:
         stale = session.scalars(
@@ -346,7 +349,7 @@ def sweep_stale_calls(sessions: sessionmaker[Session], settings: Settings) -> in
             .with_for_update(skip_locked=True)
         ).all()
         for call in stale:
-            end_call(CallContext(session, call, settings), "completed", None, reason="swept")
+            end_call(CallContext(session, call, settings, now), "completed", None, reason="swept")
             swept += 1
     return swept
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ivr.clock import local_date, utcnow
+from ivr.clock import local_date
 from ivr.config import Settings
 from ivr.intents import Heard
 from ivr.logs import log_event
@@ -45,7 +45,7 @@ class CallContext:
     session: Session
     call: Call
     settings: Settings
-    now: dt.datetime = field(default_factory=utcnow)
+    now: dt.datetime
 
     @property
     def language(self) -> str:

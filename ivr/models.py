@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ivr.clock import utcnow
+from ivr.clock import stamp
 from ivr.db import Base
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "OutboxMessage",
     "Subscriber",
     "UsageCounter",
-    "utcnow",
 ]
 
 
@@ -42,7 +41,7 @@ class Subscriber(Base):
     device_type: Mapped[str] = mapped_column(sa.String(16), default="phone")
     phone_model: Mapped[str | None] = mapped_column(sa.String(64))
     line_status: Mapped[str] = mapped_column(sa.String(24), default="active")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     account: Mapped[Account] = relationship(back_populates="subscriber", uselist=False)
     usage: Mapped[list[UsageCounter]] = relationship(back_populates="subscriber")
@@ -62,7 +61,7 @@ class Account(Base):
     subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"), unique=True)
     balance_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     month_charges_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp, onupdate=stamp)
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="account")
 
@@ -122,8 +121,8 @@ class Call(Base):
     state: Mapped[str] = mapped_column(sa.String(32))
     strikes: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(sa.String(16), default="in-progress")
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(default=stamp, index=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column()
     duration_s: Mapped[int | None] = mapped_column()
     end_reason: Mapped[str | None] = mapped_column(sa.String(32))
@@ -150,7 +149,7 @@ class CallEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
     kind: Mapped[str] = mapped_column(sa.String(32))
     state: Mapped[str | None] = mapped_column(sa.String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
@@ -168,7 +167,7 @@ class CallQuery(Base):
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id"), index=True)
     service: Mapped[str] = mapped_column(sa.String(16))
     facts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     call: Mapped[Call] = relationship(back_populates="queries")
 
@@ -195,12 +194,12 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     claimed_at: Mapped[dt.datetime | None] = mapped_column()
     provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp, onupdate=stamp)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     port: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     refused_reason: Mapped[str | None] = mapped_column(sa.String(32))
@@ -220,4 +219,4 @@ class LocalDelivery(Base):
     to_number: Mapped[str] = mapped_column(sa.String(32), index=True)
     from_number: Mapped[str] = mapped_column(sa.String(32))
     body: Mapped[str] = mapped_column(sa.Text)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr import numbers
-from ivr.clock import local_datetime, utcnow
+from ivr.clock import local_datetime, stamp
 from ivr.config import Settings
 from ivr.db import Base
 from ivr.models import OutboxMessage, Subscriber
@@ -65,7 +65,7 @@ class ServicePassword(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     #: A temporary password sent by SMS: the next use must set a new one.
     temporary: Mapped[bool] = mapped_column(default=False)
-    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     #: Wrong entries in a row since the last right one, unlock or change.
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column()
@@ -92,7 +92,7 @@ class PasswordEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
     from_number: Mapped[str] = mapped_column(sa.String(32))
     call_id: Mapped[int | None] = mapped_column(sa.ForeignKey("calls.id"))
 
@@ -517,8 +517,8 @@ def _demo_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-def seed_demo(session: Session, subscribers: Iterable[Subscriber]) -> None:
+def seed_demo(session: Session, subscribers: Iterable[Subscriber], now: dt.datetime) -> None:
     """Give every demo subscriber the documented demo password, unlocked."""
     for subscriber in subscribers:
-        _store(session, subscriber, _demo_hash(), temporary=False, now=utcnow())
+        _store(session, subscriber, _demo_hash(), temporary=False, now=now)
     session.flush()

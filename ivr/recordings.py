@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, request
 
 from ivr import params, tickets
-from ivr.clock import utcnow
 from ivr.container import current_hotline
 from ivr.db import transaction
 from ivr.engine import Answer, CallParams
@@ -58,7 +57,7 @@ def _describe(call: CallParams, url: str | None, duration: int | None) -> Answer
     with transaction(hotline.sessions) as session:
         known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
         if known is not None:
-            tickets.describe(session, known, url, duration, utcnow())
+            tickets.describe(session, known, url, duration, hotline.clock.now())
     if known is None:
         log_event(logger, "recording.unknown_call", logging.WARNING, call_sid=call.call_sid)
         return Answer(Reply(()), LANGUAGES[0])

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ivr.clock import local_date, local_datetime, utcnow
+from ivr.clock import local_date, local_datetime, stamp
 from ivr.config import Settings
 from ivr.db import Base
 from ivr.logs import log_event
@@ -73,7 +73,7 @@ class Ticket(Base):
     queue: Mapped[str] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     language: Mapped[str] = mapped_column(sa.String(5))
-    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     due_at: Mapped[dt.datetime] = mapped_column()
     #: From here on the ticket is escalated as due soon.
     warn_at: Mapped[dt.datetime] = mapped_column()
@@ -119,7 +119,7 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
     kind: Mapped[str] = mapped_column(sa.String(24))
     actor: Mapped[str] = mapped_column(sa.String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -9,17 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr import tickets
-from ivr.clock import local_datetime, utcnow
-from ivr.config import ConfigError, load_settings
-from ivr.container import Hotline, build
+from ivr.clock import local_datetime
+from ivr.container import command_hotline
 from ivr.db import transaction
-
-
-def _hotline() -> Hotline:
-    try:
-        return build(load_settings())
-    except ConfigError as error:
-        raise click.ClickException(f"configuration: {error}") from error
 
 
 def _local(at: dt.datetime | None) -> str:
@@ -53,9 +45,10 @@ def tickets_group() -> None:
 @click.option("--limit", default=50, show_default=True)
 def list_tickets(overdue: bool, status: str | None, limit: int) -> None:
     """Unresolved tickets by deadline (times in Asia/Shanghai)."""
-    now = utcnow()
+    hotline = command_hotline()
+    now = hotline.clock.now()
     query = tickets.overdue(now) if overdue else tickets.listing(status)
-    with _hotline().sessions() as session:
+    with hotline.sessions() as session:
         rows = session.scalars(query.limit(limit)).all()
         if not rows:
             click.echo("no overdue tickets" if overdue else "no tickets")
@@ -67,11 +60,12 @@ def list_tickets(overdue: bool, status: str | None, limit: int) -> None:
 @click.argument("number")
 def show_ticket(number: str) -> None:
     """One ticket and its history."""
-    with _hotline().sessions() as session:
+    hotline = command_hotline()
+    with hotline.sessions() as session:
         ticket = session.scalar(tickets.Ticket.by_number(number))
         if ticket is None or ticket.number != number:
             raise click.ClickException(f"no ticket {number}")
-        click.echo(_line(ticket, utcnow()))
+        click.echo(_line(ticket, hotline.clock.now()))
         click.echo(f"  opened {_local(ticket.opened_at)}  language {ticket.language}")
         click.echo(f"  description: {ticket.description} {ticket.recording_url or ''}".rstrip())
         if ticket.resolution:
@@ -88,9 +82,10 @@ def show_ticket(number: str) -> None:
 def set_status(number: str, status: str, note: str, actor: str) -> None:
     """Move a ticket to in_progress, answered or closed."""
     try:
-        with transaction(_hotline().sessions) as session:
+        hotline = command_hotline()
+        with transaction(hotline.sessions) as session:
             ticket = tickets.set_status(
-                session, number, status, actor=actor[:32], now=utcnow(), note=note
+                session, number, status, actor=actor[:32], now=hotline.clock.now(), note=note
             )
             click.echo(f"{ticket.number} is now {ticket.status}")
     except tickets.TicketError as error:
@@ -100,8 +95,9 @@ def set_status(number: str, status: str, note: str, actor: str) -> None:
 @tickets_group.command("escalate")
 def escalate() -> None:
     """Escalate tickets whose deadline nears or has passed (run every few minutes)."""
-    now = utcnow()
-    with transaction(_hotline().sessions) as session:
+    hotline = command_hotline()
+    now = hotline.clock.now()
+    with transaction(hotline.sessions) as session:
         escalated = tickets.escalate(session, now)
         for ticket in escalated:
             click.echo(f"escalated {_line(ticket, now)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import app  # noqa: F401  (imports every module, and so registers every table on Base.metadata)
+from ivr.clock import SystemClock
 from ivr.db import Base, make_engine
 
 config = context.config
@@ -18,7 +19,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", SystemClock())
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ivr.clock import local_date
 from ivr.config import Settings
-from ivr.models import Call, CallQuery, OutboxMessage, utcnow
+from ivr.models import Call, CallQuery, OutboxMessage
 from prompts import spoken
 from sms_followup.outbox import sender_for
 from sms_followup.templates import text
@@ -43,18 +43,18 @@ def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | No
     return message
 
 
-def release(session: Session, call: Call) -> None:
-    """The call is over: its summary becomes due for delivery."""
+def release(session: Session, call: Call, now: dt.datetime) -> None:
+    """The call is over at *now*: its summary becomes due for delivery."""
     session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.call_id == call.id, OutboxMessage.status == "held")
-        .values(status="pending", next_attempt_at=utcnow())
+        .values(status="pending", next_attempt_at=now)
     )
 
 
 def compose(queries: list[CallQuery], language: str) -> str:
-    """The summary text for *queries*, in the order they were made."""
-    when = min(q.at for q in queries) if queries else utcnow()
+    """The summary text for *queries* (at least one), in the order they were made."""
+    when = min(q.at for q in queries)
     parts = [text("summary.header", language, date=_written_date(when, language))]
     for query in queries:
         parts.extend(_PARTS[query.service](query.facts, language))

@@ -10,23 +10,16 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from ivr.clock import SERVICE_TZ, utcnow
-from ivr.config import ConfigError, load_settings
-from ivr.container import Hotline, build
+from ivr.clock import SERVICE_TZ
+from ivr.container import Hotline, command_hotline
 from ivr.db import transaction
 
 
-def _hotline() -> Hotline:
-    try:
-        return build(load_settings())
-    except ConfigError as error:
-        raise click.ClickException(f"configuration: {error}") from error
-
-
-def _now(value: str | None) -> dt.datetime:
-    """``--now`` as naive UTC; a time without a zone is Asia/Shanghai time."""
+def _now(value: str | None, hotline: Hotline) -> dt.datetime:
+    """``--now`` as naive UTC (a time without a zone is Asia/Shanghai time), else the
+    hotline's clock."""
     if not value:
-        return utcnow()
+        return hotline.clock.now()
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -53,7 +46,7 @@ def sms_outbox(limit: int, status: str | None) -> None:
     """Latest outbox messages: recipient, sender, status, attempts, segments, text."""
     from ivr.models import OutboxMessage
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if status:
             query = query.where(OutboxMessage.status == status)
@@ -84,7 +77,7 @@ def sms_history(outbox_id: int) -> None:
     from ivr.models import OutboxMessage
     from sms_followup.models import StatusEvent
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         message = session.get(OutboxMessage, outbox_id)
         if message is None:
             raise click.ClickException(f"no outbox message #{outbox_id}")
@@ -108,11 +101,13 @@ def sms_retry(outbox_id: int) -> None:
     from ivr.models import OutboxMessage
     from sms_followup.outbox import record
 
-    with transaction(_hotline().sessions) as session:
+    hotline = command_hotline()
+    with transaction(hotline.sessions) as session:
         message = session.get(OutboxMessage, outbox_id)
         if message is None or message.status != "dead":
             raise click.ClickException(f"#{outbox_id} is not a dead-lettered message")
-        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+        message.status, message.attempts = "pending", 0
+        message.next_attempt_at = hotline.clock.now()
         record(session, message.id, "pending", source="operator", detail="retry requested")
     click.echo(f"#{outbox_id} is due again")
 
@@ -124,7 +119,7 @@ def sms_inbox(number: str, limit: int) -> None:
     """What the local handset NUMBER received (SMS_SENDER=local)."""
     from ivr.models import LocalDelivery
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         rows = session.scalars(
             sa.select(LocalDelivery)
             .where(LocalDelivery.to_number == number)
@@ -143,7 +138,7 @@ def sms_spam_reports(limit: int) -> None:
     """Spam numbers reported by SMS (举报), most reported first."""
     from sms_followup.models import SpamReport
 
-    with _hotline().sessions() as session:
+    with command_hotline().sessions() as session:
         rows = session.execute(
             sa.select(SpamReport.reported_number, sa.func.count(), sa.func.max(SpamReport.at))
             .group_by(SpamReport.reported_number)
@@ -178,7 +173,7 @@ def ports_report(threshold: float | None, min_sent: int) -> None:
     """Ports by rejection rate (0000/TD unsubscribes per message sent), highest first."""
     from sms_followup.ports import report
 
-    hotline = _hotline()
+    hotline = command_hotline()
     limit = hotline.settings.port_review_threshold_pct if threshold is None else threshold
     with hotline.sessions() as session:
         lines = report(session, limit, min_sent)
@@ -203,8 +198,9 @@ def ports_close(port: str, reason: str) -> None:
     """Stop PORT entirely: its queued and future messages are refused (and logged)."""
     from sms_followup.ports import close
 
-    with transaction(_hotline().sessions) as session:
-        closed = close(session, port, reason)
+    hotline = command_hotline()
+    with transaction(hotline.sessions) as session:
+        closed = close(session, port, reason, hotline.clock.now())
     click.echo(f"port {port} closed" if closed else f"port {port} was already closed")
 
 
@@ -214,7 +210,7 @@ def ports_open(port: str) -> None:
     """Let a closed PORT send again (subscribers who answered 0000 stay unsubscribed)."""
     from sms_followup.ports import reopen
 
-    with transaction(_hotline().sessions) as session:
+    with transaction(command_hotline().sessions) as session:
         opened = reopen(session, port)
     click.echo(f"port {port} open" if opened else f"port {port} was not closed")
 
@@ -229,7 +225,7 @@ def ports_send(port: str, msisdn: str, body: str) -> None:
     from sms_followup.outbox import enqueue
     from sms_followup.ports import is_industry_port
 
-    hotline = _hotline()
+    hotline = command_hotline()
     if not is_industry_port(port, hotline.settings):
         raise click.ClickException(
             f"{port} is not an industry port ({hotline.settings.industry_port_prefixes})"
@@ -244,6 +240,7 @@ def ports_send(port: str, msisdn: str, body: str) -> None:
             to=msisdn,
             body=body,
             language=language,
+            now=hotline.clock.now(),
             port=port,
         )
         status, reason, outbox_id = message.status, message.refused_reason, message.id
@@ -264,8 +261,8 @@ def reminders_run(now_text: str | None) -> None:
     """Queue every reminder due now, each once per threshold and period (safe to rerun)."""
     from sms_followup.reminders import run
 
-    hotline = _hotline()
-    result = run(hotline.sessions, hotline.settings, _now(now_text))
+    hotline = command_hotline()
+    result = run(hotline.sessions, hotline.settings, _now(now_text, hotline))
     for kind, sent in sorted(result.sent.items()):
         click.echo(f"{kind:<24} {sent}")
     click.echo(
@@ -293,7 +290,7 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
     from sms_followup import reminders as reminder_job
     from sms_followup.usage import ingest, read_rows
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with file.open(encoding="utf-8-sig", newline="") as stream:
         report = ingest(hotline.sessions, read_rows(stream, fmt), file.name)
     for error in report.errors:
@@ -304,7 +301,7 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
     )
     if report.subscriber_ids and not no_reminders:
         run = reminder_job.run(
-            hotline.sessions, hotline.settings, _now(now_text), report.subscriber_ids
+            hotline.sessions, hotline.settings, _now(now_text, hotline), report.subscriber_ids
         )
         click.echo(f"queued {run.total} reminder(s)")
     if report.errors and not report.ingested and not report.duplicates:
@@ -323,8 +320,8 @@ def vas_charge(period: str | None, now_text: str | None) -> None:
     """Take each active subscription's monthly fee once, announcing each deduction by SMS."""
     from sms_followup.vas import charge
 
-    hotline = _hotline()
-    result = charge(hotline.sessions, hotline.settings, _now(now_text), period)
+    hotline = command_hotline()
+    result = charge(hotline.sessions, hotline.settings, _now(now_text, hotline), period)
     click.echo(f"charged {result.charged} subscription(s), {result.already} already charged")
 
 
@@ -337,12 +334,14 @@ def vas_request(msisdn: str, code: str, channel: str) -> None:
     from ivr.models import Subscriber
     from sms_followup.vas import request_order
 
-    hotline = _hotline()
+    hotline = command_hotline()
     with transaction(hotline.sessions) as session:
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         if subscriber is None:
             raise click.ClickException(f"no subscriber {msisdn}")
-        order = request_order(session, hotline.settings, subscriber, code, channel, utcnow())
+        order = request_order(
+            session, hotline.settings, subscriber, code, channel, hotline.clock.now()
+        )
         state = f"order #{order.id} {order.status}" if order else f"unknown product {code}"
     click.echo(state)
 

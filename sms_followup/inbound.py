@@ -107,14 +107,22 @@ def _dispatch(session: Session, settings: Settings, sms: Incoming, now: dt.datet
         if not to_port:
             return Outcome("port_hint", text("reply.port_hint", language))
         ports.reject(session, sms.from_number, sms.to_number, said)
-        _confirm(session, settings, sms, language, "reply.port_unsubscribed", port=sms.to_number)
+        _confirm(
+            session, settings, sms, now, language, "reply.port_unsubscribed", port=sms.to_number
+        )
         return Outcome("port_unsubscribed")
     if said in UNSUBSCRIBE or said in TWILIO_OPT_OUT:
         ports.opt_out(session, sms.from_number, sms.to_number, said)
         if said in TWILIO_OPT_OUT:
             return Outcome("unsubscribed")  # Twilio answers STOP itself
         _confirm(
-            session, settings, sms, language, "reply.service_unsubscribed", sender=sms.to_number
+            session,
+            settings,
+            sms,
+            now,
+            language,
+            "reply.service_unsubscribed",
+            sender=sms.to_number,
         )
         return Outcome("unsubscribed")
     if said in TWILIO_OPT_IN:
@@ -148,7 +156,13 @@ def _unknown(language: str) -> str:
 
 
 def _confirm(
-    session: Session, settings: Settings, sms: Incoming, language: str, key: str, **params: str
+    session: Session,
+    settings: Settings,
+    sms: Incoming,
+    now: dt.datetime,
+    language: str,
+    key: str,
+    **params: str,
 ) -> None:
     outbox.enqueue(
         session,
@@ -157,6 +171,7 @@ def _confirm(
         to=sms.from_number,
         body=text(key, language, **params),
         language=language,
+        now=now,
     )
 
 

@@ -1,7 +1,7 @@
 """Tables of the SMS side: delivery history, opt-outs and industry ports, spam reports,
 value-added-service orders, reminders sent, roaming days and imported usage events.
 
-Timestamps are naive UTC (``ivr.clock.utcnow``); days and months are Asia/Shanghai ones.
+Timestamps are naive UTC (``ivr.clock.Clock``); days and months are Asia/Shanghai ones.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ivr.clock import utcnow
+from ivr.clock import stamp
 from ivr.db import Base
 from ivr.models import OutboxMessage
 from sms_followup.templates import segments
@@ -35,7 +35,7 @@ class StatusEvent(Base):
     source: Mapped[str] = mapped_column(sa.String(16))
     detail: Mapped[str | None] = mapped_column(sa.Text)
     callback_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     @classmethod
     def history(cls, outbox_id: int, sid: str | None) -> sa.Select[tuple[StatusEvent]]:
@@ -57,7 +57,7 @@ class InboundSms(Base):
     to_number: Mapped[str] = mapped_column(sa.String(32))
     body: Mapped[str] = mapped_column(sa.Text)
     action: Mapped[str] = mapped_column(sa.String(24))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class OptOut(Base):
@@ -70,7 +70,7 @@ class OptOut(Base):
     msisdn: Mapped[str] = mapped_column(sa.String(32))
     sender: Mapped[str] = mapped_column(sa.String(32))
     keyword: Mapped[str] = mapped_column(sa.String(16))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class Port(Base):
@@ -83,7 +83,7 @@ class Port(Base):
     sent: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)
     rejections: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     closed_at: Mapped[dt.datetime | None] = mapped_column()
     closed_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
@@ -104,7 +104,7 @@ class SpamReport(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     message_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="new")
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class VasOrder(Base):
@@ -120,7 +120,7 @@ class VasOrder(Base):
     monthly_fee_fen: Mapped[int] = mapped_column(sa.BigInteger)
     channel: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
-    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     expires_at: Mapped[dt.datetime] = mapped_column()
     confirmed_at: Mapped[dt.datetime | None] = mapped_column()
     ended_at: Mapped[dt.datetime | None] = mapped_column()
@@ -137,7 +137,7 @@ class VasCharge(Base):
     period: Mapped[str] = mapped_column(sa.String(7))
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sms_outbox.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class ReminderLog(Base):
@@ -152,7 +152,7 @@ class ReminderLog(Base):
     threshold: Mapped[str] = mapped_column(sa.String(16))
     period: Mapped[str] = mapped_column(sa.String(10))
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sms_outbox.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class RoamingDay(Base):
@@ -168,7 +168,7 @@ class RoamingDay(Base):
     country: Mapped[str | None] = mapped_column(sa.String(32))
     network: Mapped[str | None] = mapped_column(sa.String(64))
     maritime: Mapped[bool] = mapped_column(default=False)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp, onupdate=stamp)
 
 
 class UsageEvent(Base):
@@ -185,7 +185,7 @@ class UsageEvent(Base):
     country: Mapped[str | None] = mapped_column(sa.String(32))
     network: Mapped[str | None] = mapped_column(sa.String(64))
     source: Mapped[str] = mapped_column(sa.String(200), default="")
-    ingested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ingested_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 @sa.event.listens_for(OutboxMessage, "before_insert")

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from ivr import numbers
-from ivr.clock import SERVICE_TZ, utcnow
+from ivr.clock import SERVICE_TZ
 from ivr.config import Settings
 from ivr.logs import log_event
 from ivr.models import OutboxMessage
@@ -85,15 +85,17 @@ def enqueue(
     to: str,
     body: str,
     language: str,
+    now: dt.datetime,
     port: str | None = None,
     due: dt.datetime | None = None,
 ) -> OutboxMessage:
-    """Write one SMS to the outbox, or a ``refused`` row saying why it may not go."""
+    """Write one SMS to the outbox at *now*, or a ``refused`` row saying why it may not go.
+
+    It may go from *due* on (quiet hours, a later day), or at once."""
     with contextlib.suppress(numbers.InvalidNumber):
         to = numbers.normalize(to)  # opt-outs are kept by national number
     group = Category.INDUSTRY if port else category(kind)
     from_number = port or sender_for(kind, settings)
-    now = utcnow()
     message = OutboxMessage(
         kind=kind,
         to_number=to,

@@ -9,6 +9,7 @@ messages (call summaries, confirmations, deduction notices) and cost warnings st
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ivr.clock import utcnow
 from ivr.config import Settings
 from ivr.logs import log_event
 from sms_followup.models import OptOut, Port
@@ -62,7 +62,6 @@ def ensure_port(session: Session, port: str) -> None:
         sent=0,
         refused=0,
         rejections=0,
-        created_at=utcnow(),
     )
 
 
@@ -75,9 +74,7 @@ def count(session: Session, port: str, column: str, by: int = 1) -> None:
 
 def opt_out(session: Session, msisdn: str, sender: str, keyword: str) -> bool:
     """Record that ``msisdn`` wants nothing more from ``sender``; True if it is new."""
-    new = insert_ignoring_duplicates(
-        session, OptOut, msisdn=msisdn, sender=sender, keyword=keyword, at=utcnow()
-    )
+    new = insert_ignoring_duplicates(session, OptOut, msisdn=msisdn, sender=sender, keyword=keyword)
     if new:
         log_event(logger, "sms.opt_out", msisdn=msisdn, sender=sender, keyword=keyword)
     return new
@@ -116,13 +113,13 @@ def refusal(session: Session, to_number: str, from_number: str, port: str | None
     return None
 
 
-def close(session: Session, port: str, reason: str) -> bool:
-    """Stop a port entirely; False if it was closed already."""
+def close(session: Session, port: str, reason: str, now: dt.datetime) -> bool:
+    """Stop a port entirely at *now*; False if it was closed already."""
     ensure_port(session, port)
     result: Any = session.execute(
         sa.update(Port)
         .where(Port.port == port, Port.status != "closed")
-        .values(status="closed", closed_at=utcnow(), closed_reason=reason[:200])
+        .values(status="closed", closed_at=now, closed_reason=reason[:200])
     )
     if result.rowcount:
         log_event(logger, "sms.port_closed", logging.WARNING, port=port, reason=reason)

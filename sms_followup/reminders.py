@@ -136,7 +136,7 @@ def run(
             if subscriber is None or subscriber.line_status != "active":
                 continue
             for reminder in decide(session, subscriber, rules_for(subscriber, table), now):
-                _queue(session, settings, subscriber, reminder, morning, result)
+                _queue(session, settings, subscriber, reminder, now, morning, result)
     log_event(
         logger,
         "reminders.run",
@@ -153,6 +153,7 @@ def _queue(
     settings: Settings,
     subscriber: Subscriber,
     reminder: Reminder,
+    now: dt.datetime,
     morning: dt.datetime | None,
     result: ReminderRun,
 ) -> None:
@@ -173,6 +174,7 @@ def _queue(
         to=subscriber.msisdn,
         body=text(reminder.kind, subscriber.language, **reminder.params),
         language=subscriber.language,
+        now=now,
         due=due,
     )
     session.execute(

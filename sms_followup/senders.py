@@ -26,7 +26,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from ivr.clock import utcnow
+from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
 from ivr.models import LocalDelivery
@@ -132,8 +132,9 @@ class LocalSender:
 class TwilioSender:
     """Sends through the real ``twilio.rest.Client`` (Twilio, or the local stand-in)."""
 
-    def __init__(self, client: Client, status_callback: str) -> None:
+    def __init__(self, client: Client, status_callback: str, clock: Clock) -> None:
         self._client = client
+        self._clock = clock
         self._status_callback = status_callback
         self._last_headers = threading.local()
         http = client.http_client
@@ -184,11 +185,12 @@ class TwilioSender:
     def _retry_after(self) -> float | None:
         headers: Mapping[str, str] = getattr(self._last_headers, "value", {})
         value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        return parse_retry_after(value)
+        return parse_retry_after(value, self._clock.now())
 
 
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds, or an HTTP date seen at
+    naive-UTC *now*."""
     if not value:
         return None
     value = value.strip()
@@ -201,7 +203,7 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     except (TypeError, ValueError):
         return None
     aware = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    reference = (now or utcnow()).replace(tzinfo=dt.UTC)
+    reference = now.replace(tzinfo=dt.UTC)
     return max((aware - reference).total_seconds(), 0.0)
 
 
@@ -211,7 +213,7 @@ def _naive_utc(value: Any) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def build_sender(settings: Settings, sessions: sessionmaker[Session]) -> Sender:
+def build_sender(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Sender:
     if settings.sms_sender == "local":
         return LocalSender(sessions)
     from ivr.twilio_rest import build_client
@@ -224,4 +226,4 @@ def build_sender(settings: Settings, sessions: sessionmaker[Session]) -> Sender:
         settings.twilio_api_base_url,
         timeout=settings.sms_send_timeout_s,
     )
-    return TwilioSender(client, settings.public_base_url.rstrip("/") + "/sms/status")
+    return TwilioSender(client, settings.public_base_url.rstrip("/") + "/sms/status", clock)

@@ -14,7 +14,6 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ivr.clock import utcnow
 from ivr.logs import log_event
 from ivr.models import OutboxMessage
 from sms_followup import ports
@@ -66,7 +65,6 @@ def apply_callback(session: Session, sid: str, status: str, error_code: str | No
         error_code=error_code,
         source="callback",
         callback_key=f"{sid}:{status}:{error_code or ''}"[:100],
-        at=utcnow(),
     )
     if not new:
         return "replay"

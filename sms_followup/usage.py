@@ -208,7 +208,6 @@ def _record(session: Session, row: Row, subscriber_id: int, source: str) -> bool
         "country": row.country,
         "network": row.network,
         "source": source[:200],
-        "ingested_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
     }
     if row.event_id is None:
         session.add(UsageEvent(**values))

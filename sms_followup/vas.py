@@ -61,6 +61,7 @@ def products() -> dict[str, Product]:
 def _notify(
     session: Session,
     settings: Settings,
+    now: dt.datetime,
     subscriber: Subscriber,
     key: str,
     params: dict[str, str] | None = None,
@@ -74,6 +75,7 @@ def _notify(
         to=subscriber.msisdn,
         body=body,
         language=subscriber.language,
+        now=now,
         due=due,
     )
     return message.id
@@ -109,7 +111,9 @@ def request_order(
     product = products().get(code.upper())
     language = subscriber.language
     if product is None:
-        _notify(session, settings, subscriber, "vas.unknown_product", {"code": code.upper()[:16]})
+        _notify(
+            session, settings, now, subscriber, "vas.unknown_product", {"code": code.upper()[:16]}
+        )
         return None
     active = session.scalar(
         sa.select(VasOrder).where(
@@ -122,6 +126,7 @@ def request_order(
         _notify(
             session,
             settings,
+            now,
             subscriber,
             "vas.already_active",
             _product_params(product, language),
@@ -141,6 +146,7 @@ def request_order(
     _notify(
         session,
         settings,
+        now,
         subscriber,
         "vas.confirm_request",
         {"hours": str(settings.vas_confirm_hours), **_product_params(product, language)},
@@ -168,6 +174,7 @@ def confirm(
         _notify(
             session,
             settings,
+            now,
             subscriber,
             "vas.nothing_pending",
             {"hours": str(settings.vas_confirm_hours)},
@@ -178,6 +185,7 @@ def confirm(
     _notify(
         session,
         settings,
+        now,
         subscriber,
         "vas.ordered",
         _product_params(product, subscriber.language),
@@ -198,6 +206,7 @@ def decline(
     _notify(
         session,
         settings,
+        now,
         subscriber,
         "vas.declined",
         _product_params(product, subscriber.language),
@@ -217,13 +226,16 @@ def cancel(
         )
     )
     if order is None:
-        _notify(session, settings, subscriber, "vas.not_subscribed", {"code": code.upper()[:16]})
+        _notify(
+            session, settings, now, subscriber, "vas.not_subscribed", {"code": code.upper()[:16]}
+        )
         return None
     order.status, order.ended_at = "cancelled", now
     product = products()[order.product_code]
     _notify(
         session,
         settings,
+        now,
         subscriber,
         "vas.cancelled",
         _product_params(product, subscriber.language),
@@ -275,6 +287,7 @@ def charge(
             outbox_id = _notify(
                 session,
                 settings,
+                now,
                 subscriber,
                 "vas.deduction",
                 {"balance": written_money(balance, language), **_product_params(product, language)},

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ivr import numbers, params
-from ivr.clock import utcnow
 from ivr.container import current_hotline
 from ivr.db import transaction
 from ivr.logs import log_event
@@ -34,7 +33,7 @@ def incoming() -> Response:
     hotline = current_hotline()
     try:
         with transaction(hotline.sessions) as session:
-            outcome = inbound.handle(session, hotline.settings, sms_in, utcnow())
+            outcome = inbound.handle(session, hotline.settings, sms_in, hotline.clock.now())
     except Exception:
         # Nothing was kept (the transaction rolled back): say so rather than fail silently.
         logger.exception("sms.inbound_failed", extra={"message_sid": sms_in.sid})

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
 from ivr.engine import sweep_stale_calls
 from ivr.logs import log_event
-from ivr.models import OutboxMessage, utcnow
+from ivr.models import OutboxMessage
 from sms_followup import ports, status
 from sms_followup.outbox import Category, category, record
 from sms_followup.senders import (
@@ -79,21 +80,23 @@ class OutboxWorker:
         sessions: sessionmaker[Session],
         sender: Sender,
         settings: Settings,
+        clock: Clock,
         batch: int = 20,
         rng: random.Random | None = None,
     ) -> None:
         self._sessions = sessions
         self._sender = sender
         self._settings = settings
+        self._clock = clock
         self._batch = max(1, min(batch, max_batch(settings)))
         self._lease = dt.timedelta(seconds=settings.sms_lease_s)
         self._rng = rng or random.Random()
 
     def run_once(self) -> Pass:
         """Sweep calls whose end we never heard of, then send everything due now."""
-        swept = sweep_stale_calls(self._sessions, self._settings)
+        swept = sweep_stale_calls(self._sessions, self._settings, self._clock.now())
         with transaction(self._sessions) as session:
-            status.catch_up_all(session, utcnow())
+            status.catch_up_all(session, self._clock.now())
         counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted"), 0)
         while True:
             self._reclaim_expired_leases()
@@ -124,7 +127,7 @@ class OutboxWorker:
                 time.sleep(idle_sleep_s)
 
     def _claim(self) -> tuple[list[OutgoingSms], int]:
-        now = utcnow()
+        now = self._clock.now()
         claimed, refused = [], 0
         with transaction(self._sessions) as session:
             rows = session.scalars(
@@ -208,7 +211,7 @@ class OutboxWorker:
         with transaction(self._sessions) as session:
             status.lock_sid(session, sid)
             row = session.get_one(OutboxMessage, sms.outbox_id)
-            row.status, row.provider_sid, row.sent_at = "sent", sid, utcnow()
+            row.status, row.provider_sid, row.sent_at = "sent", sid, self._clock.now()
             row.last_error = row.outcome_unknown_since = None
             record(session, row.id, "sent", sid=sid, detail=None if outcome == "sent" else outcome)
             if row.port:
@@ -254,7 +257,8 @@ class OutboxWorker:
                 )
                 return "dead"
             delay = max(retry_after_s or 0.0, backoff(row.attempts, self._rng))
-            row.status, row.next_attempt_at = "pending", utcnow() + dt.timedelta(seconds=delay)
+            row.status = "pending"
+            row.next_attempt_at = self._clock.now() + dt.timedelta(seconds=delay)
             record(session, row.id, "retry", detail=f"in {delay:.1f} s: {reason}")
             log_event(
                 logger,
@@ -269,7 +273,7 @@ class OutboxWorker:
 
     def _reclaim_expired_leases(self) -> None:
         """Messages a dead worker left ``sending`` become due again, outcome unknown."""
-        now = utcnow()
+        now = self._clock.now()
         with transaction(self._sessions) as session:
             rows = session.scalars(
                 sa.select(OutboxMessage)

@@ -18,7 +18,9 @@ from ivr.db import Base, transaction
 from ivr.demo import seed
 from ivr.migrate import upgrade
 from tests.caller import Caller, TwilioClient
+from tests.clocks import TestClock
 from tests.pgserver import PostgresServer
+from tests.sms_harness import Wire
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -72,7 +74,18 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Iterator[Flask]:
+def clock(request: pytest.FixtureRequest) -> TestClock:
+    """The hotline's clock: far from today and running, unless the test's ``clock`` marker
+    says where it starts and whether it stands still (``pytest.mark.clock(T0, running=False)``).
+    """
+    marker = request.node.get_closest_marker("clock")
+    return TestClock(*marker.args, **marker.kwargs) if marker else TestClock()
+
+
+@pytest.fixture
+def app(
+    database_url: str, tmp_path: Path, settings_overrides: dict[str, Any], clock: TestClock
+) -> Iterator[Flask]:
     config = {
         "env": "test",
         "database_url": database_url,
@@ -81,11 +94,19 @@ def app(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -
         "prompt_audio_dir": str(tmp_path / "prompts"),
         **settings_overrides,
     }
-    app = create_app(config)
+    app = create_app(config, clock=clock)
     with app.app_context(), transaction(app.extensions["hotline"].sessions) as session:
-        seed(session)
+        seed(session, clock.now())
     yield app
     app.extensions["hotline"].db.dispose()
+
+
+@pytest.fixture
+def wire(clock: TestClock) -> Iterator[Wire]:
+    """Twilio's REST API and messaging, played locally on the test's clock (the app is
+    pointed at it by ``wire.overrides()``)."""
+    with Wire(clock) as running:
+        yield running
 
 
 @pytest.fixture

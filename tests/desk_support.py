@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -23,24 +24,11 @@ from ivr.db import transaction
 from ivr.flow import CallContext
 from ivr.models import Call
 from ivr.simulator.inputs import Action, Hangup, Hold, InputRequest, Moment, Wait
+from tests.clocks import TestClock
 
 T0 = dt.datetime(2026, 11, 26, 3, 0, 0)  # 11:00 in Shanghai: the desk is open
 OPEN_ALL_DAY = {"desk_hours": "00:00-24:00"}
 CHEAP_HASH = "pbkdf2:sha256:1$x$0"  # tests that never log in skip the real hashing
-
-
-class Clock:
-    """The desk's clock in a test: starts at *start*, moves only when told."""
-
-    def __init__(self, start: dt.datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> dt.datetime:
-        self.now += dt.timedelta(seconds=seconds)
-        return self.now
 
 
 @dataclass
@@ -72,11 +60,16 @@ def desk_of(app: Flask) -> Desk:
     return desk
 
 
-def use_test_doubles(app: Flask, start: dt.datetime = T0) -> tuple[Desk, Clock, FakeTelephony]:
+STILL_AT_T0 = pytest.mark.clock(T0, running=False)
+"""Mark of the desk's tests: the clock stands at *T0* and moves only when the test says."""
+
+
+def use_test_doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
+    """The app's desk with a Twilio stand-in that records requests, and the app's clock."""
     desk = desk_of(app)
-    clock, telephony = Clock(start), FakeTelephony()
-    desk.clock = clock
+    telephony = FakeTelephony()
     desk.telephony = telephony  # type: ignore[assignment]
+    clock: TestClock = app.extensions["hotline"].clock
     return desk, clock, telephony
 
 

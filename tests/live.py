@@ -16,6 +16,7 @@ from ivr.demo import seed
 from ivr.simulator.network import Network, NetworkConfig
 from ivr.simulator.rest_standin import RestStandin
 from ivr.simulator.server import LoopbackServer
+from tests.clocks import TestClock
 
 
 @dataclass
@@ -37,15 +38,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_hotline(config: dict[str, Any]) -> Iterator[LiveHotline]:
-    """Serve :func:`create_app` on loopback; the network and REST stand-in point at it."""
+def live_hotline(config: dict[str, Any], clock: TestClock | None = None) -> Iterator[LiveHotline]:
+    """Serve :func:`create_app` on loopback, on *clock* (a fresh :class:`TestClock` unless
+    given); the network and REST stand-in point at it."""
+    clock = clock or TestClock()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     network = Network(NetworkConfig(base_url=base_url, hold_timeout=10.0))
     standin = RestStandin(network).start()
-    app = create_app({**config, "public_base_url": base_url, "twilio_api_base_url": standin.url})
+    app = create_app(
+        {**config, "public_base_url": base_url, "twilio_api_base_url": standin.url}, clock=clock
+    )
     with transaction(app.extensions["hotline"].sessions) as session:
-        seed(session)
+        seed(session, clock.now())
     server = LoopbackServer(app, port=port).start()
     try:
         yield LiveHotline(app, server, network, standin)

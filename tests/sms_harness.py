@@ -4,6 +4,7 @@ and signed status callbacks and inbound SMS come back over HTTP."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from ivr.simulator.network import Network, NetworkConfig
 from ivr.simulator.rest_standin import RestStandin
 from ivr.simulator.server import LoopbackServer
 from sms_followup.models import StatusEvent
+from tests.clocks import TestClock
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -28,11 +30,13 @@ MESSAGES = r"/Messages\.json$"
 class Wire:
     """``with Wire() as wire:`` then build the app with :meth:`overrides` and :meth:`serve` it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: TestClock) -> None:
+        """Twilio's side runs on the test's *clock*, as the real one runs on the wall clock."""
         self._app: WSGIApplication | None = None
         self.server = LoopbackServer(self._wsgi)
         self.network = Network(
-            NetworkConfig(base_url=self.server.url, account_sid=ACCOUNT, auth_token=TOKEN)
+            NetworkConfig(base_url=self.server.url, account_sid=ACCOUNT, auth_token=TOKEN),
+            wall=lambda: clock.now().replace(tzinfo=dt.UTC),
         )
         self.standin = RestStandin(self.network)
 

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from ivr import tickets
 from ivr.cli import main
-from ivr.clock import utcnow
 from ivr.config import Settings
 from ivr.models import Account, CallEvent, OutboxMessage, Subscriber
 from ivr.tickets import Ticket, TicketEvent
@@ -329,24 +328,28 @@ def test_escalation_when_the_deadline_nears_and_when_it_passes(hotline: Any) -> 
 def test_cli_lists_overdue_tickets_shows_escalates_and_closes(
     app: Any, hotline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
     with hotline.sessions() as session, session.begin():
         late = _file(session, DEMO_ZH, "abnormal_suspension", dt.datetime(2020, 1, 1)).number
-        fresh = _file(session, DEMO_EN, "billing", utcnow()).number
+        fresh = _file(session, DEMO_EN, "billing", hotline.clock.now()).number
     runner = CliRunner()
-    listed = runner.invoke(main, ["tickets", "list", "--overdue"])
+    listed = runner.invoke(main, ["tickets", "list", "--overdue"], obj=hotline)
     assert listed.exit_code == 0, listed.output
     assert late in listed.output and fresh not in listed.output
     assert "OVERDUE by" in listed.output and DEMO_ZH in listed.output
-    everything = runner.invoke(main, ["tickets", "list"])
+    everything = runner.invoke(main, ["tickets", "list"], obj=hotline)
     assert late in everything.output and fresh in everything.output
-    escalated = runner.invoke(main, ["tickets", "escalate"])
+    escalated = runner.invoke(main, ["tickets", "escalate"], obj=hotline)
     assert f"escalated {late}" in escalated.output and "1 ticket(s) escalated" in escalated.output
-    shown = runner.invoke(main, ["tickets", "show", late])
+    shown = runner.invoke(main, ["tickets", "show", late], obj=hotline)
     assert "escalated" in shown.output and "abnormal_suspension" in shown.output
-    closed = runner.invoke(main, ["tickets", "set-status", late, "closed", "--note", "fixed"])
+    closed = runner.invoke(
+        main, ["tickets", "set-status", late, "closed", "--note", "fixed"], obj=hotline
+    )
     assert closed.exit_code == 0 and f"{late} is now closed" in closed.output
-    refused = runner.invoke(main, ["tickets", "set-status", late, "answered"])
+    refused = runner.invoke(main, ["tickets", "set-status", late, "answered"], obj=hotline)
     assert refused.exit_code != 0 and "cannot become answered" in refused.output
-    assert runner.invoke(main, ["tickets", "show", "123"]).exit_code != 0
-    assert "no overdue tickets" in runner.invoke(main, ["tickets", "list", "--overdue"]).output
+    assert runner.invoke(main, ["tickets", "show", "123"], obj=hotline).exit_code != 0
+    assert (
+        "no overdue tickets"
+        in runner.invoke(main, ["tickets", "list", "--overdue"], obj=hotline).output
+    )

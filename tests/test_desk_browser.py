@@ -18,7 +18,6 @@ import pytest
 
 from expert_desk import agents
 from expert_desk.demo import DEMO_PASSWORD
-from ivr.clock import utcnow
 from ivr.simulator.inputs import Press, Speak
 from tests.desk_support import HoldingCaller, db, desk_call, events
 from tests.live import LiveHotline, live_hotline
@@ -101,7 +100,7 @@ def test_an_agent_takes_a_waiting_caller_while_the_supervisor_watches(
     with db(desk) as session:  # signed in but on a break: the caller may join the line
         expert = session.scalar(agents.DeskAgent.by_username("li.na"))
         assert expert is not None
-        agents.set_status(session, expert.id, "break", "meeting", utcnow())
+        agents.set_status(session, expert.id, "break", "meeting", desk.now())
     call = live.network.start(
         live.network.inbound_spec("10010", ZH),
         HoldingCaller([Press("1"), Press("4"), Speak(QUESTION)], talk_s=45),

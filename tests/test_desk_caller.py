@@ -13,8 +13,8 @@ from flask import Flask
 from expert_desk import recordings
 from expert_desk.agents import set_status
 from expert_desk.desk import Desk
-from ivr.clock import utcnow
 from tests.caller import DEMO_EN, Caller
+from tests.clocks import TestClock
 from tests.desk_support import (
     FakeTelephony,
     add_agent,
@@ -41,7 +41,7 @@ def desk(app: Flask) -> Desk:
 
 @pytest.fixture
 def expert(desk: Desk) -> int:
-    return add_agent(desk, "li.na.test", {"ios": 3, "apps": 2, "general": 1}, at=utcnow())
+    return add_agent(desk, "li.na.test", {"ios": 3, "apps": 2, "general": 1}, at=desk.now())
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def record(caller: Caller, url: str = RECORDING, seconds: str = "6") -> Caller:
 def on_break(desk: Desk, agent_id: int) -> None:
     """Logged in (the caller may join the line) but taking no calls."""
     with db(desk) as session:
-        set_status(session, agent_id, "break", "lunch", utcnow())
+        set_status(session, agent_id, "break", "lunch", desk.now())
 
 
 def latest(desk: Desk) -> int:
@@ -220,7 +220,7 @@ def test_no_expert_with_the_skill_logged_in_offers_a_callback_or_an_agent(
 def test_closed_hours_say_the_hours_and_book_a_callback_that_joins_the_line(
     app: Flask, caller: Caller, desk: Desk, expert: int
 ) -> None:
-    desk.settings = desk.settings.with_overrides({"desk_hours": _closed_now()})
+    desk.settings = desk.settings.with_overrides({"desk_hours": _closed_at(desk.now())})
     app.extensions["hotline"].settings = desk.settings
     app.extensions["hotline"].engine._settings = desk.settings
 
@@ -254,15 +254,15 @@ def test_a_full_line_turns_the_next_caller_to_the_alternatives(
 
 
 def test_the_wait_music_listens_for_star_and_announces_only_when_due(
-    twilio: Any, desk: Desk
+    twilio: Any, desk: Desk, clock: TestClock
 ) -> None:
     on_break(desk, add_agent(desk, "busy.one", {"ios": 1}))
     first = at_desk(Caller(twilio)).say("iPhone")
     second = at_desk(Caller(twilio)).say("iPhone")
-    started = utcnow()
+    started = clock.now()
 
     def wait_at(seconds: int) -> str:
-        desk.clock = lambda: started + dt.timedelta(seconds=seconds)
+        clock.set(started + dt.timedelta(seconds=seconds))
         second._post("/voice/desk/wait", QueuePosition="2", QueueTime=str(seconds))
         return second.last_heard
 
@@ -288,7 +288,7 @@ def test_the_wait_music_listens_for_star_and_announces_only_when_due(
 def test_the_announcement_names_the_position_and_an_honest_estimate(
     twilio: Any, desk: Desk
 ) -> None:
-    busy = add_agent(desk, "busy.one", {"ios": 1}, at=utcnow())
+    busy = add_agent(desk, "busy.one", {"ios": 1}, at=desk.now())
     first = at_desk(Caller(twilio)).say("iPhone")
     desk.tick()
     desk.accept(busy, offer_of(desk, busy))
@@ -321,12 +321,12 @@ def test_star_while_waiting_books_a_callback_that_keeps_the_place(
 
 
 def test_past_the_max_wait_the_caller_leaves_and_is_offered_a_callback_keeping_the_place(
-    caller: Caller, desk: Desk, expert: int
+    caller: Caller, desk: Desk, expert: int, clock: TestClock
 ) -> None:
     on_break(desk, expert)
     at_desk(caller).say("iPhone")
     row = desk_call(desk, latest(desk))
-    desk.clock = lambda: utcnow() + dt.timedelta(seconds=601)
+    clock.advance(601)
 
     caller._post("/voice/desk/wait", QueuePosition="1")
     assert caller.twiml is not None and caller.twiml.find("Leave") is not None
@@ -341,11 +341,11 @@ def test_past_the_max_wait_the_caller_leaves_and_is_offered_a_callback_keeping_t
 
 
 def test_hanging_up_in_the_line_is_counted_as_abandoned_with_position_and_wait(
-    caller: Caller, desk: Desk
+    caller: Caller, desk: Desk, clock: TestClock
 ) -> None:
     on_break(desk, add_agent(desk, "on.break", {"ios": 1}))
     at_desk(caller).say("iPhone")
-    desk.clock = lambda: utcnow() + dt.timedelta(seconds=42)
+    clock.advance(42)
 
     caller._post("/voice/desk/done", QueueResult="hangup", QueueTime="42")
 
@@ -433,11 +433,11 @@ def test_a_malformed_webhook_is_a_400(twilio: Any) -> None:
     assert response.status_code == 400
 
 
-def _closed_now() -> str:
-    """Opening hours that do not include the present moment (Shanghai time)."""
+def _closed_at(at: dt.datetime) -> str:
+    """Opening hours that do not include naive-UTC *at* (Shanghai time)."""
     from ivr.clock import local_datetime
 
-    now = local_datetime(utcnow())
+    now = local_datetime(at)
     start = (now + dt.timedelta(hours=2)).strftime("%H:00")
     end = (now + dt.timedelta(hours=3)).strftime("%H:00")
     return f"{start}-{end}"

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from expert_desk import routing
 from expert_desk.models import DeskOffer
 from ivr.db import make_engine, make_session_factory, transaction
+from tests.clocks import TestClock
 from tests.desk_support import (
     OPEN_ALL_DAY,
+    STILL_AT_T0,
     T0,
     add_agent,
     desk_call,
@@ -28,6 +30,8 @@ from tests.desk_support import (
 )
 
 PROCESSES = 4
+
+pytestmark = STILL_AT_T0
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def run_at_once(
     barrier = threading.Barrier(PROCESSES)
 
     def process() -> None:
-        engine = make_engine(database_url)
+        engine = make_engine(database_url, TestClock(T0, running=False))
         sessions = make_session_factory(engine)
         try:
             barrier.wait(timeout=30)

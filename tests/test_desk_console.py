@@ -18,9 +18,10 @@ from expert_desk.desk import Desk
 from expert_desk.models import DeskAgent, DeskWrapup
 from ivr.cli import main
 from ivr.models import OutboxMessage
+from tests.clocks import TestClock
 from tests.desk_support import (
     OPEN_ALL_DAY,
-    Clock,
+    STILL_AT_T0,
     FakeTelephony,
     agent,
     db,
@@ -32,6 +33,8 @@ from tests.desk_support import (
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
 
+pytestmark = STILL_AT_T0
+
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
@@ -39,12 +42,12 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, Clock, FakeTelephony]:
+def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
     return use_test_doubles(app)
 
 
 @pytest.fixture
-def desk(doubles: tuple[Desk, Clock, FakeTelephony]) -> Desk:
+def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
     return doubles[0]
 
 
@@ -159,10 +162,10 @@ def test_caller_text_is_escaped_in_the_console(client: FlaskClient, desk: Desk) 
 
 
 def test_going_available_brings_the_offer_and_accepting_connects_the_call(
-    client: FlaskClient, desk: Desk, doubles: tuple[Desk, Clock, FakeTelephony]
+    client: FlaskClient, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
     _, clock, telephony = doubles
-    caller = waiting_caller(desk, "ios", transcript="iPhone 连不上 WiFi", at=clock.now)
+    caller = waiting_caller(desk, "ios", transcript="iPhone 连不上 WiFi", at=clock.now())
     login(client)
 
     post(client, "/desk/status", status="available")
@@ -181,7 +184,7 @@ def test_going_available_brings_the_offer_and_accepting_connects_the_call(
 
 
 def test_a_failed_accept_is_shown_with_its_error_id(
-    client: FlaskClient, desk: Desk, doubles: tuple[Desk, Clock, FakeTelephony]
+    client: FlaskClient, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
     from expert_desk.errors import TelephonyFailed
 
@@ -199,20 +202,20 @@ def test_a_failed_accept_is_shown_with_its_error_id(
 
 @pytest.mark.postgres
 def test_notes_a_disposition_and_an_sms_are_saved_after_the_call(
-    client: FlaskClient, desk: Desk, doubles: tuple[Desk, Clock, FakeTelephony]
+    client: FlaskClient, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
     from expert_desk import progress
 
     _, clock, _ = doubles
-    caller = waiting_caller(desk, "ios", at=clock.now)
+    caller = waiting_caller(desk, "ios", at=clock.now())
     login(client)
     post(client, "/desk/status", status="available")
     offer = re.search(r"/desk/offers/(\d+)/accept", client.get("/desk/live").get_data(as_text=True))
     assert offer
     post(client, f"/desk/offers/{offer.group(1)}/accept")
     with db(desk) as session:
-        progress.connected(session, caller, desk_call(desk, caller).call_sid, clock.now)
-        progress.dial_ended(session, desk.settings, caller, "completed", 180, clock.now)
+        progress.connected(session, caller, desk_call(desk, caller).call_sid, clock.now())
+        progress.dial_ended(session, desk.settings, caller, "completed", 180, clock.now())
 
     post(
         client,

@@ -14,10 +14,11 @@ from expert_desk import agents, progress, queue, reports
 from expert_desk.desk import Desk
 from expert_desk.models import DeskEvent
 from ivr.models import Call
+from tests.clocks import TestClock
 from tests.desk_support import (
     OPEN_ALL_DAY,
+    STILL_AT_T0,
     T0,
-    Clock,
     FakeTelephony,
     add_agent,
     agent,
@@ -29,6 +30,8 @@ from tests.desk_support import (
     waiting_caller,
 )
 
+pytestmark = STILL_AT_T0
+
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
@@ -36,30 +39,30 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, Clock, FakeTelephony]:
+def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
     return use_test_doubles(app)
 
 
-def answer(desk: Desk, clock: Clock, expert: int, caller: int, talk_s: int) -> None:
+def answer(desk: Desk, clock: TestClock, expert: int, caller: int, talk_s: int) -> None:
     desk.tick()
     desk.accept(expert, offer_of(desk, expert))
     sid = desk_call(desk, caller).call_sid
     with db(desk) as session:
-        progress.connected(session, caller, sid, clock.now)
+        progress.connected(session, caller, sid, clock.now())
     clock.advance(talk_s)
     with db(desk) as session:
-        progress.dial_ended(session, desk.settings, caller, "completed", talk_s, clock.now)
+        progress.dial_ended(session, desk.settings, caller, "completed", talk_s, clock.now())
 
 
 @pytest.mark.postgres
 def test_service_level_and_handle_time_come_from_the_event_log(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, _ = doubles
     expert = add_agent(desk, "li", {"ios": 1}, available=False)
-    quick = waiting_caller(desk, "ios", at=clock.now)
-    slow = waiting_caller(desk, "ios", at=clock.now)
-    gone = waiting_caller(desk, "ios", at=clock.now)
+    quick = waiting_caller(desk, "ios", at=clock.now())
+    slow = waiting_caller(desk, "ios", at=clock.now())
+    gone = waiting_caller(desk, "ios", at=clock.now())
     with db(desk) as session:
         agents.set_status(session, expert, "available", None, clock.advance(10))
     answer(desk, clock, expert, quick, talk_s=100)  # waited 10 s
@@ -67,7 +70,7 @@ def test_service_level_and_handle_time_come_from_the_event_log(
     desk.tick()
     clock.advance(20)
     with db(desk) as session:  # the third caller gives up after 160 s
-        queue.abandon(session, queue.locked(session, gone), clock.now, reason="hangup")
+        queue.abandon(session, queue.locked(session, gone), clock.now(), reason="hangup")
     answer(desk, clock, expert, slow, talk_s=200)  # waited 160 s
     clock.advance(30)
     desk.tick()
@@ -85,7 +88,7 @@ def test_service_level_and_handle_time_come_from_the_event_log(
 
 
 def test_callbacks_are_counted_apart_and_not_as_abandoned(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, _ = doubles
     caller = waiting_caller(desk, "apps")
@@ -99,7 +102,7 @@ def test_callbacks_are_counted_apart_and_not_as_abandoned(
 
 
 @pytest.mark.postgres
-def test_the_event_log_is_append_only(doubles: tuple[Desk, Clock, FakeTelephony]) -> None:
+def test_the_event_log_is_append_only(doubles: tuple[Desk, TestClock, FakeTelephony]) -> None:
     desk, _, _ = doubles
     waiting_caller(desk, "ios")
 
@@ -118,10 +121,10 @@ def test_the_event_log_is_append_only(doubles: tuple[Desk, Clock, FakeTelephony]
 
 
 def test_the_sweeper_drops_callers_who_went_silent_and_whose_call_is_over(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, telephony = doubles
-    caller = waiting_caller(desk, "ios", at=clock.now)
+    caller = waiting_caller(desk, "ios", at=clock.now())
     telephony.statuses[desk_call(desk, caller).call_sid] = "completed"
     clock.advance(200)  # three missed wait-music requests and a minute
 
@@ -132,10 +135,10 @@ def test_the_sweeper_drops_callers_who_went_silent_and_whose_call_is_over(
 
 
 def test_the_sweeper_leaves_a_silent_caller_whose_call_is_live(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, telephony = doubles
-    caller = waiting_caller(desk, "ios", at=clock.now)
+    caller = waiting_caller(desk, "ios", at=clock.now())
     telephony.statuses[desk_call(desk, caller).call_sid] = "in-progress"
     clock.advance(200)
 
@@ -144,7 +147,7 @@ def test_the_sweeper_leaves_a_silent_caller_whose_call_is_live(
 
 
 def test_a_lost_redirect_puts_the_caller_back_and_frees_the_agent(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, telephony = doubles
     expert = add_agent(desk, "li", {"ios": 1})
@@ -163,7 +166,7 @@ def test_a_lost_redirect_puts_the_caller_back_and_frees_the_agent(
 
 @pytest.mark.postgres
 def test_no_agent_stays_on_a_call_that_ended_without_its_dial_outcome(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, _ = doubles
     expert = add_agent(desk, "li", {"ios": 1})
@@ -172,7 +175,7 @@ def test_no_agent_stays_on_a_call_that_ended_without_its_dial_outcome(
     desk.accept(expert, offer_of(desk, expert))
     row_before = desk_call(desk, caller)
     with db(desk) as session:
-        progress.connected(session, caller, row_before.call_sid, clock.now)
+        progress.connected(session, caller, row_before.call_sid, clock.now())
         row = session.get(Call, row_before.call_id)
         assert row is not None
         row.ended_at = clock.advance(300)
@@ -187,7 +190,7 @@ def test_no_agent_stays_on_a_call_that_ended_without_its_dial_outcome(
 
 @pytest.mark.postgres
 def test_an_agent_left_offered_without_an_offer_is_freed(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk = doubles[0]
     expert = add_agent(desk, "li", {"ios": 1})
@@ -201,12 +204,12 @@ def test_an_agent_left_offered_without_an_offer_is_freed(
 
 
 def test_a_callback_is_placed_through_the_rest_api_and_retried_when_unanswered(
-    doubles: tuple[Desk, Clock, FakeTelephony],
+    doubles: tuple[Desk, TestClock, FakeTelephony],
 ) -> None:
     desk, clock, telephony = doubles
     caller = waiting_caller(desk, "ios", number="+8613900139000")
     with db(desk) as session:
-        queue.request_callback(session, queue.locked(session, caller), clock.now)
+        queue.request_callback(session, queue.locked(session, caller), clock.now())
     expert = add_agent(desk, "li", {"ios": 1})
     desk.tick()
 
@@ -214,7 +217,7 @@ def test_a_callback_is_placed_through_the_rest_api_and_retried_when_unanswered(
 
     assert telephony.callbacks == [("13900139000", caller)]
     with db(desk) as session:
-        progress.callback_leg_ended(session, caller, "no-answer", clock.now)
+        progress.callback_leg_ended(session, caller, "no-answer", clock.now())
     back = desk_call(desk, caller)
     assert (back.status, back.mode) == ("waiting", "callback")
     assert agent(desk, expert).state == "idle"

@@ -14,10 +14,11 @@ from expert_desk import agents, queue
 from expert_desk.desk import Desk
 from expert_desk.errors import CallerGone, OfferGone, TelephonyFailed
 from expert_desk.models import DeskCall
+from tests.clocks import TestClock
 from tests.desk_support import (
     OPEN_ALL_DAY,
+    STILL_AT_T0,
     T0,
-    Clock,
     FakeTelephony,
     add_agent,
     agent,
@@ -31,6 +32,8 @@ from tests.desk_support import (
     waiting_caller,
 )
 
+pytestmark = STILL_AT_T0
+
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
@@ -38,22 +41,17 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, Clock, FakeTelephony]:
+def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
     return use_test_doubles(app)
 
 
 @pytest.fixture
-def desk(doubles: tuple[Desk, Clock, FakeTelephony]) -> Desk:
+def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
     return doubles[0]
 
 
 @pytest.fixture
-def clock(doubles: tuple[Desk, Clock, FakeTelephony]) -> Clock:
-    return doubles[1]
-
-
-@pytest.fixture
-def telephony(doubles: tuple[Desk, Clock, FakeTelephony]) -> FakeTelephony:
+def telephony(doubles: tuple[Desk, TestClock, FakeTelephony]) -> FakeTelephony:
     return doubles[2]
 
 
@@ -84,7 +82,7 @@ def test_no_agent_free_means_no_offer(desk: Desk) -> None:
     assert tick(desk).offers == []
 
 
-def test_position_counts_callers_ahead_in_the_same_skill_only(desk: Desk, clock: Clock) -> None:
+def test_position_counts_callers_ahead_in_the_same_skill_only(desk: Desk, clock: TestClock) -> None:
     first = waiting_caller(desk, "ios", at=T0)
     waiting_caller(desk, "android", at=clock.advance(1))
     second = waiting_caller(desk, "ios", at=clock.advance(1))
@@ -95,10 +93,10 @@ def test_position_counts_callers_ahead_in_the_same_skill_only(desk: Desk, clock:
     assert places == [1, 2, 3]
 
 
-def test_priority_goes_before_waiting_time(desk: Desk, clock: Clock) -> None:
+def test_priority_goes_before_waiting_time(desk: Desk, clock: TestClock) -> None:
     early = waiting_caller(desk, "ios", at=T0)
     urgent = waiting_caller(desk, "ios", at=clock.advance(30), priority=1)
-    expert = add_agent(desk, "li", {"ios": 3}, at=clock.now)
+    expert = add_agent(desk, "li", {"ios": 3}, at=clock.now())
 
     with db(desk) as session:
         assert queue.position(session, _row(session, urgent)) == 1
@@ -107,7 +105,9 @@ def test_priority_goes_before_waiting_time(desk: Desk, clock: Clock) -> None:
     assert pending_offers(desk) == [(urgent, expert)]
 
 
-def test_longest_waiting_caller_goes_to_the_longest_idle_agent(desk: Desk, clock: Clock) -> None:
+def test_longest_waiting_caller_goes_to_the_longest_idle_agent(
+    desk: Desk, clock: TestClock
+) -> None:
     long_idle = add_agent(desk, "li", {"ios": 1}, at=T0)
     short_idle = add_agent(desk, "wang", {"ios": 1}, at=clock.advance(60))
     first = waiting_caller(desk, "ios", at=clock.advance(1))
@@ -118,7 +118,9 @@ def test_longest_waiting_caller_goes_to_the_longest_idle_agent(desk: Desk, clock
     assert pending_offers(desk) == [(first, long_idle), (second, short_idle)]
 
 
-def test_fairness_the_agent_who_just_finished_goes_to_the_back(desk: Desk, clock: Clock) -> None:
+def test_fairness_the_agent_who_just_finished_goes_to_the_back(
+    desk: Desk, clock: TestClock
+) -> None:
     a = add_agent(desk, "amy", {"apps": 1}, at=T0)
     b = add_agent(desk, "bob", {"apps": 1}, at=clock.advance(10))
     one = waiting_caller(desk, "apps", at=clock.advance(1))
@@ -156,7 +158,7 @@ def test_best_skill_strategy_prefers_the_highest_level(app: Flask, desk: Desk) -
 
 @pytest.mark.postgres
 def test_fewest_calls_strategy_prefers_the_agent_with_fewer_calls_today(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: TestClock
 ) -> None:
     desk.settings = desk.settings.with_overrides({"desk_strategy": "fewest-calls"})
     busy = add_agent(desk, "busy", {"apps": 1}, at=T0)
@@ -173,7 +175,7 @@ def test_fewest_calls_strategy_prefers_the_agent_with_fewer_calls_today(
 
 
 def test_an_offer_not_accepted_in_time_lapses_and_goes_to_the_next_agent_keeping_the_place(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: TestClock
 ) -> None:
     slow = add_agent(desk, "slow", {"ios": 1}, at=T0)
     caller = waiting_caller(desk, "ios", at=clock.advance(1))
@@ -192,7 +194,9 @@ def test_an_offer_not_accepted_in_time_lapses_and_goes_to_the_next_agent_keeping
     assert (no_answer.desk_call_id, no_answer.agent_id) == (caller, slow)
 
 
-def test_a_lapsed_agent_is_asked_again_only_when_nobody_else_can(desk: Desk, clock: Clock) -> None:
+def test_a_lapsed_agent_is_asked_again_only_when_nobody_else_can(
+    desk: Desk, clock: TestClock
+) -> None:
     only = add_agent(desk, "only", {"ios": 1})
     caller = waiting_caller(desk, "ios")
     tick(desk)
@@ -204,10 +208,10 @@ def test_a_lapsed_agent_is_asked_again_only_when_nobody_else_can(desk: Desk, clo
 
 
 @pytest.mark.postgres
-def test_k_lapses_in_a_row_put_the_agent_on_a_break(desk: Desk, clock: Clock) -> None:
+def test_k_lapses_in_a_row_put_the_agent_on_a_break(desk: Desk, clock: TestClock) -> None:
     absent = add_agent(desk, "absent", {"ios": 1})
     for _ in range(3):
-        waiting_caller(desk, "ios", at=clock.now)
+        waiting_caller(desk, "ios", at=clock.now())
         tick(desk)
         clock.advance(21)
         tick(desk)
@@ -219,7 +223,7 @@ def test_k_lapses_in_a_row_put_the_agent_on_a_break(desk: Desk, clock: Clock) ->
     assert auto.detail["lapses"] == 3
 
 
-def test_accepting_resets_the_lapse_count(desk: Desk, clock: Clock) -> None:
+def test_accepting_resets_the_lapse_count(desk: Desk, clock: TestClock) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     waiting_caller(desk, "ios")
     tick(desk)
@@ -249,14 +253,14 @@ def test_all_agents_on_break_callers_wait_and_nobody_is_offered(desk: Desk) -> N
 
 
 def test_going_on_a_break_withdraws_a_pending_offer_without_a_lapse(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: TestClock
 ) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     caller = waiting_caller(desk, "ios")
     tick(desk)
 
     with db(desk) as session:
-        agents.set_status(session, expert, "break", "meeting", clock.now)
+        agents.set_status(session, expert, "break", "meeting", clock.now())
 
     assert pending_offers(desk) == []
     assert desk_call(desk, caller).status == "waiting"
@@ -264,13 +268,15 @@ def test_going_on_a_break_withdraws_a_pending_offer_without_a_lapse(
 
 
 @pytest.mark.postgres
-def test_wrap_up_time_keeps_the_agent_from_calls_until_it_is_over(desk: Desk, clock: Clock) -> None:
+def test_wrap_up_time_keeps_the_agent_from_calls_until_it_is_over(
+    desk: Desk, clock: TestClock
+) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     first = waiting_caller(desk, "ios")
     tick(desk)
     desk.accept(expert, offer_of(desk, expert))
     _connect_and_talk(desk, clock, first, talk_s=200)
-    second = waiting_caller(desk, "ios", at=clock.now)
+    second = waiting_caller(desk, "ios", at=clock.now())
 
     clock.advance(59)
     assert tick(desk).offers == []
@@ -285,7 +291,7 @@ def test_wrap_up_time_keeps_the_agent_from_calls_until_it_is_over(desk: Desk, cl
     assert (wrap.detail["wrap_s"], wrap.detail["by"]) == (60, "timer")
 
 
-def test_saving_notes_ends_the_wrap_up_early(desk: Desk, clock: Clock) -> None:
+def test_saving_notes_ends_the_wrap_up_early(desk: Desk, clock: TestClock) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     caller = waiting_caller(desk, "ios")
     tick(desk)
@@ -302,7 +308,7 @@ def test_saving_notes_ends_the_wrap_up_early(desk: Desk, clock: Clock) -> None:
             notes="Reset network settings",
             disposition="solved",
             sms_body=None,
-            now=clock.now,
+            now=clock.now(),
         )
 
     assert agent(desk, expert).state == "idle"
@@ -311,7 +317,7 @@ def test_saving_notes_ends_the_wrap_up_early(desk: Desk, clock: Clock) -> None:
 
 
 def test_caller_hangup_while_offered_cancels_the_offer_and_counts_an_abandon(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: TestClock
 ) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     caller = waiting_caller(desk, "ios")
@@ -319,7 +325,7 @@ def test_caller_hangup_while_offered_cancels_the_offer_and_counts_an_abandon(
     clock.advance(7)
 
     with db(desk) as session:
-        assert queue.abandon(session, queue.locked(session, caller), clock.now, reason="hangup")
+        assert queue.abandon(session, queue.locked(session, caller), clock.now(), reason="hangup")
 
     assert pending_offers(desk) == []
     assert agent(desk, expert).state == "idle"
@@ -330,7 +336,7 @@ def test_caller_hangup_while_offered_cancels_the_offer_and_counts_an_abandon(
         desk.accept(expert, 1)
 
 
-def test_an_offer_cannot_be_accepted_after_it_lapsed(desk: Desk, clock: Clock) -> None:
+def test_an_offer_cannot_be_accepted_after_it_lapsed(desk: Desk, clock: TestClock) -> None:
     expert = add_agent(desk, "li", {"ios": 1})
     waiting_caller(desk, "ios")
     tick(desk)
@@ -374,7 +380,7 @@ def test_redirect_failing_in_the_network_puts_the_caller_back_in_place(
 
 
 def test_agent_phone_not_answering_returns_the_caller_first_in_line(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: TestClock
 ) -> None:
     from expert_desk import progress
 
@@ -385,8 +391,8 @@ def test_agent_phone_not_answering_returns_the_caller_first_in_line(
     desk.accept(expert, offer_of(desk, expert))
     sid = desk_call(desk, caller).call_sid
     with db(desk) as session:
-        assert progress.connected(session, caller, sid, clock.now)
-        outcome = progress.dial_ended(session, desk.settings, caller, "no-answer", 0, clock.now)
+        assert progress.connected(session, caller, sid, clock.now())
+        outcome = progress.dial_ended(session, desk.settings, caller, "no-answer", 0, clock.now())
 
     assert outcome == "returned"
     back = desk_call(desk, caller)
@@ -406,18 +412,18 @@ def _row(session: Session, desk_call_id: int) -> DeskCall:
     return found
 
 
-def _connect_and_talk(desk: Desk, clock: Clock, caller: int, talk_s: int) -> None:
+def _connect_and_talk(desk: Desk, clock: TestClock, caller: int, talk_s: int) -> None:
     from expert_desk import progress
 
     sid = desk_call(desk, caller).call_sid
     with db(desk) as session:
-        assert progress.connected(session, caller, sid, clock.now)
+        assert progress.connected(session, caller, sid, clock.now())
     clock.advance(talk_s)
     with db(desk) as session:
-        progress.dial_ended(session, desk.settings, caller, "completed", talk_s, clock.now)
+        progress.dial_ended(session, desk.settings, caller, "completed", talk_s, clock.now())
 
 
-def _talk_and_wrap(desk: Desk, clock: Clock, caller: int) -> None:
+def _talk_and_wrap(desk: Desk, clock: TestClock, caller: int) -> None:
     _connect_and_talk(desk, clock, caller, talk_s=120)
     clock.advance(60)
     tick(desk)

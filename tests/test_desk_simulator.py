@@ -12,7 +12,6 @@ import pytest
 
 from expert_desk import agents
 from expert_desk.desk import Desk
-from ivr.clock import utcnow
 from ivr.simulator.inputs import Press, Speak
 from tests.desk_support import (
     HoldingCaller,
@@ -52,7 +51,7 @@ def available(desk: Desk, username: str) -> int:
     with db(desk) as session:
         found = session.scalar(agents.DeskAgent.by_username(username))
         assert found is not None
-        agents.set_status(session, found.id, "available", None, utcnow())
+        agents.set_status(session, found.id, "available", None, desk.now())
         return found.id
 
 
@@ -68,14 +67,14 @@ def test_a_spoken_question_waits_in_line_and_accepting_connects_it_to_the_expert
     expert = available(desk, "li.na")
     available(desk, "zhang.wei")
     with db(desk) as session:  # the iOS expert takes calls once the caller is in line
-        agents.set_status(session, expert, "break", "meeting", utcnow())
+        agents.set_status(session, expert, "break", "meeting", desk.now())
     call = live.network.start(
         live.network.inbound_spec("10010", ZH),
         HoldingCaller([Press("1"), Press("4"), Speak("我的iPhone连不上WiFi")], talk_s=30),
     )
     live.network.wait_for_queue("expert-desk", 1, timeout=HOLD_S)
     with db(desk) as session:
-        agents.set_status(session, expert, "available", None, utcnow())
+        agents.set_status(session, expert, "available", None, desk.now())
 
     # Any process may route the caller: this one, or the wait music's request in the server.
     wait_for(lambda: desk.tick() and pending_offers(desk), "the offer")
@@ -111,7 +110,7 @@ def test_star_in_the_wait_music_books_a_callback_and_the_expert_calls_back(
     desk = desk_of(live)
     expert = available(desk, "zhang.wei")
     with db(desk) as session:
-        agents.set_status(session, expert, "break", "lunch", utcnow())
+        agents.set_status(session, expert, "break", "lunch", desk.now())
     result = live.network.call(
         "10010", ZH, [Press("1"), Press("4"), Speak("微信收不到消息"), Press("*")]
     )
@@ -124,7 +123,7 @@ def test_star_in_the_wait_music_books_a_callback_and_the_expert_calls_back(
     assert (desk_call(desk, caller).mode, desk_call(desk, caller).status) == ("callback", "waiting")
 
     with db(desk) as session:
-        agents.set_status(session, expert, "available", None, utcnow())
+        agents.set_status(session, expert, "available", None, desk.now())
     wait_for(lambda: desk.tick() and pending_offers(desk), "the offer")
     desk.accept(expert, offer_of(desk, expert))
 

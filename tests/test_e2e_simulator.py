@@ -62,7 +62,12 @@ def test_four_levels_to_the_balance_then_the_sms_arrives(live: LiveHotline) -> N
     result = live.network.call("10010", ZH, [Press("1"), Press("1"), Press("1"), Hangup()])
     assert "您的账户余额为一百二十三元四角五分" in heard(result)
     hotline = live.hotline
-    assert OutboxWorker(hotline.sessions, hotline.sender, hotline.settings).run_once().sent == 1
+    assert (
+        OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, hotline.clock)
+        .run_once()
+        .sent
+        == 1
+    )
 
 
 def test_speech_input_reaches_the_service(live: LiveHotline) -> None:
@@ -84,7 +89,7 @@ def test_sms_survives_a_failing_rest_api_and_reaches_the_handset(live: LiveHotli
     live.network.call("1001011", ZH, [Hangup()])
     live.standin.faults.add(r"/Messages\.json$", status=500, count=1)
     hotline = live.hotline
-    worker = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings)
+    worker = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, hotline.clock)
     assert worker.run_once().retried == 1
     with hotline.sessions.begin() as session:
         session.execute(

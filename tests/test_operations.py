@@ -120,7 +120,7 @@ def _make_due(hotline: Any) -> None:
 def test_transient_failure_is_retried_later_then_sent_once(caller: Caller, hotline: Any) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(TransientSendError("HTTP 503", retry_after_s=30))
-    worker = OutboxWorker(hotline.sessions, sender, hotline.settings)
+    worker = OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock)
     assert worker.run_once().retried == 1
     message = _message(hotline)
     assert (message.status, message.attempts, message.last_error) == ("pending", 1, "HTTP 503")
@@ -135,7 +135,9 @@ def test_transient_failure_is_retried_later_then_sent_once(caller: Caller, hotli
 def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline: Any) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(PermanentSendError("HTTP 400 21610: unsubscribed recipient"))
-    assert OutboxWorker(hotline.sessions, sender, hotline.settings).run_once().dead == 1
+    assert (
+        OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock).run_once().dead == 1
+    )
     message = _message(hotline)
     assert message.status == "dead"
     assert "21610" in message.last_error
@@ -144,7 +146,7 @@ def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline:
 def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Any) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(*[TransientSendError("timeout")] * MAX_ATTEMPTS)
-    worker = OutboxWorker(hotline.sessions, sender, hotline.settings)
+    worker = OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock)
     for _ in range(MAX_ATTEMPTS):
         _make_due(hotline)
         worker.run_once()
@@ -153,20 +155,17 @@ def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Any) -
     assert sender.sent == []
 
 
-def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(
-    app: Any, caller: Caller, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", app.extensions["hotline"].settings.database_url)
+def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(hotline: Any, caller: Caller) -> None:
     runner = CliRunner()
-    seeded = runner.invoke(main, ["seed-demo"])
+    seeded = runner.invoke(main, ["seed-demo"], obj=hotline)
     assert seeded.exit_code == 0 and DEMO_ZH in seeded.output
-    _due_summary(caller, app.extensions["hotline"])
-    worked = runner.invoke(main, ["worker", "--once"])
+    _due_summary(caller, hotline)
+    worked = runner.invoke(main, ["worker", "--once"], obj=hotline)
     assert "sent 1," in worked.output
-    listed = runner.invoke(main, ["sms", "outbox"])
+    listed = runner.invoke(main, ["sms", "outbox"], obj=hotline)
     assert f"to {DEMO_ZH} from 10010 [sent] attempts 1" in listed.output
     assert "账户余额123.45元" in listed.output
-    shown = runner.invoke(main, ["calls", "show", caller.call_sid])
+    shown = runner.invoke(main, ["calls", "show", caller.call_sid], obj=hotline)
     assert "query.recorded" in shown.output and "call.ended" in shown.output
 
 

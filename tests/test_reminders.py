@@ -351,10 +351,9 @@ def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
         "e8,13800138000,2026-11-26T09:30:00,roaming_attach,,,Cellular@Sea\n",
         encoding="utf-8",
     )
-    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
     runner = CliRunner()
     args = ["usage", "ingest", str(path), "--now", "2026-11-26T10:00:00+08:00"]
-    result = runner.invoke(main, args)
+    result = runner.invoke(main, args, obj=hotline)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[:4] == [
@@ -382,7 +381,7 @@ def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
         True,
     )
     assert set(kinds(hotline)) == {"warning.roaming_step", "warning.maritime"}
-    again = runner.invoke(main, [*args, "--no-reminders"])
+    again = runner.invoke(main, [*args, "--no-reminders"], obj=hotline)
     assert "ingested 0 row(s), 4 already ingested, 4 rejected" in again.output
     with hotline.sessions() as session:
         assert (
@@ -414,15 +413,14 @@ def test_reminders_command_runs_with_a_given_time(
 ) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 10 * GB, 9 * GB + 900 * MB)
-    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
     runner = CliRunner()
-    first = runner.invoke(main, ["reminders", "run", "--now", "2026-11-26T23:30:00"])
+    first = runner.invoke(main, ["reminders", "run", "--now", "2026-11-26T23:30:00"], obj=hotline)
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "reminder.data_low        1",
         "queued 1 reminder(s), 1 held for the morning, 0 refused (opted out), 1 already sent",
     ]
-    second = runner.invoke(main, ["reminders", "run", "--now", "2026-11-26T23:40:00"])
+    second = runner.invoke(main, ["reminders", "run", "--now", "2026-11-26T23:40:00"], obj=hotline)
     assert second.output.splitlines()[-1].startswith("queued 0 reminder(s)")
 
 

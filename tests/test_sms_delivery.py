@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from ivr.cli import main
-from ivr.clock import utcnow
 from ivr.db import transaction
 from ivr.models import OutboxMessage
 from sms_followup import outbox
@@ -31,12 +30,6 @@ HANDSET = "+86" + DEMO_ZH
 
 
 @pytest.fixture
-def wire() -> Iterator[Wire]:
-    with Wire() as running:
-        yield running
-
-
-@pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
 
@@ -49,12 +42,14 @@ def live(app: Any, wire: Wire) -> Iterator[Wire]:
 
 
 def worker(hotline: Any, seed: int = 1) -> OutboxWorker:
-    return OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, rng=random.Random(seed))
+    return OutboxWorker(
+        hotline.sessions, hotline.sender, hotline.settings, hotline.clock, rng=random.Random(seed)
+    )
 
 
 def make_due(hotline: Any) -> None:
     with hotline.sessions.begin() as session:
-        session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+        session.execute(sa.update(OutboxMessage).values(next_attempt_at=hotline.clock.now()))
 
 
 def wait_for_creates(wire: Wire, count: int) -> None:
@@ -92,7 +87,7 @@ def test_server_error_is_retried_later_with_backoff_then_sent_once(
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=500, count=1, method="POST")
-    before = utcnow()
+    before = hotline.clock.now()
     result = worker(hotline).run_once()
     assert (result.sent, result.retried) == (0, 1)
     [row] = outbox_rows(hotline)
@@ -112,7 +107,7 @@ def test_server_error_is_retried_later_with_backoff_then_sent_once(
 def test_rate_limit_waits_at_least_retry_after(live: Wire, hotline: Any) -> None:
     add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=429, count=1, retry_after=120, method="POST")
-    before = utcnow()
+    before = hotline.clock.now()
     assert worker(hotline).run_once().retried == 1
     [row] = outbox_rows(hotline)
     assert row.next_attempt_at >= before + dt.timedelta(seconds=120)
@@ -133,16 +128,18 @@ def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(wire: Wire
     wire.serve(app)
     hotline = app.extensions["hotline"]
     settings = hotline.settings.with_overrides({"sms_send_timeout_s": 1})
-    sender = build_sender(settings, hotline.sessions)
+    sender = build_sender(settings, hotline.sessions, hotline.clock)
     add_pending(hotline, 1)
     wire.standin.faults.add(MESSAGES, status=None, delay=1.5, count=1, method="POST")
-    first = OutboxWorker(hotline.sessions, sender, settings, rng=random.Random(1)).run_once()
+    first = OutboxWorker(
+        hotline.sessions, sender, settings, hotline.clock, rng=random.Random(1)
+    ).run_once()
     assert first.retried == 1
     [row] = outbox_rows(hotline)
     assert row.outcome_unknown_since is not None and "Timeout" in (row.last_error or "")
     wait_for_creates(wire, 1)  # the stand-in accepted it after the client gave up
     make_due(hotline)
-    second = OutboxWorker(hotline.sessions, sender, settings).run_once()
+    second = OutboxWorker(hotline.sessions, sender, settings, hotline.clock).run_once()
     assert (second.sent, second.adopted) == (1, 1)
     wire.settle()
     assert len(wire.creates()) == 1
@@ -159,7 +156,7 @@ def test_expired_lease_is_sent_again_when_the_provider_never_got_it(
     with transaction(hotline.sessions) as session:
         row = session.get_one(OutboxMessage, outbox_id)
         lease = dt.timedelta(seconds=hotline.settings.sms_lease_s + 1)
-        row.status, row.claimed_at, row.attempts = "sending", utcnow() - lease, 1
+        row.status, row.claimed_at, row.attempts = "sending", hotline.clock.now() - lease, 1
     result = worker(hotline).run_once()
     assert (result.sent, result.adopted) == (1, 0)
     live.settle()
@@ -200,8 +197,7 @@ def test_dead_letter_can_be_retried_by_the_operator(
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=400, code=21211, method="POST")
     worker(hotline).run_once()
-    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
-    retried = CliRunner().invoke(main, ["sms", "retry", str(outbox_id)])
+    retried = CliRunner().invoke(main, ["sms", "retry", str(outbox_id)], obj=hotline)
     assert retried.exit_code == 0, retried.output
     assert worker(hotline).run_once().sent == 1
 
@@ -233,7 +229,7 @@ def _sent_row(hotline: Any, sid: str) -> int:
     [outbox_id] = add_pending(hotline, 1)
     with transaction(hotline.sessions) as session:
         row = session.get_one(OutboxMessage, outbox_id)
-        row.status, row.provider_sid, row.sent_at = "sent", sid, utcnow()
+        row.status, row.provider_sid, row.sent_at = "sent", sid, hotline.clock.now()
     return outbox_id
 
 
@@ -299,7 +295,7 @@ def test_callback_that_beats_the_sid_commit_is_applied_when_the_sid_is_saved(
             return SID
 
     add_pending(hotline, 1)
-    OutboxWorker(hotline.sessions, FixedSid(), hotline.settings).run_once()
+    OutboxWorker(hotline.sessions, FixedSid(), hotline.settings, hotline.clock).run_once()
     [row] = outbox_rows(hotline)
     assert (row.provider_sid, row.status) == (SID, "delivered")
     with hotline.sessions() as session:
@@ -341,8 +337,9 @@ def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: An
     workers = [
         OutboxWorker(
             hotline.sessions,
-            build_sender(hotline.settings, hotline.sessions),
+            build_sender(hotline.settings, hotline.sessions, hotline.clock),
             hotline.settings,
+            hotline.clock,
             batch=5,
             rng=random.Random(n),
         )
@@ -383,7 +380,13 @@ def test_each_message_type_has_its_sender_number(
     assert outbox.sender_for("warning.data_cap", settings) == "10010"
     with transaction(hotline.sessions) as session:
         message = outbox.enqueue(
-            session, settings, kind="reminder.data_low", to=DEMO_ZH, body="x", language="zh-CN"
+            session,
+            settings,
+            kind="reminder.data_low",
+            to=DEMO_ZH,
+            body="x",
+            language="zh-CN",
+            now=hotline.clock.now(),
         )
         assert message.from_number == "1001088"
 
@@ -434,15 +437,14 @@ def test_history_and_outbox_commands_show_the_message(
     [outbox_id] = add_pending(hotline, 1)
     worker(hotline).run_once()
     live.settle()
-    monkeypatch.setenv("DATABASE_URL", hotline.settings.database_url)
     runner = CliRunner()
-    shown = runner.invoke(main, ["sms", "history", str(outbox_id)])
+    shown = runner.invoke(main, ["sms", "history", str(outbox_id)], obj=hotline)
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
     assert lines[0].startswith(f"#{outbox_id} test to {DEMO_ZH} from 10010: [delivered]")
     steps = [line.split()[2] for line in lines[2:]]
     assert steps[0] == "sending" and sorted(steps[1:]) == ["delivered", "sent", "sent"]
-    listed = runner.invoke(main, ["sms", "outbox", "--status", "delivered"])
+    listed = runner.invoke(main, ["sms", "outbox", "--status", "delivered"], obj=hotline)
     assert (
         f"#{outbox_id} to {DEMO_ZH} from 10010 [delivered] attempts 1 segments 1" in listed.output
     )

@@ -29,7 +29,9 @@ def handset(hotline: Any, number: str) -> list[str]:
 
 
 def deliver(hotline: Any) -> Any:
-    return OutboxWorker(hotline.sessions, hotline.sender, hotline.settings).run_once()
+    return OutboxWorker(
+        hotline.sessions, hotline.sender, hotline.settings, hotline.clock
+    ).run_once()
 
 
 def test_query_writes_a_held_summary_in_the_same_step(caller: Caller, hotline: Any) -> None:
@@ -103,7 +105,7 @@ def test_sweeper_releases_the_summary_when_the_status_callback_never_comes(
     caller: Caller, hotline: Any
 ) -> None:
     caller.dial("1001011", DEMO_ZH)
-    assert sweep_stale_calls(hotline.sessions, hotline.settings) == 0
+    assert sweep_stale_calls(hotline.sessions, hotline.settings, hotline.clock.now()) == 0
     with hotline.sessions.begin() as session:
         call = session.scalar(Call.by_sid(caller.call_sid))
         call.last_activity_at -= dt.timedelta(seconds=hotline.settings.call_stale_after_s + 1)

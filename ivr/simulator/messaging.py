@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -39,8 +40,8 @@ class Message:
     messaging_service_sid: str | None = None
     error_code: int | None = None
     error_message: str | None = None
-    date_created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    date_updated: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    date_created: dt.datetime = field(default_factory=lambda: wall_clock())
+    date_updated: dt.datetime = field(default_factory=lambda: wall_clock())
     date_sent: dt.datetime | None = None
 
     @property
@@ -92,10 +93,16 @@ class OptOuts:
             return (handset, service) in self._pairs
 
 
-class MessageStore:
-    """All messages, by sid, plus what each handset received (its inbox)."""
+def wall_clock() -> dt.datetime:
+    """Twilio's own time (aware UTC): the real one, unless a test hands the network another."""
+    return dt.datetime.now(dt.UTC)
 
-    def __init__(self) -> None:
+
+class MessageStore:
+    """All messages, by sid, plus what each handset received (its inbox), dated by *now*."""
+
+    def __init__(self, now: Callable[[], dt.datetime] = wall_clock) -> None:
+        self._now = now
         self._lock = threading.Lock()
         self._messages: dict[str, Message] = {}
         self._failing: dict[str, int] = {}
@@ -128,6 +135,8 @@ class MessageStore:
             direction=direction,
             status_callback=status_callback,
             messaging_service_sid=messaging_service_sid,
+            date_created=self._now(),
+            date_updated=self._now(),
         )
         with self._lock:
             self._messages[message.sid] = message
@@ -157,7 +166,7 @@ class MessageStore:
     def mark_sent(self, message: Message) -> None:
         with self._lock:
             message.status = "sent"
-            message.date_sent = message.date_updated = dt.datetime.now(dt.UTC)
+            message.date_sent = message.date_updated = self._now()
 
     def mark_final(self, message: Message) -> str:
         """Deliver a sent message (or fail it, see :meth:`fail_deliveries_to`); the status."""
@@ -169,7 +178,7 @@ class MessageStore:
                 message.status = "undelivered"
                 message.error_code = error_code
                 message.error_message = "Unreachable destination handset"
-            message.date_updated = dt.datetime.now(dt.UTC)
+            message.date_updated = self._now()
             return message.status
 
 

@@ -26,6 +26,7 @@ from ivr.simulator.messaging import (
     reply_bodies,
     segment_count,
     status_params,
+    wall_clock,
 )
 from ivr.simulator.queues import DEFAULT_MAX_SIZE, CallQueue, Member
 from ivr.simulator.result import CallError, CallResult, CallView, Heard
@@ -153,11 +154,18 @@ class CallHandle:
 
 
 class Network:
-    def __init__(self, config: NetworkConfig | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: NetworkConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        wall: Callable[[], dt.datetime] = wall_clock,
+    ) -> None:
+        """*clock* paces calls; *wall* (aware UTC) dates messages, as Twilio's own clock."""
         self.config = config or NetworkConfig()
         self.clock: Clock = clock or ScaledClock(self.config.time_scale)
         self.media_base_url: str | None = None  # set by the REST stand-in that serves media
-        self.messages = MessageStore()
+        self.messages = MessageStore(wall)
         self.opt_outs = OptOuts()
         self.message_requests: list[WebhookRequest] = []
         self._lock = threading.Condition(threading.RLock())
