@@ -8,7 +8,7 @@ PYTHON  ?= python3
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test lint typecheck unit bench clean
+.PHONY: setup run test test-dates lint typecheck unit bench clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ unit: setup
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The date-sensitive tests again under libfaketime, at dates far from today (see the script).
+test-dates: setup
+	scripts/test-other-dates
 
 bench: setup
 	$(BIN)/python -m bench
