@@ -8,15 +8,16 @@ from typing import Any
 
 from flask import Flask
 
+from complaints.recordings import recordings
 from expert_desk.console import desk_console
 from expert_desk.reports import DeskCollector
 from expert_desk.webhooks import desk_voice
-from ivr import container, logs, metrics
+from hotline import container, metrics
+from ivr import logs
 from ivr.clock import Clock
 from ivr.config import load_settings
 from ivr.health import health
 from ivr.params import BadWebhook
-from ivr.recordings import recordings
 from ivr.webhooks import bad_webhook, voice
 from prompts.audio import audio_blueprint
 from sms_followup.webhooks import sms

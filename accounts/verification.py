@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ivr import passwords
+from accounts import passwords
 from ivr.config import Settings
 from ivr.db import Base
 from ivr.models import Call, CallQuery, OutboxMessage, Subscriber
@@ -90,7 +90,7 @@ def verify(
     """Check *entered* against the target number's password (same lockout and limits).
 
     On success the call is about that subscriber from now on. Raises a
-    :class:`~ivr.passwords.PasswordError` otherwise.
+    :class:`~accounts.passwords.PasswordError` otherwise.
     """
     auth = progress(session, call)
     subscriber = target(session, call)

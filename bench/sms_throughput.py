@@ -29,9 +29,9 @@ from app import create_app
 from ivr.db import transaction
 from ivr.migrate import upgrade
 from ivr.models import OutboxMessage
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.server import LoopbackServer
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[1]
 IVR = ROOT / ".venv" / "bin" / "ivr"

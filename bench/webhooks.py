@@ -39,8 +39,8 @@ from ivr.clock import SystemClock
 from ivr.config import LOCAL_AUTH_TOKEN
 from ivr.db import make_engine
 from ivr.migrate import upgrade
-from ivr.simulator.load import LoadReport, load_mix, run_load
-from ivr.simulator.network import Network, NetworkConfig
+from simulator.load import LoadReport, load_mix, run_load
+from simulator.network import Network, NetworkConfig
 from tests.live import free_port
 from tests.pgserver import PostgresServer
 

@@ -8,9 +8,9 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ivr import tickets
+from complaints import tickets
+from hotline.container import command_hotline
 from ivr.clock import local_datetime
-from ivr.container import command_hotline
 from ivr.db import transaction
 
 

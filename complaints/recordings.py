@@ -14,8 +14,9 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, request
 
-from ivr import params, tickets
-from ivr.container import current_hotline
+from complaints import tickets
+from hotline.container import current_hotline
+from ivr import params
 from ivr.db import transaction
 from ivr.engine import Answer, CallParams
 from ivr.logs import log_event
@@ -26,7 +27,7 @@ from ivr.twiml import COMPLAINT_RECORDING_URL
 from ivr.webhooks import respond
 from prompts.catalog import LANGUAGES
 
-logger = logging.getLogger("ivr.recordings")
+logger = logging.getLogger("complaints.recordings")
 recordings = Blueprint("recordings", __name__)
 
 _RECORDING_URL = re.compile(r"https?://[^\s\"'<>]{1,490}")

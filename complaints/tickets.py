@@ -30,7 +30,7 @@ from ivr.models import Call, OutboxMessage, Subscriber
 from prompts import spoken
 from sms_followup.templates import text as sms_text
 
-logger = logging.getLogger("ivr.tickets")
+logger = logging.getLogger("complaints.tickets")
 
 SUPERVISION_HOTLINE: Final = "61481100"
 PAYMENT_NOT_REOPENED: Final = "payment_not_reopened"

@@ -17,8 +17,8 @@ from expert_desk import progress, queue, recordings, routing, topics, urls
 from expert_desk.desk import Desk
 from expert_desk.models import ASKING, CALLBACK, LEFT, LINE, WAITING, DeskCall
 from flows.expert_desk import in_line
+from hotline.container import Hotline
 from ivr import intents
-from ivr.container import Hotline
 from ivr.db import transaction
 from ivr.engine import Answer, CallParams
 from ivr.flow import CallContext

@@ -15,8 +15,8 @@ from expert_desk import desk as desk_module
 from expert_desk import reports
 from expert_desk.errors import DeskError
 from expert_desk.models import DeskAgent
+from hotline.container import command_hotline
 from ivr.clock import local_date
-from ivr.container import command_hotline
 from ivr.db import transaction
 
 

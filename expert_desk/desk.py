@@ -15,11 +15,11 @@ from expert_desk.errors import CallerGone, TelephonyFailed
 from expert_desk.models import CALLBACK
 from expert_desk.recordings import Transcriber, speech_transcriber
 from expert_desk.telephony import Telephony
+from hotline.container import Hotline
+from hotline.twilio_rest import build_client
 from ivr.clock import Clock
 from ivr.config import Settings
-from ivr.container import Hotline
 from ivr.db import transaction
-from ivr.twilio_rest import build_client
 
 EXTENSION = "expert_desk"
 REST_TIMEOUT_S = 10.0

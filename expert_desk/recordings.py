@@ -1,5 +1,5 @@
 """Recorded questions: fetch the audio Twilio recorded, transcribe it with the configured
-speech backend (:mod:`ivr.speech`). Any failure means no transcript, never a failed call:
+speech backend (:mod:`speech.recognition`). Any failure means no transcript, never a failed call:
 the agent then sees that the question was recorded but not transcribed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import requests
 from expert_desk.telephony import same_host
 from ivr.config import Settings
 from ivr.logs import log_event
-from ivr.speech import Recognizer, SpeechError, build_recognizer
+from speech.recognition import Recognizer, SpeechError, build_recognizer
 
 logger = logging.getLogger("expert_desk.recordings")
 API_HOST = "https://api.twilio.com"

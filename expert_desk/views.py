@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from complaints import tickets
 from expert_desk import agents, queue, reports, topics
 from expert_desk.models import (
     COMPLETED,
@@ -23,7 +24,6 @@ from expert_desk.models import (
     DeskEvent,
 )
 from expert_desk.routing import day_start
-from ivr import tickets
 from ivr.clock import SERVICE_TZ, local_datetime
 from ivr.config import Settings
 

@@ -14,8 +14,8 @@ from flask.blueprints import BlueprintSetupState
 from expert_desk import desk as desk_module
 from expert_desk import urls
 from expert_desk.calls import DeskCalls
+from hotline.container import current_hotline
 from ivr import params
-from ivr.container import current_hotline
 from ivr.engine import Answer
 from ivr.reply import Reply
 from ivr.security import twilio_signed

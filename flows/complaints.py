@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import ClassVar
 
-from ivr import tickets, verification
+from accounts import verification
+from complaints import tickets
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import ClassVar
 
+from accounts import passwords, verification
 from flows.digit_entry import DigitEntry
-from ivr import passwords, verification
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard

@@ -7,9 +7,9 @@ menu 2). The same lockout and rate limits apply as to any password entry.
 
 from __future__ import annotations
 
+from accounts import passwords, verification
 from flows.digit_entry import DigitEntry
 from flows.password import refused
-from ivr import passwords, verification
 from ivr.flow import CallContext, Goto, State
 from ivr.models import Subscriber
 from ivr.reply import Line, Reply

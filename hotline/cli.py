@@ -12,15 +12,15 @@ from typing import IO
 import click
 import sqlalchemy as sa
 
+from complaints.cli import tickets_group
 from expert_desk.cli import agents as desk_agents_group
 from expert_desk.cli import desk as desk_group
+from hotline.container import command_hotline
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
-from ivr.container import command_hotline
-from ivr.simulator.cli import commands as simulator_commands
-from ivr.simulator.cli import sms_send_command
-from ivr.tickets_cli import tickets_group
 from prompts.cli import prompts_group
+from simulator.cli import commands as simulator_commands
+from simulator.cli import sms_send_command
 from sms_followup.cli import attach as attach_sms_commands
 from sms_followup.cli import sms as sms_group
 
@@ -52,7 +52,7 @@ def serve(host: str, port: int, prod: bool, workers: int | None, check_port: boo
     from werkzeug.serving import run_simple
 
     from app import create_app
-    from ivr.listen import address_problem
+    from hotline.listen import address_problem
 
     problem = address_problem(host, port)
     if problem is not None:
@@ -61,7 +61,7 @@ def serve(host: str, port: int, prod: bool, workers: int | None, check_port: boo
         return
     try:
         if prod:
-            from ivr.production import serve as serve_production
+            from hotline.production import serve as serve_production
 
             serve_production(host, port, workers)
             return
@@ -105,8 +105,8 @@ def db_upgrade() -> None:
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Create or refresh the demo subscribers (safe to run again)."""
+    from hotline.demo import seed
     from ivr.db import transaction
-    from ivr.demo import seed
 
     hotline = command_hotline()
     with transaction(hotline.sessions) as session:
@@ -120,7 +120,7 @@ def seed_demo() -> None:
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 def import_accounts(csv_file: IO[str]) -> None:
     """Import subscribers from CSV (msisdn,balance_fen[,name,language,plan,data_quota_mb,...])."""
-    from ivr.accounts import import_csv
+    from accounts.importer import import_csv
     from ivr.clock import local_date
     from ivr.db import transaction
 

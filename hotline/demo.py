@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from accounts.importer import KB_PER_MB, AccountRecord, upsert
+from accounts.passwords import seed_demo as seed_demo_passwords
 from expert_desk.demo import seed_agents
-from ivr.accounts import KB_PER_MB, AccountRecord, upsert
 from ivr.clock import local_date
-from ivr.passwords import seed_demo as seed_demo_passwords
 
 MB = KB_PER_MB
 GB = 1024 * MB
@@ -95,6 +95,6 @@ def seed(session: Session, now: dt.datetime) -> list[AccountRecord]:
     today = local_date(now)
     records = demo_records(today)
     subscribers = [upsert(session, record, today.strftime("%Y-%m")) for record in records]
-    seed_demo_passwords(session, subscribers, now)  # service password 135790 (ivr.passwords)
+    seed_demo_passwords(session, subscribers, now)  # service password 135790 (accounts.passwords)
     seed_agents(session, now)  # expert desk agents, password desk-demo-10010 (expert_desk.demo)
     return records

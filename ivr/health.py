@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from ivr.container import current_hotline
+from hotline.container import current_hotline
 
 health = Blueprint("health", __name__)
 logger = logging.getLogger("ivr.health")

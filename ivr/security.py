@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Response, request
 from twilio.request_validator import RequestValidator
 
-from ivr.container import current_hotline
+from hotline.container import current_hotline
 from ivr.logs import log_event
 
 logger = logging.getLogger("ivr.security")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
+from hotline.container import current_hotline
 from ivr import params
-from ivr.container import current_hotline
 from ivr.engine import Answer, Engine
 from ivr.logs import log_event
 from ivr.reply import Line, Reply, ToQueue

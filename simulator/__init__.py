@@ -1,8 +1,8 @@
 """A local stand-in for Twilio: simulated calls and SMS against the app's webhooks, and the
-REST API on a loopback port. See :mod:`ivr.simulator.network` to start."""
+REST API on a loopback port. See :mod:`simulator.network` to start."""
 
-from ivr.simulator.call import CallSpec, Recogniser, SimulatedCall
-from ivr.simulator.inputs import (
+from simulator.call import CallSpec, Recogniser, SimulatedCall
+from simulator.inputs import (
     Action,
     Hangup,
     Hold,
@@ -16,10 +16,10 @@ from ivr.simulator.inputs import (
     Speak,
     Wait,
 )
-from ivr.simulator.network import CallHandle, Network, NetworkConfig, SmsExchange
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.result import CallError, CallResult, Heard
-from ivr.simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.network import CallHandle, Network, NetworkConfig, SmsExchange
+from simulator.rest_standin import RestStandin
+from simulator.result import CallError, CallResult, Heard
+from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
 
 __all__ = [
     "Action",

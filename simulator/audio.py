@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr.simulator.result import Heard
+from simulator.result import Heard
 
 
 def make_speaker(note: Callable[[str], None]) -> Callable[[Heard], None] | None:

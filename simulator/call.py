@@ -2,7 +2,7 @@
 
 The call runs synchronously in the thread that calls :meth:`SimulatedCall.run`. Outside
 events (a REST redirect, an agent dequeuing the caller) arrive through the call's
-:class:`~ivr.simulator.control.CallControl` and take effect at the next checkpoint: between
+:class:`~simulator.control.CallControl` and take effect at the next checkpoint: between
 verbs and whenever simulated time passes.
 """
 
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import unquote, urljoin
 
-from ivr.simulator import twiml
-from ivr.simulator.bridge import Bridge, BridgeFailed
-from ivr.simulator.control import BridgeTo, CallControl, Complete, RedirectTo
-from ivr.simulator.inputs import (
+from simulator import twiml
+from simulator.bridge import Bridge, BridgeFailed
+from simulator.control import BridgeTo, CallControl, Complete, RedirectTo
+from simulator.inputs import (
     Action,
     Hangup,
     Hold,
@@ -34,27 +34,27 @@ from ivr.simulator.inputs import (
     Speak,
     Wait,
 )
-from ivr.simulator.queues import CallQueue, Member
-from ivr.simulator.result import (
+from simulator.queues import CallQueue, Member
+from simulator.result import (
     APPLICATION_ERROR_MESSAGE,
     CallError,
     CallResult,
     CallView,
     Heard,
 )
-from ivr.simulator.sids import new_sid
-from ivr.simulator.timing import speech_seconds
-from ivr.simulator.webhook import FetchError, WebhookClient
+from simulator.sids import new_sid
+from simulator.timing import speech_seconds
+from simulator.webhook import FetchError, WebhookClient
 
 if TYPE_CHECKING:
-    from ivr.simulator.network import Network
+    from simulator.network import Network
 
 Recogniser = Callable[[Path, str], tuple[str, float | None]]
 """Turns a WAV file spoken in ``language`` (the ``<Gather>``'s, e.g. ``cmn-Hans-CN``) into
 ``(text, confidence)``; confidence None when the recogniser cannot tell, and the action
 request then has no ``Confidence``. Raises :class:`RecognitionFailed` when it cannot
-transcribe the audio. ``ivr.simulator.cli.speech_recogniser`` makes one of an
-``ivr.speech`` backend."""
+transcribe the audio. ``simulator.cli.speech_recogniser`` makes one of an
+``speech.recognition`` backend."""
 
 
 class RecognitionFailed(Exception):

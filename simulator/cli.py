@@ -15,10 +15,9 @@ from typing import Any
 
 import click
 
-from ivr import speech
-from ivr.simulator.audio import make_speaker
-from ivr.simulator.call import Recogniser, RecognitionFailed
-from ivr.simulator.inputs import (
+from simulator.audio import make_speaker
+from simulator.call import Recogniser, RecognitionFailed
+from simulator.inputs import (
     Action,
     InputRequest,
     InputSource,
@@ -28,12 +27,13 @@ from ivr.simulator.inputs import (
     parse_keys,
     recordings,
 )
-from ivr.simulator.load import load_mix, run_load
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.result import APPLICATION_ERROR_MESSAGE, CallError, CallResult, Heard
-from ivr.simulator.scenario import MissingParty, Scenario, ScenarioError, run_scenario
-from ivr.simulator.webhook import HTTP_CONNECTION_FAILURE
+from simulator.load import load_mix, run_load
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.result import APPLICATION_ERROR_MESSAGE, CallError, CallResult, Heard
+from simulator.scenario import MissingParty, Scenario, ScenarioError, run_scenario
+from simulator.webhook import HTTP_CONNECTION_FAILURE
+from speech import recognition as speech
 
 _ENDPOINT_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--base-url", help="The app's public URL [env PUBLIC_BASE_URL]."),
@@ -142,7 +142,7 @@ def _read_line(prompt: str) -> str | None:
 def speech_recogniser(
     backend: str, report: Callable[[str, bool], None] | None = None
 ) -> Recogniser:
-    """The simulator's recogniser over the ``ivr.speech`` backend named *backend*.
+    """The simulator's recogniser over the ``speech.recognition`` backend named *backend*.
 
     Raises ``speech.UnknownRecognizer`` for an unknown name. A transcript's confidence is
     sent as Twilio's ``Confidence`` when the backend has one; the offline grammar backend

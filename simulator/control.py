@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from ivr.simulator.bridge import Bridge
+from simulator.bridge import Bridge
 
 
 @dataclass(frozen=True)

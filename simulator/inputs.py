@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ivr.simulator.result import Heard
+from simulator.result import Heard
 
 
 @dataclass(frozen=True)

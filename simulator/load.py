@@ -22,8 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from ivr.simulator.network import Network
-from ivr.simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.network import Network
+from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from ivr.simulator.sids import new_sid
+from simulator.sids import new_sid
 
 MAX_BODY = 1600
 OPT_OUT_KEYWORDS = frozenset(

@@ -15,10 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from ivr.simulator.call import CallSpec, Recogniser, SimulatedCall
-from ivr.simulator.control import Complete, RedirectTo
-from ivr.simulator.inputs import Action, Hangup, InputSource, ScriptedInput, Wait
-from ivr.simulator.messaging import (
+from simulator.call import CallSpec, Recogniser, SimulatedCall
+from simulator.control import Complete, RedirectTo
+from simulator.inputs import Action, Hangup, InputSource, ScriptedInput, Wait
+from simulator.messaging import (
     Message,
     MessageStore,
     OptOuts,
@@ -28,11 +28,11 @@ from ivr.simulator.messaging import (
     status_params,
     wall_clock,
 )
-from ivr.simulator.queues import DEFAULT_MAX_SIZE, CallQueue, Member
-from ivr.simulator.result import CallError, CallResult, CallView, Heard
-from ivr.simulator.sids import new_sid
-from ivr.simulator.timing import Clock, ScaledClock
-from ivr.simulator.webhook import FetchError, WebhookClient, WebhookRequest
+from simulator.queues import DEFAULT_MAX_SIZE, CallQueue, Member
+from simulator.result import CallError, CallResult, CallView, Heard
+from simulator.sids import new_sid
+from simulator.timing import Clock, ScaledClock
+from simulator.webhook import FetchError, WebhookClient, WebhookRequest
 
 VOICE_INCOMING = "/voice/incoming"
 VOICE_STATUS = "/voice/status"

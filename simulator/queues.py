@@ -1,5 +1,5 @@
 """Call queues: FIFO members, sizes and average waits. Not thread-safe by itself:
-:class:`~ivr.simulator.network.Network` guards every access with its lock."""
+:class:`~simulator.network.Network` guards every access with its lock."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ivr.simulator.control import CallControl
-from ivr.simulator.sids import new_sid
+from simulator.control import CallControl
+from simulator.sids import new_sid
 
 DEFAULT_MAX_SIZE = 1000
 

@@ -1,7 +1,7 @@
 """A stand-in for Twilio's REST API (``/2010-04-01``) on a loopback port.
 
 ``twilio.rest.Client`` talks to it unchanged once its API domain points here (see
-:func:`ivr.twilio_rest.build_client`). Requests are checked with HTTP basic auth (account
+:func:`hotline.twilio_rest.build_client`). Requests are checked with HTTP basic auth (account
 sid / auth token), answered in Twilio's JSON shapes, and recorded in :attr:`requests`.
 Faults are injected with :attr:`faults` or, from another process, over ``/_standin/*``:
 
@@ -30,12 +30,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ivr.simulator.call import CallSpec
-from ivr.simulator.faults import Fault, FaultPlan
-from ivr.simulator.messaging import Message, RestError
-from ivr.simulator.network import MemberView, Network, QueueView
-from ivr.simulator.result import CallView
-from ivr.simulator.server import LoopbackServer
+from simulator.call import CallSpec
+from simulator.faults import Fault, FaultPlan
+from simulator.messaging import Message, RestError
+from simulator.network import MemberView, Network, QueueView
+from simulator.result import CallView
+from simulator.server import LoopbackServer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment

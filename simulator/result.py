@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ivr.simulator.webhook import WebhookRequest
+from simulator.webhook import WebhookRequest
 
 APPLICATION_ERROR_MESSAGE = "We are sorry, an application error has occurred. Goodbye."
 

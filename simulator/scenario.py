@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from ivr.simulator.call import Recogniser
-from ivr.simulator.inputs import (
+from simulator.call import Recogniser
+from simulator.inputs import (
     Action,
     Hangup,
     Hold,
@@ -43,8 +43,8 @@ from ivr.simulator.inputs import (
     accepts,
     when_exhausted,
 )
-from ivr.simulator.network import Network
-from ivr.simulator.result import CallResult, Heard
+from simulator.network import Network
+from simulator.result import CallResult, Heard
 
 _STEP_KINDS = ("expect", "expect_re", "press", "say", "silence", "wait", "hold", "hangup")
 _OUTCOMES = ("completed", "busy", "no-answer", "failed")

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from hotline.container import Hotline, command_hotline
 from ivr.clock import SERVICE_TZ
-from ivr.container import Hotline, command_hotline
 from ivr.db import transaction
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.accounts import KB_PER_MB
+from accounts.importer import KB_PER_MB
 from ivr.clock import local_date
 from ivr.config import Settings
 from ivr.db import transaction

@@ -216,7 +216,7 @@ def _naive_utc(value: Any) -> dt.datetime | None:
 def build_sender(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Sender:
     if settings.sms_sender == "local":
         return LocalSender(sessions)
-    from ivr.twilio_rest import build_client
+    from hotline.twilio_rest import build_client
 
     # The client logs every request and response at INFO; our own events say what matters.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

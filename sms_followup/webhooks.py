@@ -8,8 +8,8 @@ import logging
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from hotline.container import current_hotline
 from ivr import numbers, params
-from ivr.container import current_hotline
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.security import twilio_signed

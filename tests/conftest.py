@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from hotline.demo import seed
 from ivr.db import Base, transaction
-from ivr.demo import seed
 from ivr.migrate import upgrade
 from tests.caller import Caller, TwilioClient
 from tests.clocks import TestClock

@@ -23,7 +23,7 @@ from ivr.config import Settings
 from ivr.db import transaction
 from ivr.flow import CallContext
 from ivr.models import Call
-from ivr.simulator.inputs import Action, Hangup, Hold, InputRequest, Moment, Wait
+from simulator.inputs import Action, Hangup, Hold, InputRequest, Moment, Wait
 from tests.clocks import TestClock
 
 T0 = dt.datetime(2026, 11, 26, 3, 0, 0)  # 11:00 in Shanghai: the desk is open

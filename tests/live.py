@@ -11,11 +11,11 @@ from typing import Any
 from flask import Flask
 
 from app import create_app
+from hotline.demo import seed
 from ivr.db import transaction
-from ivr.demo import seed
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.server import LoopbackServer
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.server import LoopbackServer
 from tests.clocks import TestClock
 
 

@@ -11,10 +11,10 @@ from flask import Flask, Response, request
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.server import LoopbackServer
-from ivr.twilio_rest import build_client
+from hotline.twilio_rest import build_client
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.server import LoopbackServer
 
 TOKEN = "test-auth-token"
 ACCOUNT = "AC" + "1" * 32

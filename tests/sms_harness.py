@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from ivr.db import transaction
 from ivr.models import OutboxMessage
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.rest_standin import RestStandin
-from ivr.simulator.server import LoopbackServer
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.server import LoopbackServer
 from sms_followup.models import StatusEvent
 from tests.clocks import TestClock
 

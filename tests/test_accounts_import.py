@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.accounts import import_csv
-from ivr.cli import main
+from accounts.importer import import_csv
+from hotline.cli import main
 from ivr.models import Subscriber, UsageCounter
 
 CSV = """\

@@ -11,9 +11,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from ivr.simulator.cli import commands
-from ivr.simulator.inputs import Hangup, Press, Silence, parse_keys, parse_typed
-from ivr.simulator.webhook import FetchError, WebhookClient
+from simulator.cli import commands
+from simulator.inputs import Hangup, Press, Silence, parse_keys, parse_typed
+from simulator.webhook import FetchError, WebhookClient
 from tests.live import free_port
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 

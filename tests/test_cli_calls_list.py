@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.cli import main
+from hotline.cli import main
 from ivr.models import Call
 from tests.caller import DEMO_ZH, Caller
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.cli import main
+from hotline.cli import main
 from sms_followup.models import InboundSms
 from sms_followup.templates import text
 from tests.live import LiveHotline, free_port, live_hotline

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr import tickets
-from ivr.cli import main
+from complaints import tickets
+from complaints.tickets import Ticket, TicketEvent
+from hotline.cli import main
 from ivr.config import Settings
 from ivr.models import Account, CallEvent, OutboxMessage, Subscriber
-from ivr.tickets import Ticket, TicketEvent
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, Caller
 
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0123"

@@ -18,7 +18,7 @@ import pytest
 
 from expert_desk import agents
 from expert_desk.demo import DEMO_PASSWORD
-from ivr.simulator.inputs import Press, Speak
+from simulator.inputs import Press, Speak
 from tests.desk_support import HoldingCaller, db, desk_call, events
 from tests.live import LiveHotline, live_hotline
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from expert_desk.demo import DEMO_PASSWORD
 from expert_desk.desk import Desk
 from expert_desk.models import DeskAgent, DeskWrapup
-from ivr.cli import main
+from hotline.cli import main
 from ivr.models import OutboxMessage
 from tests.clocks import TestClock
 from tests.desk_support import (
@@ -379,7 +379,7 @@ def _incoming() -> dict[str, str]:
 def test_the_supervisor_sees_complaint_tickets_past_their_limit(
     client: FlaskClient, desk: Desk
 ) -> None:
-    from ivr import tickets
+    from complaints import tickets
     from ivr.models import Subscriber
 
     opened = desk.now() - dt.timedelta(hours=5)

@@ -12,7 +12,7 @@ import pytest
 
 from expert_desk import agents
 from expert_desk.desk import Desk
-from ivr.simulator.inputs import Press, Speak
+from simulator.inputs import Press, Speak
 from tests.desk_support import (
     HoldingCaller,
     agent,

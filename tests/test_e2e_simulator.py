@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from flows.menus import QueriesMenu
 from ivr.models import OutboxMessage
-from ivr.simulator.inputs import Hangup, Press, Silence, Speak
-from ivr.simulator.load import load_mix, run_load
-from ivr.simulator.scenario import Scenario, run_scenario
+from simulator.inputs import Hangup, Press, Silence, Speak
+from simulator.load import load_mix, run_load
+from simulator.scenario import Scenario, run_scenario
 from sms_followup.worker import OutboxWorker
 from tests.live import LiveHotline, live_hotline
 

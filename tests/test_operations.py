@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from ivr.cli import main
+from hotline.cli import main
 from ivr.config import ConfigError, load_settings
 from ivr.models import OutboxMessage
 from ivr.numbers import Entry, InvalidNumber, entry_for, normalize

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.cli import main
+from hotline.cli import main
 from ivr.db import transaction
 from ivr.models import OutboxMessage, Subscriber, UsageCounter
 from sms_followup import reminders

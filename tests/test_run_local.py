@@ -16,7 +16,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from ivr.cli import main
+from hotline.cli import main
 from ivr.config import Settings
 from prompts.manifest import write_manifest
 from tests.live import free_port

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ivr import passwords
+from accounts import passwords
+from accounts.passwords import PasswordEvent, PasswordPolicy, ServicePassword
+from accounts.verification import CallAuth
 from ivr.clock import local_datetime
 from ivr.config import Settings
 from ivr.logs import JsonFormatter
 from ivr.models import CallEvent, OutboxMessage, Subscriber
-from ivr.passwords import PasswordEvent, PasswordPolicy, ServicePassword
-from ivr.verification import CallAuth
 from prompts import spoken
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, STRANGER, Caller
 

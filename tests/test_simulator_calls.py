@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr.simulator.inputs import Hangup, Press, Silence, Speak, Wait
-from ivr.simulator.network import Network, NetworkConfig
-from ivr.simulator.result import APPLICATION_ERROR_MESSAGE
+from simulator.inputs import Hangup, Press, Silence, Speak, Wait
+from simulator.network import Network, NetworkConfig
+from simulator.result import APPLICATION_ERROR_MESSAGE
 from tests.live import free_port
 from tests.sim_fixtures import HANDSET, SERVICE, Harness, response, say
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ivr.simulator.inputs import Hangup, Hold, Press, Wait
+from simulator.inputs import Hangup, Hold, Press, Wait
 from tests.sim_fixtures import HANDSET, SERVICE, Harness, response, say
 
 ENQUEUE = response(

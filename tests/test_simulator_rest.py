@@ -8,7 +8,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.twilio_rest import build_client
+from hotline.twilio_rest import build_client
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response
 
 

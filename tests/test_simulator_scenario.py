@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.simulator.cli import commands
-from ivr.simulator.load import LoadReport, load_mix, run_load
-from ivr.simulator.result import CallResult
-from ivr.simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.cli import commands
+from simulator.load import LoadReport, load_mix, run_load
+from simulator.result import CallResult
+from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
 MENU = response(

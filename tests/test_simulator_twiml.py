@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.simulator import twiml
-from ivr.simulator.bridge import Bridge, BridgeFailed
-from ivr.simulator.inputs import Hangup, Press, Silence, Speak, Wait, parse_typed
-from ivr.simulator.timing import ScaledClock
+from simulator import twiml
+from simulator.bridge import Bridge, BridgeFailed
+from simulator.inputs import Hangup, Press, Silence, Speak, Wait, parse_typed
+from simulator.timing import ScaledClock
 
 
 def test_gather_defaults_follow_twilio() -> None:

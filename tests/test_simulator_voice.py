@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Response
 
-from ivr.simulator.call import _wav_seconds
-from ivr.simulator.cli import commands, speech_recogniser
-from ivr.simulator.inputs import Press, Speak
-from ivr.simulator.timing import speech_seconds
 from prompts.manifest import read_manifest
 from prompts.render import render_catalog
+from simulator.call import _wav_seconds
+from simulator.cli import commands, speech_recogniser
+from simulator.inputs import Press, Speak
+from simulator.timing import speech_seconds
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
 ASK_ENGLISH = response(

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.cli import main
+from hotline.cli import main
 from ivr.db import transaction
 from ivr.models import Account, LocalDelivery, OutboxMessage, Subscriber
 from sms_followup import outbox, vas

@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from ivr import intents, speech
-from ivr.speech import (
+from ivr import intents
+from prompts.manifest import read_manifest
+from prompts.render import render_catalog
+from speech import recognition as speech
+from speech.recognition import (
     AudioInputError,
     GrammarSphinxRecognizer,
     MicrophoneUnavailable,
@@ -24,8 +27,6 @@ from ivr.speech import (
     UnsupportedLanguage,
     build_recognizer,
 )
-from prompts.manifest import read_manifest
-from prompts.render import render_catalog
 
 MIN_INTENT_RATE = 0.66
 """Measured on this machine (espeak-ng 1.51, pocketsphinx 5.1.1, SpeechRecognition 3.17,
@@ -169,9 +170,9 @@ def test_unknown_backend_name_lists_the_known_ones() -> None:
 
 
 def test_importing_speech_raises_no_deprecation_warning() -> None:
-    """SpeechRecognition imports aifc and audioop; ivr.speech silences exactly those two."""
+    """SpeechRecognition imports aifc and audioop; speech.recognition silences exactly those two."""
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", "import ivr.speech"],
+        [sys.executable, "-W", "error", "-c", "import speech.recognition"],
         capture_output=True,
         text=True,
         check=False,

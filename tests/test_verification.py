@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ivr import passwords
+from accounts import passwords
+from accounts.passwords import DEMO_PASSWORD, ServicePassword
+from accounts.verification import CallAuth
 from ivr.models import Call, CallQuery, OutboxMessage, Subscriber
-from ivr.passwords import DEMO_PASSWORD, ServicePassword
-from ivr.verification import CallAuth
 from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 WRONG = "864209"
