@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import io
 import math
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +42,7 @@ from simulator.result import (
 )
 from simulator.sids import new_sid
 from simulator.timing import speech_seconds
+from simulator.wav import silent_wav, wav_seconds
 from simulator.webhook import FetchError, WebhookClient
 
 if TYPE_CHECKING:
@@ -478,7 +477,7 @@ class SimulatedCall:
         prompt_text = fetched.headers.get("X-Prompt-Text")
         text = unquote(prompt_text) if prompt_text else url
         language = fetched.headers.get("Content-Language", "")
-        seconds = _wav_seconds(fetched.body) or _DEFAULT_PLAY_SECONDS
+        seconds = wav_seconds(fetched.body) or _DEFAULT_PLAY_SECONDS
         return Heard("play", text, language, url=url, at=self.elapsed), seconds
 
     def _gather(
@@ -524,7 +523,7 @@ class SimulatedCall:
             return None
         text, _ = self._speech(action, "en-US")
         audio = action.audio.read_bytes() if action.audio else b""
-        seconds = min(float(verb.max_length), _wav_seconds(audio) or speech_seconds(text))
+        seconds = min(float(verb.max_length), wav_seconds(audio) or speech_seconds(text))
         self._spend(seconds)
         params: dict[str, str] = {}
         ending = self._ask(Moment.RECORD_END)
@@ -539,7 +538,7 @@ class SimulatedCall:
         else:
             self._spend(verb.timeout)
         recording = self._network.store_recording(
-            self.sid, text, seconds, audio or _silent_wav(seconds)
+            self.sid, text, seconds, audio or silent_wav(seconds)
         )
         recording_url = self._network.recording_url(recording.sid)
         if recording_url is None:
@@ -828,42 +827,3 @@ def _talk_seconds(script: list[Action]) -> float:
         elif isinstance(action, Hangup):
             return total
     return math.inf
-
-
-def _wav_seconds(body: bytes) -> float | None:
-    """How long a RIFF WAVE file plays, whatever its encoding; None if it is not one.
-
-    Read from the header rather than with ``wave``, which knows PCM only: the app's prompts
-    are 8 kHz μ-law. The ``data`` chunk's size over the ``fmt`` chunk's bytes per second;
-    a data size of 0 or 0xFFFFFFFF (a WAV written to a pipe) or past the end of the body
-    means "to the end of the body".
-    """
-    if len(body) < 12 or body[:4] != b"RIFF" or body[8:12] != b"WAVE":
-        return None
-    bytes_per_second = 0
-    offset = 12
-    while offset + 8 <= len(body):
-        chunk = body[offset : offset + 4]
-        size = int.from_bytes(body[offset + 4 : offset + 8], "little")
-        start = offset + 8
-        if chunk == b"fmt " and size >= 16 and start + 16 <= len(body):
-            rate = int.from_bytes(body[start + 4 : start + 8], "little")
-            average = int.from_bytes(body[start + 8 : start + 12], "little")
-            block_align = int.from_bytes(body[start + 12 : start + 14], "little")
-            bytes_per_second = average or rate * block_align
-        elif chunk == b"data":
-            available = len(body) - start
-            data_size = available if size in (0, 0xFFFFFFFF) else min(size, available)
-            return data_size / bytes_per_second if bytes_per_second else None
-        offset = start + size + (size & 1)
-    return None
-
-
-def _silent_wav(seconds: float, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(rate)
-        audio.writeframes(b"\x00\x00" * int(seconds * rate))
-    return buffer.getvalue()

@@ -14,10 +14,10 @@ from flask import Response
 
 from prompts.manifest import read_manifest
 from prompts.render import render_catalog
-from simulator.call import _wav_seconds
 from simulator.cli import commands, speech_recogniser
 from simulator.inputs import Press, Speak
 from simulator.timing import speech_seconds
+from simulator.wav import wav_seconds
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
 ASK_ENGLISH = response(
@@ -212,7 +212,7 @@ def test_wav_seconds_reads_the_header_of_any_encoding(
     tmp_path: Path, options: tuple[str, ...], seconds: float
 ) -> None:
     wav = _tone(tmp_path / "tone.wav", seconds, *options)
-    assert _wav_seconds(wav.read_bytes()) == pytest.approx(seconds, abs=1e-3)
+    assert wav_seconds(wav.read_bytes()) == pytest.approx(seconds, abs=1e-3)
     assert _soxi_seconds(wav) == pytest.approx(seconds, abs=1e-3)
 
 
@@ -221,10 +221,10 @@ def test_wav_seconds_of_odd_files() -> None:
     listed = b"LIST" + (3).to_bytes(4, "little") + b"abc\x00"  # odd size: one pad byte
     piped = b"data" + (0xFFFFFFFF).to_bytes(4, "little") + b"\xff" * 4000
     body = fmt + listed + piped
-    assert _wav_seconds(b"RIFF" + len(body).to_bytes(4, "little") + b"WAVE" + body) == 0.5
-    assert _wav_seconds(b"not a wav at all") is None
-    assert _wav_seconds(b"RIFF\x00\x00\x00\x00WAVE" + piped) is None  # no fmt chunk
-    assert _wav_seconds(b"RIFF\x00\x00\x00\x00WAVE" + fmt) is None  # no data chunk
+    assert wav_seconds(b"RIFF" + len(body).to_bytes(4, "little") + b"WAVE" + body) == 0.5
+    assert wav_seconds(b"not a wav at all") is None
+    assert wav_seconds(b"RIFF\x00\x00\x00\x00WAVE" + piped) is None  # no fmt chunk
+    assert wav_seconds(b"RIFF\x00\x00\x00\x00WAVE" + fmt) is None  # no data chunk
 
 
 def _fmt(tag: int, channels: int, rate: int, byte_rate: int, align: int, bits: int) -> bytes:
