@@ -2,6 +2,7 @@
 REST API on a loopback port. See :mod:`simulator.network` to start."""
 
 from simulator.call import CallSpec, Recogniser, SimulatedCall
+from simulator.config import NetworkConfig
 from simulator.inputs import (
     Action,
     Hangup,
@@ -16,10 +17,12 @@ from simulator.inputs import (
     Speak,
     Wait,
 )
-from simulator.network import CallHandle, Network, NetworkConfig, SmsExchange
+from simulator.network import Network
+from simulator.registry import CallHandle
 from simulator.rest_standin import RestStandin
 from simulator.result import CallError, CallResult, Heard
 from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.smsc import SmsExchange
 
 __all__ = [
     "Action",

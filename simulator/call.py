@@ -32,7 +32,7 @@ from simulator.inputs import (
     Speak,
     Wait,
 )
-from simulator.queues import CallQueue, Member
+from simulator.queues import Member
 from simulator.result import (
     APPLICATION_ERROR_MESSAGE,
     CallError,
@@ -174,7 +174,7 @@ class SimulatedCall:
 
     def run(self) -> CallResult:
         """Run the call to its end and fire the status callback; the result."""
-        self._network.register(self)
+        self._network.calls.register(self)
         try:
             self._run_to_end()
         finally:
@@ -182,7 +182,7 @@ class SimulatedCall:
             self.result.duration = math.ceil(self.elapsed) if self._status == "completed" else 0
             self.result.ended_at = dt.datetime.now(dt.UTC)
             self.control.close()
-            self._network.finish(self)
+            self._network.calls.finish(self)
             self._status_callback()
             self._webhooks.close()
         return self.result
@@ -537,10 +537,9 @@ class SimulatedCall:
             params["Digits"] = "hangup"
         else:
             self._spend(verb.timeout)
-        recording = self._network.store_recording(
-            self.sid, text, seconds, audio or silent_wav(seconds)
-        )
-        recording_url = self._network.recording_url(recording.sid)
+        recordings = self._network.recordings
+        recording = recordings.store(self.sid, text, seconds, audio or silent_wav(seconds))
+        recording_url = recordings.url(recording.sid)
         if recording_url is None:
             self._warn("<Record>: no media endpoint serves recordings; start a RestStandin")
         params |= {
@@ -559,11 +558,9 @@ class SimulatedCall:
     def _enqueue(self, verb: twiml.Enqueue, document: _Document) -> _Document | None:
         started = self.elapsed
 
-        def member_of(queue: CallQueue) -> Member:
-            return Member(self.sid, self.control, lambda: self.elapsed - started)
-
-        queue_sid, member = self._network.enqueue(verb.queue_name, self.sid, member_of)
-        if member is None:
+        member = Member(self.sid, self.control, lambda: self.elapsed - started)
+        queue_sid, joined = self._network.queues.enqueue(verb.queue_name, member)
+        if not joined:
             return self._queue_action(verb, document, "queue-full", queue_sid, 0.0)
         self._hold = _QueueHold(verb.queue_name, started)
         try:
@@ -571,7 +568,7 @@ class SimulatedCall:
         except _Bridged as bridged:
             queue_time = member.waited()
             self._hold = None
-            self._network.leave_queue(verb.queue_name, member)
+            self._network.queues.leave(verb.queue_name, member)
             outcome = self._connect_dequeued(bridged.command, queue_sid, queue_time)
             if outcome == "hangup":
                 self._queue_action(verb, document, "bridged", queue_sid, queue_time, notify=True)
@@ -587,7 +584,7 @@ class SimulatedCall:
             raise
         finally:
             self._hold = None
-            self._network.leave_queue(verb.queue_name, member)
+            self._network.queues.leave(verb.queue_name, member)
             self.control.cancel_bridges()
         return self._queue_action(verb, document, outcome, queue_sid, member.waited())
 
@@ -654,7 +651,7 @@ class SimulatedCall:
         if verb.wait_url is None:  # Twilio's default: a classical music playlist
             self._hear(Heard("music", "(hold music)", at=self.elapsed, origin="network"))
             return _Document("", [twiml.Pause(length=_HOLD_MUSIC_SECONDS)])
-        status = self._network.queue_status(hold.queue_name, self.sid)
+        status = self._network.queues.status(hold.queue_name, self.sid)
         params = {
             "QueuePosition": str(status.position),
             "QueueSid": status.sid,
@@ -776,7 +773,7 @@ class SimulatedCall:
     def _dial_queue(
         self, target: twiml.DialTarget, verb: twiml.Dial, document: _Document
     ) -> tuple[str, str, float, bool]:
-        member = self._network.dequeue_front(target.value)
+        member = self._network.queues.dequeue_front(target.value)
         if member is None:
             self._spend(verb.timeout)
             return "no-answer", "", 0.0, False
@@ -793,14 +790,14 @@ class SimulatedCall:
 
     def _dial_party(self, verb: twiml.Dial) -> tuple[str, str, float, bool]:
         """Ring the numbers/clients; the first that answers talks as its script says."""
-        outcomes = [(t, self._network.outcome_for(t.value)) for t in verb.targets]
+        outcomes = [(t, self._network.parties.outcome_for(t.value)) for t in verb.targets]
         answering = next((t for t, outcome in outcomes if outcome == "completed"), None)
         if answering is None:
             status = outcomes[0][1]
             self._spend(verb.timeout if status == "no-answer" else 1.0)
             return status, "", 0.0, False
         dialed_sid = new_sid("CA")
-        talk = _talk_seconds(self._network.script_for(answering.value))
+        talk = self._network.parties.talk_seconds(answering.value)
         started = self.elapsed
         hung_up = self._talk(Bridge.with_phone(self.sid, dialed_sid, talk))
         return "completed", dialed_sid, self.elapsed - started, hung_up
@@ -817,13 +814,3 @@ def _collect(keys: str, num_digits: int | None, finish_on_key: str) -> tuple[str
         if num_digits and len(digits) >= num_digits:
             break
     return digits, ""
-
-
-def _talk_seconds(script: list[Action]) -> float:
-    total = 0.0
-    for action in script:
-        if isinstance(action, Wait):
-            total += action.seconds
-        elif isinstance(action, Hangup):
-            return total
-    return math.inf

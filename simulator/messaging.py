@@ -1,4 +1,5 @@
-"""SMS on the simulated network: messages, their delivery, opt-outs and handset inboxes."""
+"""Messages on the simulated network: the store (with each handset's inbox), opt-outs, and
+the forms of messaging TwiML and status callbacks. :mod:`~simulator.smsc` moves them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
+from simulator.errors import RestError
 from simulator.sids import new_sid
 
 MAX_BODY = 1600
@@ -15,16 +17,6 @@ OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"}
 )
 OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
-
-
-class RestError(Exception):
-    """A REST API error in Twilio's shape (HTTP ``status``, Twilio ``code``)."""
-
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(f"{status} / {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass
