@@ -6,7 +6,8 @@ sid / auth token), answered in Twilio's JSON shapes, and recorded in :attr:`requ
 Faults are injected with :attr:`faults` or, from another process, over ``/_standin/*``:
 
 * ``POST /_standin/faults`` JSON ``{"path": regex, "status": 500, "count": 2,
-  "retry_after": 2, "delay": 0.5, "method": "POST"}``; ``GET`` lists, ``DELETE`` clears;
+  "retry_after": 2, "delay": 0.5, "method": "POST"}``; ``GET`` lists, ``DELETE`` clears
+  (a ``hold``, released by the test that set it, is for :attr:`faults` in-process only);
 * ``GET /_standin/requests``: the recorded requests;
 * ``GET /_standin/inbox/<number>``: the SMS a handset received;
 * ``POST /_standin/sms`` JSON ``{"from", "to", "body"}``: a handset texts the service.
@@ -29,6 +30,7 @@ from urllib.parse import quote
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 from simulator.call import CallSpec
 from simulator.faults import Fault, FaultPlan
@@ -104,6 +106,7 @@ class RestStandin:
 
     def stop(self) -> None:
         self._stopping.set()  # cut injected delays short
+        self.faults.release_all()
         self._server.stop()
 
     def __enter__(self) -> RestStandin:
@@ -126,6 +129,9 @@ class RestStandin:
             if request.path.startswith("/_standin/")
             else self.faults.take(request.method, request.path)
         )
+        if fault is not None and fault.hold:
+            request.get_data(parse_form_data=True)  # now: its client may be gone when we go on
+            fault.hold_until_released()
         if fault is not None and fault.delay > 0:
             self._stopping.wait(fault.delay)
         if fault is not None and fault.status is not None:
@@ -143,7 +149,8 @@ class RestStandin:
                     fault=fault is not None,
                 )
             )
-        return response(environ, start_response)
+        answer = response(environ, start_response)
+        return answer if fault is None else ClosingIterator(answer, fault.note_answered)
 
     def _dispatch(self, request: Request) -> Response:
         adapter = _RULES.bind_to_environ(request.environ)
