@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ivr import numbers
 from ivr.models import Account, Bill, BillItem, Subscriber, UsageCounter
+from prompts.spoken import KB_PER_MB
 
-KB_PER_MB = 1024
 LANGUAGES = ("zh-CN", "en-US")
 REQUIRED_COLUMNS = ("msisdn", "balance_fen")
 INT_COLUMNS = (

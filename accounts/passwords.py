@@ -39,8 +39,9 @@ from ivr import numbers
 from ivr.clock import local_datetime, stamp
 from ivr.config import Settings
 from ivr.db import Base
-from ivr.models import OutboxMessage, Subscriber
+from ivr.models import Subscriber
 from prompts import spoken
+from sms_followup import outbox
 from sms_followup.templates import text as sms_text
 
 LENGTH = 6
@@ -291,16 +292,16 @@ def _notify(
     kind: str,
     language: str,
     body: str,
+    now: dt.datetime,
 ) -> None:
-    session.add(
-        OutboxMessage(
-            kind=kind,
-            to_number=subscriber.msisdn,
-            from_number=settings.sms_from_number,
-            language=language,
-            body=body,
-            status="pending",
-        )
+    outbox.enqueue(
+        session,
+        settings,
+        kind=kind,
+        to=subscriber.msisdn,
+        body=body,
+        language=language,
+        now=now,
     )
 
 
@@ -410,7 +411,7 @@ def check(
         count=str(record.failures),
         until=_written(record.locked_until, language),
     )
-    _notify(session, settings, subscriber, "password_locked", language, body)
+    _notify(session, settings, subscriber, "password_locked", language, body, now)
     raise PasswordLocked(record.locked_until, just_locked=True)
 
 
@@ -454,7 +455,7 @@ def change(
     _log(session, subscriber, "changed", from_number, call_id, now)
     language = subscriber.language
     body = sms_text("password.changed", language, time=_written(now, language))
-    _notify(session, settings, subscriber, "password_changed", language, body)
+    _notify(session, settings, subscriber, "password_changed", language, body, now)
 
 
 def _check_own_number(subscriber: Subscriber | None, from_number: str) -> Subscriber:
@@ -508,7 +509,7 @@ def issue_temporary(
     _store(session, owner, hash_password(temporary), temporary=True, now=now)
     _log(session, owner, "temporary", from_number, call_id, now)
     body = sms_text("password.temporary", language, password=temporary)
-    _notify(session, settings, owner, "password_temporary", language, body)
+    _notify(session, settings, owner, "password_temporary", language, body, now)
 
 
 @cache

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from accounts import passwords
 from ivr.config import Settings
 from ivr.db import Base
-from ivr.models import Call, CallQuery, OutboxMessage, Subscriber
+from ivr.models import Call, CallQuery, Subscriber
+from sms_followup import call_summary
 
 #: Where a verified caller goes when whoever sent them did not say: the service they dialed.
 _ENTRY_TARGETS = {"balance": "balance", "usage": "usage", "bill": "bill", "password": "password"}
@@ -123,13 +124,9 @@ def _switch_subscriber(
     in the call goes to that subscriber's phone, and only there: its summary SMS is
     released as it is, and the queries behind it leave the call's next summary."""
     if call.subscriber_id is not None and call.subscriber_id != subscriber.id and call.queries:
-        session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.call_id == call.id, OutboxMessage.status == "held")
-            .values(status="pending", call_id=None, next_attempt_at=now)
-        )
+        call_summary.send_apart(session, call.id, now)
         session.execute(sa.delete(CallQuery).where(CallQuery.call_id == call.id))
-        session.expire(call, ["queries", "summary"])
+        session.expire(call, ["queries"])
     call.subscriber = subscriber
 
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from app import create_app
 from ivr.db import transaction
 from ivr.migrate import upgrade
-from ivr.models import OutboxMessage
+from sms_followup.models import OutboxMessage
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
 from simulator.server import LoopbackServer

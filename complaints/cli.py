@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from complaints import tickets
-from hotline.container import command_hotline
 from ivr.clock import local_datetime
 from ivr.db import transaction
+from ivr.services import command_core
 
 
 def _local(at: dt.datetime | None) -> str:
@@ -45,7 +45,7 @@ def tickets_group() -> None:
 @click.option("--limit", default=50, show_default=True)
 def list_tickets(overdue: bool, status: str | None, limit: int) -> None:
     """Unresolved tickets by deadline (times in Asia/Shanghai)."""
-    hotline = command_hotline()
+    hotline = command_core()
     now = hotline.clock.now()
     query = tickets.overdue(now) if overdue else tickets.listing(status)
     with hotline.sessions() as session:
@@ -60,7 +60,7 @@ def list_tickets(overdue: bool, status: str | None, limit: int) -> None:
 @click.argument("number")
 def show_ticket(number: str) -> None:
     """One ticket and its history."""
-    hotline = command_hotline()
+    hotline = command_core()
     with hotline.sessions() as session:
         ticket = session.scalar(tickets.Ticket.by_number(number))
         if ticket is None or ticket.number != number:
@@ -82,7 +82,7 @@ def show_ticket(number: str) -> None:
 def set_status(number: str, status: str, note: str, actor: str) -> None:
     """Move a ticket to in_progress, answered or closed."""
     try:
-        hotline = command_hotline()
+        hotline = command_core()
         with transaction(hotline.sessions) as session:
             ticket = tickets.set_status(
                 session, number, status, actor=actor[:32], now=hotline.clock.now(), note=note
@@ -95,7 +95,7 @@ def set_status(number: str, status: str, note: str, actor: str) -> None:
 @tickets_group.command("escalate")
 def escalate() -> None:
     """Escalate tickets whose deadline nears or has passed (run every few minutes)."""
-    hotline = command_hotline()
+    hotline = command_core()
     now = hotline.clock.now()
     with transaction(hotline.sessions) as session:
         escalated = tickets.escalate(session, now)

@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from flask import Blueprint, Response, request
 
 from complaints import tickets
-from hotline.container import current_hotline
 from ivr import params
 from ivr.db import transaction
-from ivr.engine import Answer, CallParams
+from ivr.engine import Answer
 from ivr.logs import log_event
 from ivr.models import Call
+from ivr.params import CallParams
 from ivr.reply import Reply
 from ivr.security import twilio_signed
+from ivr.services import current_core
 from ivr.twiml import COMPLAINT_RECORDING_URL
 from ivr.webhooks import respond
 from prompts.catalog import LANGUAGES
@@ -54,7 +55,7 @@ def complaint_recording() -> Response:
 
 def _describe(call: CallParams, url: str | None, duration: int | None) -> Answer:
     """Keep the recording with the call's ticket; the call's state goes on from here."""
-    hotline = current_hotline()
+    hotline = current_core()
     with transaction(hotline.sessions) as session:
         known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
         if known is not None:

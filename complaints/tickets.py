@@ -26,8 +26,9 @@ from ivr.clock import local_date, local_datetime, stamp
 from ivr.config import Settings
 from ivr.db import Base
 from ivr.logs import log_event
-from ivr.models import Call, OutboxMessage, Subscriber
+from ivr.models import Call, Subscriber
 from prompts import spoken
+from sms_followup import outbox
 from sms_followup.templates import text as sms_text
 
 logger = logging.getLogger("complaints.tickets")
@@ -201,16 +202,17 @@ def _event(ticket: Ticket, kind: str, actor: str, now: dt.datetime, **detail: An
     ticket.events.append(TicketEvent(at=now, kind=kind, actor=actor, detail=detail))
 
 
-def _notify(session: Session, settings: Settings, ticket: Ticket, kind: str, body: str) -> None:
-    session.add(
-        OutboxMessage(
-            kind=kind,
-            to_number=ticket.subscriber.msisdn,
-            from_number=settings.sms_from_number,
-            language=ticket.language,
-            body=body,
-            status="pending",
-        )
+def _notify(
+    session: Session, settings: Settings, ticket: Ticket, kind: str, body: str, now: dt.datetime
+) -> None:
+    outbox.enqueue(
+        session,
+        settings,
+        kind=kind,
+        to=ticket.subscriber.msisdn,
+        body=body,
+        language=ticket.language,
+        now=now,
     )
 
 
@@ -270,7 +272,7 @@ def file_complaint(
             time=_written(now, language),
             hotline=SUPERVISION_HOTLINE,
         )
-        _notify(session, settings, ticket, "line_reopened", body)
+        _notify(session, settings, ticket, "line_reopened", body, now)
         return Filed(ticket, line_reopened=True)
     body = sms_text(
         "ticket.filed",
@@ -281,7 +283,7 @@ def file_complaint(
         deadline=_written(ticket.due_at, language),
         hotline=SUPERVISION_HOTLINE,
     )
-    _notify(session, settings, ticket, "ticket_filed", body)
+    _notify(session, settings, ticket, "ticket_filed", body, now)
     log_event(logger, "ticket.opened", ticket=ticket.number, category=category, queue=ticket.queue)
     return Filed(ticket, line_reopened=False)
 

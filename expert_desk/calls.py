@@ -16,31 +16,32 @@ from sqlalchemy.orm import Session
 from expert_desk import progress, queue, recordings, routing, topics, urls
 from expert_desk.desk import Desk
 from expert_desk.models import ASKING, CALLBACK, LEFT, LINE, WAITING, DeskCall
-from flows.expert_desk import in_line
-from hotline.container import Hotline
+from expert_desk.urls import in_line
 from ivr import intents
 from ivr.db import transaction
-from ivr.engine import Answer, CallParams
+from ivr.engine import Answer
 from ivr.flow import CallContext
 from ivr.models import Call
+from ivr.params import CallParams
 from ivr.reply import Dial, Hangup, Hold, Leave, Line, Reply, ToQueue
+from ivr.services import Core
 from prompts.catalog import LANGUAGES
 
 NOTHING = Reply(())
 
 
 class DeskCalls:
-    def __init__(self, hotline: Hotline, desk: Desk) -> None:
-        self.hotline = hotline
+    def __init__(self, core: Core, desk: Desk) -> None:
+        self.core = core
         self.desk = desk
-        self.settings = hotline.settings
+        self.settings = core.settings
 
     # -- before the line ---------------------------------------------------------------
 
     def topic(self, call: CallParams, digits: str, said: str, confidence: float | None) -> Answer:
         """The answer to the topic question. Keys go to the flow; words that name a desk
         topic, or no service at all, are the question itself and the caller joins the line."""
-        engine = self.hotline.engine
+        engine = self.core.engine
         if digits or not said:
             return engine.step(call, digits, said, confidence)
         with self._call(call) as ctx:
@@ -81,14 +82,14 @@ class DeskCalls:
                     ctx, desk_call, transcript, kept, seconds if recording_url else None
                 )
                 ctx.call.state = "expert_desk.joining"
-        return self.hotline.engine.incoming(call)
+        return self.core.engine.incoming(call)
 
     # -- in the line -------------------------------------------------------------------
 
     def wait(self, call: CallParams) -> Answer:
         """The wait music: news of the place when due, the callback key, the max wait."""
         now = self.desk.now()
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             routing.tick(session, self.settings, now)
             desk_call, language = self._desk_call(session, call)
             if desk_call is None or not desk_call.in_line:
@@ -108,7 +109,7 @@ class DeskCalls:
     def wait_key(self, call: CallParams, digits: str) -> Answer:
         """A key pressed in the wait music: ``*`` swaps holding for a callback."""
         now = self.desk.now()
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             desk_call, language = self._desk_call(session, call)
             if digits != "*" or desk_call is None or not desk_call.in_line:
                 return Answer(Reply((), self.hold()), language)
@@ -121,7 +122,7 @@ class DeskCalls:
         at the max wait, was redirected to their expert, or the queue failed."""
         now = self.desk.now()
         next_state = None
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             desk_call, language = self._desk_call(session, call)
             if desk_call is None or result in ("redirected", "bridged"):
                 return Answer(NOTHING, language)
@@ -139,14 +140,14 @@ class DeskCalls:
                 self._move(session, call, next_state)
         if next_state is None:
             return self._general_agent(language)
-        return self.hotline.engine.incoming(call)
+        return self.core.engine.incoming(call)
 
     # -- with the expert ---------------------------------------------------------------
 
     def connect(self, call: CallParams, desk_call_id: int, *, callback: bool) -> Answer:
         """The accepted caller's leg asks whom to dial (redirected from the line, or the
         callback answered)."""
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             leg = progress.connected(session, desk_call_id, call.call_sid, self.desk.now())
         if leg is None:
             return Answer(Reply((Line("goodbye"),), Hangup()), LANGUAGES[0])
@@ -159,7 +160,7 @@ class DeskCalls:
     def dialed(self, desk_call_id: int, dial_status: str, talk_s: int | None) -> Answer:
         """The ``<Dial>`` to the expert ended."""
         now = self.desk.now()
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             outcome = progress.dial_ended(
                 session, self.settings, desk_call_id, dial_status, talk_s, now
             )
@@ -175,7 +176,7 @@ class DeskCalls:
         return Answer(Reply((Line("desk.thanks"), Line("goodbye")), Hangup()), language)
 
     def callback_status(self, desk_call_id: int, call_status: str) -> None:
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             progress.callback_leg_ended(session, desk_call_id, call_status, self.desk.now())
 
     # -- helpers -----------------------------------------------------------------------
@@ -189,11 +190,9 @@ class DeskCalls:
 
     @contextmanager
     def _call(self, params: CallParams) -> Iterator[CallContext | None]:
-        with transaction(self.hotline.sessions) as session:
+        with transaction(self.core.sessions) as session:
             call = session.scalar(Call.by_sid(params.call_sid).with_for_update())
-            yield (
-                None if call is None else CallContext(session, call, self.settings, self.desk.now())
-            )
+            yield None if call is None else self.core.engine.context(session, call)
 
     def _desk_call(self, session: Session, params: CallParams) -> tuple[DeskCall | None, str]:
         call = session.scalar(Call.by_sid(params.call_sid))
@@ -202,7 +201,7 @@ class DeskCalls:
         return queue.current(session, call), call.language
 
     def _language(self, params: CallParams) -> str:
-        with self.hotline.sessions() as session:
+        with self.core.sessions() as session:
             language = session.scalar(
                 sa.select(Call.language).where(Call.call_sid == params.call_sid)
             )

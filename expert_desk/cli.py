@@ -15,9 +15,9 @@ from expert_desk import desk as desk_module
 from expert_desk import reports
 from expert_desk.errors import DeskError
 from expert_desk.models import DeskAgent
-from hotline.container import command_hotline
 from ivr.clock import local_date
 from ivr.db import transaction
+from ivr.services import command_core
 
 
 def _password(stdin: bool) -> str:
@@ -48,7 +48,7 @@ def agents_add(
     password_stdin: bool,
 ) -> None:
     """Create an agent (offline until they sign in and go available)."""
-    hotline = command_hotline()
+    hotline = command_core()
     try:
         levels = dict(agent_service.parse_skill(spec) for spec in skills)
         password = _password(password_stdin)
@@ -73,7 +73,7 @@ def agents_add(
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def agents_passwd(username: str, password_stdin: bool) -> None:
     """Set an agent's password (ends their open sessions)."""
-    hotline = command_hotline()
+    hotline = command_core()
     try:
         password = _password(password_stdin)
         with transaction(hotline.sessions) as session:
@@ -89,7 +89,7 @@ def agents_passwd(username: str, password_stdin: bool) -> None:
 @agents.command("list")
 def agents_list() -> None:
     """Every agent: status, state, skills."""
-    with command_hotline().sessions() as session:
+    with command_core().sessions() as session:
         rows = session.scalars(sa.select(DeskAgent).order_by(DeskAgent.username)).all()
         if not rows:
             click.echo("no agents yet: ivr agents add NAME --skill ios:3")
@@ -111,7 +111,7 @@ def desk() -> None:
 @click.option("--every", type=float, default=0.0, help="Repeat every N seconds (0: once).")
 def desk_sweep(every: float) -> None:
     """Lapse expired offers, end wrap-ups, drop callers who hung up, free stuck agents, route."""
-    the_desk = desk_module.build(command_hotline())
+    the_desk = command_core().feature(desk_module.Desk)
     while True:
         result = the_desk.sweep()
         click.echo(
@@ -130,7 +130,7 @@ def desk_sweep(every: float) -> None:
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path))
 def desk_report(day: str | None, csv_file: Path | None) -> None:
     """The day's figures per skill: answered, abandoned, service level, handle time."""
-    hotline = command_hotline()
+    hotline = command_core()
     try:
         when = dt.date.fromisoformat(day) if day else local_date(hotline.clock.now())
     except ValueError as error:

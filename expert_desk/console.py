@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from flask import (
     Blueprint,
@@ -27,15 +27,15 @@ from flask import (
     session,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from expert_desk import agents, reports, views
-from expert_desk.desk import Desk, current_desk, install
+from expert_desk.desk import Desk, current_desk
 from expert_desk.errors import DeskError
 from expert_desk.models import BREAK_REASONS, DISPOSITIONS, DeskAgent
 from ivr.clock import local_date
+from ivr.config import Settings
 from ivr.db import transaction
 
 P = ParamSpec("P")
@@ -68,17 +68,15 @@ desk_console = Blueprint(
 )
 
 
-@desk_console.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    """The console's needs of the app: the desk, CSRF checks for the console's forms only
-    (Twilio's webhooks carry signatures, not tokens), cookie flags, template filters."""
-    app = cast(Flask, state.app)
-    desk = install(app)
+def init_console(app: Flask, settings: Settings) -> None:
+    """The console's needs of the app, set up by the app factory: CSRF checks for the
+    console's forms only (Twilio's webhooks carry signatures, not tokens), cookie flags,
+    template filters."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(SESSION_MAX_AGE.total_seconds()))
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    if desk.settings.public_base_url.startswith("https://"):
+    if settings.public_base_url.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     csrf.init_app(app)
     filters = {

@@ -1,28 +1,22 @@
-"""The desk's composition root: built once per app from the hotline (settings, database), with
-the Twilio REST client, the recording transcriber and the clock handed in."""
+"""The desk as one service: settings, database, the Twilio REST calls it makes, the recording
+transcriber and the clock, all handed in by the composition root (``hotline.container``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
-from twilio.rest import Client
 
-from expert_desk import agents, policy, progress, reconcile, routing
+from expert_desk import agents, progress, reconcile, routing
 from expert_desk.errors import CallerGone, TelephonyFailed
 from expert_desk.models import CALLBACK
-from expert_desk.recordings import Transcriber, speech_transcriber
+from expert_desk.recordings import Transcriber
 from expert_desk.telephony import Telephony
-from hotline.container import Hotline
-from hotline.twilio_rest import build_client
 from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
-
-EXTENSION = "expert_desk"
-REST_TIMEOUT_S = 10.0
+from ivr.services import current_core
 
 
 @dataclass
@@ -69,35 +63,6 @@ class Desk:
             raise
 
 
-def build(hotline: Hotline) -> Desk:
-    settings = hotline.settings
-    policy.check(settings)
-
-    def client() -> Client:
-        return build_client(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token,
-            settings.twilio_api_base_url,
-            timeout=REST_TIMEOUT_S,
-        )
-
-    return Desk(
-        settings=settings,
-        sessions=hotline.sessions,
-        telephony=Telephony(client, settings.public_base_url, settings.desk_caller_id),
-        transcribe=speech_transcriber(settings),
-        clock=hotline.clock,
-    )
-
-
-def install(app: Flask) -> Desk:
-    """The app's desk, built on first call (each of the desk's blueprints calls it)."""
-    desk: Desk | None = app.extensions.get(EXTENSION)
-    if desk is None:
-        desk = app.extensions[EXTENSION] = build(app.extensions["hotline"])
-    return desk
-
-
 def current_desk() -> Desk:
-    desk: Desk = current_app.extensions[EXTENSION]
-    return desk
+    """The desk of the app serving this request (the composition root registered it)."""
+    return current_core().feature(Desk)

@@ -12,7 +12,7 @@ import requests
 from expert_desk.telephony import same_host
 from ivr.config import Settings
 from ivr.logs import log_event
-from speech.recognition import Recognizer, SpeechError, build_recognizer
+from speech.recognition import Recognizer, SpeechError
 
 logger = logging.getLogger("expert_desk.recordings")
 API_HOST = "https://api.twilio.com"
@@ -46,15 +46,12 @@ def fetch(settings: Settings, url: str) -> bytes | None:
     return response.content[:MAX_AUDIO_BYTES]
 
 
-def speech_transcriber(settings: Settings) -> Transcriber:
-    """The configured recogniser, built on first use (a pocketsphinx decoder takes a while)."""
-    recognizer: list[Recognizer] = []
+def transcriber(recognizer: Recognizer) -> Transcriber:
+    """Recorded questions to text with *recognizer*; None (and a log line) when it fails."""
 
     def transcribe(wav: bytes, language: str) -> str | None:
         try:
-            if not recognizer:
-                recognizer.append(build_recognizer(settings.speech_backend))
-            text = recognizer[0].transcribe(wav, language).text.strip()
+            text = recognizer.transcribe(wav, language).text.strip()
         except (SpeechError, ValueError) as error:
             log_event(
                 logger,

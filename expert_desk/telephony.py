@@ -20,19 +20,12 @@ T = TypeVar("T")
 
 
 class Telephony:
-    """Builds its client on first use, so an app that never accepts a call never needs one."""
+    """The desk's requests to Twilio's REST API, through the client the composition root built."""
 
-    def __init__(self, client_factory: Callable[[], Client], public_base_url: str, caller_id: str):
-        self._factory = client_factory
-        self._client: Client | None = None
+    def __init__(self, client: Client, public_base_url: str, caller_id: str):
+        self.client = client
         self._base = public_base_url.rstrip("/")
         self._caller_id = caller_id
-
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            self._client = self._factory()
-        return self._client
 
     def redirect_to_agent(self, call_sid: str, desk_call_id: int) -> None:
         """The waiting call leaves its queue and asks :data:`urls.CONNECT` whom to dial."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from ivr.config import Settings
+from ivr.reply import ToQueue
+
 PREFIX: Final = "/voice/desk"
 TOPIC: Final = PREFIX + "/topic"
 QUESTION: Final = PREFIX + "/question"
@@ -14,3 +17,8 @@ CONNECT: Final = PREFIX + "/connect/{id}"
 DIALED: Final = PREFIX + "/dialed/{id}"
 CALLBACK_ANSWER: Final = PREFIX + "/callback/{id}/answer"
 CALLBACK_STATUS: Final = PREFIX + "/callback/{id}/status"
+
+
+def in_line(settings: Settings) -> ToQueue:
+    """Hold in the desk's queue, with its wait music and its way out."""
+    return ToQueue(settings.desk_queue, wait_url=WAIT, action_url=DONE)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import cast
 
-from flask import Blueprint, Flask, Response, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, request
 
 from expert_desk import desk as desk_module
 from expert_desk import urls
 from expert_desk.calls import DeskCalls
-from hotline.container import current_hotline
 from ivr import params
 from ivr.engine import Answer
 from ivr.reply import Reply
 from ivr.security import twilio_signed
+from ivr.services import current_core
 from ivr.webhooks import TWIML, respond
 from prompts.catalog import LANGUAGES
 
@@ -26,13 +24,8 @@ logger = logging.getLogger("expert_desk.webhooks")
 desk_voice = Blueprint("desk_voice", __name__, url_prefix=urls.PREFIX)
 
 
-@desk_voice.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    desk_module.install(cast(Flask, state.app))
-
-
 def _calls() -> DeskCalls:
-    return DeskCalls(current_hotline(), desk_module.current_desk())
+    return DeskCalls(current_core(), desk_module.current_desk())
 
 
 @desk_voice.post("/topic")

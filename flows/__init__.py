@@ -27,8 +27,31 @@ from flows.verification import (
     EnteringSubscriberNumber,
     StartingVerification,
 )
-from ivr.flow import State
+from ivr.flow import CallFlows, State
 from ivr.numbers import Entry
+
+
+def call_flows() -> CallFlows:
+    """The hotline's flows as the engine runs them."""
+    return CallFlows(states(), ENTRIES, AGENT, SPEECH_ROUTES)
+
+
+AGENT = "agent"
+"""The state that puts a caller through to an agent (key 0 anywhere, the last wrong key)."""
+
+SPEECH_ROUTES: Mapping[str, str] = {
+    "balance": "balance",
+    "usage": "usage",
+    "bill": "bill",
+    "agent": AGENT,
+    "queries": "queries",
+    "main_menu": "main",
+    "services": "services",
+    "complaint": "complaints",
+    "expert": "expert_desk",
+    "password": "password",
+}
+"""The state each service named by voice leads to, from any menu."""
 
 ENTRIES: Mapping[Entry, str] = {
     Entry.HOTLINE: "language",

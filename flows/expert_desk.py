@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from expert_desk import policy, queue, topics, urls
 from expert_desk.models import ASKING, LEFT, LINE
-from ivr.config import Settings
+from expert_desk.urls import in_line
 from ivr.flow import CallContext, Goto, State
 from ivr.reply import Hangup, Line, Listen, Record, Reply, ToQueue
 from prompts import catalog, spoken
@@ -127,11 +127,6 @@ class DeskCallbackBooked(State):
         return Reply(
             (Line("desk.callback_booked", {"number": spoken_number}), Line("goodbye")), Hangup()
         )
-
-
-def in_line(settings: Settings) -> ToQueue:
-    """Hold in the desk's queue, with its wait music and its way out."""
-    return ToQueue(settings.desk_queue, wait_url=urls.WAIT, action_url=urls.DONE)
 
 
 def closed_line(ctx: CallContext) -> Line:

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from complaints.cli import tickets_group
 from expert_desk.cli import agents as desk_agents_group
 from expert_desk.cli import desk as desk_group
-from hotline.container import command_hotline
+from hotline.container import assemble_from_environment, command_hotline
 from ivr import logs
 from ivr.config import ConfigError, Settings, load_settings
+from ivr.services import ASSEMBLE
 from prompts.cli import prompts_group
 from simulator.cli import commands as simulator_commands
 from simulator.cli import sms_send_command
@@ -33,9 +34,11 @@ def _settings() -> Settings:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """10010 hotline voice service."""
     logs.configure()
+    ctx.meta[ASSEMBLE] = assemble_from_environment
 
 
 @main.command()
@@ -51,8 +54,8 @@ def serve(host: str, port: int, prod: bool, workers: int | None, check_port: boo
     """
     from werkzeug.serving import run_simple
 
-    from app import create_app
     from hotline.listen import address_problem
+    from hotline.web import create_app
 
     problem = address_problem(host, port)
     if problem is not None:
@@ -144,7 +147,12 @@ def worker(once: bool, idle_sleep: float, batch: int) -> None:
 
     hotline = command_hotline()
     outbox = OutboxWorker(
-        hotline.sessions, hotline.sender, hotline.settings, hotline.clock, batch=batch
+        hotline.sessions,
+        hotline.sender,
+        hotline.settings,
+        hotline.clock,
+        batch=batch,
+        sweep_calls=hotline.engine.sweep_stale_calls,
     )
     if once:
         result = outbox.run_once()

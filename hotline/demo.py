@@ -6,10 +6,11 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from accounts.importer import KB_PER_MB, AccountRecord, upsert
+from accounts.importer import AccountRecord, upsert
 from accounts.passwords import seed_demo as seed_demo_passwords
 from expert_desk.demo import seed_agents
 from ivr.clock import local_date
+from prompts.spoken import KB_PER_MB
 
 MB = KB_PER_MB
 GB = 1024 * MB

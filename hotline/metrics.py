@@ -25,7 +25,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
-from ivr.models import Call, OutboxMessage
+from ivr.models import Call
+from sms_followup.models import OutboxMessage
 
 WEBHOOK_SECONDS = Histogram(
     "hotline_webhook_seconds",

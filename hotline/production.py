@@ -8,7 +8,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from app import create_app
+from hotline.web import create_app
 from ivr.config import load_settings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"

@@ -1,4 +1,5 @@
-"""The Flask application factory: configuration, database, blueprints. Nothing else."""
+"""The Flask application factory: configuration, the services the composition root builds,
+blueprints. Nothing else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from complaints.recordings import recordings
-from expert_desk.console import desk_console
+from expert_desk.console import desk_console, init_console
 from expert_desk.reports import DeskCollector
 from expert_desk.webhooks import desk_voice
 from hotline import container, metrics
@@ -18,6 +19,7 @@ from ivr.clock import Clock
 from ivr.config import load_settings
 from ivr.health import health
 from ivr.params import BadWebhook
+from ivr.services import EXTENSION
 from ivr.webhooks import bad_webhook, voice
 from prompts.audio import audio_blueprint
 from sms_followup.webhooks import sms
@@ -35,7 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     hotline = container.build(settings, clock)
-    app.extensions["hotline"] = hotline
+    app.extensions[EXTENSION] = hotline
     app.register_error_handler(BadWebhook, bad_webhook)
     app.register_blueprint(voice)
     app.register_blueprint(health)
@@ -43,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(sms)
     app.register_blueprint(desk_voice)
     app.register_blueprint(desk_console)
+    init_console(app, settings)
     desk_metrics = DeskCollector(hotline.sessions, settings.desk_service_level_s, hotline.clock)
     metrics.install(app, hotline.sessions, desk_metrics)
     if hotline.audio is not None:

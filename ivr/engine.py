@@ -19,28 +19,19 @@ from ivr import intents, numbers
 from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
-from ivr.flow import CallContext, Goto, State
+from ivr.flow import CallContext, CallFlows, CallHooks, Goto, State
 from ivr.logs import log_event
 from ivr.models import Call, Subscriber
 from ivr.numbers import Entry
+from ivr.params import CallParams
 from ivr.reply import Hangup, Line, Reply, ToQueue
 from prompts import spoken
-from sms_followup import call_summary
 
 logger = logging.getLogger("ivr.engine")
 
 VALID_KEYS = frozenset("0123456789*#")
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 MAX_HOPS = 16
-
-
-@dataclass(frozen=True)
-class CallParams:
-    """The part of a voice webhook every step needs, already validated."""
-
-    call_sid: str
-    from_number: str
-    to_number: str
 
 
 @dataclass(frozen=True)
@@ -52,21 +43,26 @@ class Answer:
 
 
 class Engine:
-    """Runs the flows of :mod:`flows` against calls stored in the database."""
+    """Runs the call flows handed in (:mod:`flows`) against calls stored in the database."""
 
     def __init__(
         self,
-        states: Mapping[str, State],
-        entries: Mapping[Entry, str],
+        flows: CallFlows,
         settings: Settings,
         sessions: sessionmaker[Session],
         clock: Clock,
+        hooks: CallHooks,
     ) -> None:
-        self._states = states
-        self._entries = entries
+        self._flows = flows
         self._settings = settings
         self._sessions = sessions
         self._clock = clock
+        self._hooks = hooks
+
+    def context(self, session: Session, call: Call) -> CallContext:
+        """A step of *call* now, with the hooks every step runs: for code outside the
+        webhooks (the desk, the sweeper) that moves a call on."""
+        return CallContext(session, call, self._settings, self._clock.now(), self._hooks)
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -82,7 +78,7 @@ class Engine:
         """The caller pressed keys or spoke at a menu."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
-            state = self._states.get(ctx.call.state)
+            state = self._flows.states.get(ctx.call.state)
             if state is None:
                 reply = self._resume(ctx)
             elif digits:
@@ -97,7 +93,7 @@ class Engine:
         """A menu timed out with no key and no speech."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
-            state = self._states.get(ctx.call.state)
+            state = self._flows.states.get(ctx.call.state)
             reply = self._strike(ctx, state, "no_input") if state else self._resume(ctx)
             return self._answer(ctx, reply)
 
@@ -134,10 +130,28 @@ class Engine:
             if call is None:
                 log_event(logger, "call.status_unknown_call", logging.WARNING, call_sid=call_sid)
                 return False
-            ctx = CallContext(session, call, self._settings, self._clock.now())
+            ctx = self.context(session, call)
             if status in TERMINAL_STATUSES and not call.ended:
                 end_call(ctx, status, duration_s)
             return True
+
+    def sweep_stale_calls(self) -> int:
+        """End calls whose status callback never came, so their SMS still goes out.
+
+        A call with no webhook for ``call_stale_after_s`` is taken as over.
+        """
+        cutoff = self._clock.now() - dt.timedelta(seconds=self._settings.call_stale_after_s)
+        swept = 0
+        with transaction(self._sessions) as session:
+            stale = session.scalars(
+                sa.select(Call)
+                .where(Call.ended_at.is_(None), Call.last_activity_at < cutoff)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for call in stale:
+                end_call(self.context(session, call), "completed", None, reason="swept")
+                swept += 1
+        return swept
 
     # -- the flow --------------------------------------------------------------------------
 
@@ -145,7 +159,7 @@ class Engine:
         call = session.scalar(Call.by_sid(params.call_sid).with_for_update())
         if call is None:
             call = self._new_call(session, params)
-        ctx = CallContext(session, call, self._settings, self._clock.now())
+        ctx = self.context(session, call)
         call.last_activity_at = ctx.now
         return ctx
 
@@ -157,7 +171,7 @@ class Engine:
             if caller
             else None
         )
-        # A new call has no queries and no summary yet: say so, rather than have them looked up.
+        # A new call has no queries yet: say so, rather than have them looked up.
         call = Call(
             call_sid=params.call_sid,
             from_number=params.from_number,
@@ -167,10 +181,9 @@ class Engine:
             language=subscriber.language if subscriber else "zh-CN",
             state="",
             queries=[],
-            summary=None,
         )
         session.add(call)  # inserted at the first flush, with the entry state already set
-        ctx = CallContext(session, call, self._settings, self._clock.now())
+        ctx = self.context(session, call)
         ctx.event(
             "call.started",
             entry=entry.value,
@@ -185,11 +198,11 @@ class Engine:
         A call whose stored state no longer exists (renamed in a release) or was never
         stored starts again at its entry point rather than failing.
         """
-        if ctx.call.state in self._states:
+        if ctx.call.state in self._flows.states:
             return self._enter(ctx, Goto(ctx.call.state))
         entry = Entry(ctx.call.entry)
         greeting = () if entry is Entry.HOTLINE else (Line("greeting.direct"),)
-        return self._enter(ctx, Goto(self._entries[entry], preface=greeting))
+        return self._enter(ctx, Goto(self._flows.entries[entry], preface=greeting))
 
     def _keys(self, ctx: CallContext, state: State, digits: str) -> Reply:
         if not set(digits) <= VALID_KEYS:
@@ -230,7 +243,11 @@ class Engine:
             confidence=confidence,
             chars=len(said),
         )
-        goto = None if heard is None else state.hear(ctx, heard) or _hotline_wide(state, heard)
+        goto = (
+            None
+            if heard is None
+            else state.hear(ctx, heard) or _hotline_wide(self._flows.speech_routes, state, heard)
+        )
         if goto is None:
             return self._strike(ctx, state, "invalid")
         return self._enter(ctx, goto)
@@ -238,7 +255,7 @@ class Engine:
     def _choose(self, ctx: CallContext, state: State, key: str) -> Goto | None:
         """Keys that mean the same everywhere, then the state's own."""
         if key == "0":
-            return Goto("agent")
+            return Goto(self._flows.agent)
         if key == "*":
             return Goto(state.parent) if state.parent else None
         if key == "#":
@@ -250,7 +267,7 @@ class Engine:
         preface: tuple[Line, ...] = ()
         for _ in range(MAX_HOPS):
             preface += goto.preface
-            state = self._states[goto.state]
+            state = self._flows.states[goto.state]
             if goto.language:
                 ctx.call.language = goto.language
             if ctx.call.state != state.name:
@@ -285,7 +302,7 @@ class Engine:
         if reason == "no_input":
             ctx.event("call.gave_up", reason=reason)
             return Reply((Line("goodbye.no_input"),), Hangup())
-        return self._enter(ctx, Goto("agent"))
+        return self._enter(ctx, Goto(self._flows.agent))
 
     def _answer(self, ctx: CallContext, reply: Reply) -> Answer:
         if isinstance(reply.action, ToQueue):
@@ -293,24 +310,10 @@ class Engine:
         return Answer(reply, ctx.language)
 
 
-_SPEECH_ROUTES: dict[str, str] = {
-    "balance": "balance",
-    "usage": "usage",
-    "bill": "bill",
-    "agent": "agent",
-    "queries": "queries",
-    "main_menu": "main",
-    "services": "services",
-    "complaint": "complaints",
-    "expert": "expert_desk",
-    "password": "password",
-}
-
-
-def _hotline_wide(state: State, heard: intents.Heard) -> Goto | None:
+def _hotline_wide(routes: Mapping[str, str], state: State, heard: intents.Heard) -> Goto | None:
     """What a spoken intent means at any menu: services by name, repeat, back, a language."""
     # "complaint_suspension" is a kind of "complaint": it leads where "complaint" does.
-    route = _SPEECH_ROUTES.get(heard.intent) or _SPEECH_ROUTES.get(heard.intent.split("_")[0])
+    route = routes.get(heard.intent) or routes.get(heard.intent.split("_")[0])
     if route:
         return Goto(route)
     if heard.intent == "repeat":
@@ -323,7 +326,7 @@ def _hotline_wide(state: State, heard: intents.Heard) -> Goto | None:
 
 
 def end_call(ctx: CallContext, status: str, duration_s: int | None, reason: str = "status") -> None:
-    """Mark the call ended and release its SMS summary for delivery."""
+    """Mark the call ended and run the ``on_call_end`` hook (which releases the SMS summary)."""
     call = ctx.call
     call.status, call.ended_at, call.duration_s, call.end_reason = (
         status,
@@ -332,26 +335,7 @@ def end_call(ctx: CallContext, status: str, duration_s: int | None, reason: str 
         reason,
     )
     ctx.event("call.ended", status=status, duration_s=duration_s, reason=reason)
-    call_summary.release(ctx.session, call, ctx.now)
-
-
-def sweep_stale_calls(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) -> int:
-    """End calls whose status callback never came, so their SMS still goes out.
-
-    A call with no webhook for ``call_stale_after_s`` before *now* is taken as over.
-    """
-    cutoff = now - dt.timedelta(seconds=settings.call_stale_after_s)
-    swept = 0
-    with transaction(sessions) as session:
-        stale = session.scalars(
-            sa.select(Call)
-            .where(Call.ended_at.is_(None), Call.last_activity_at < cutoff)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for call in stale:
-            end_call(CallContext(session, call, settings, now), "completed", None, reason="swept")
-            swept += 1
-    return swept
+    ctx.hooks.on_call_end(ctx)
 
 
 def _national(number: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,8 +23,8 @@ from ivr.config import Settings
 from ivr.intents import Heard
 from ivr.logs import log_event
 from ivr.models import Call, CallEvent, CallQuery, Subscriber
+from ivr.numbers import Entry
 from ivr.reply import Line, Listen, Reply
-from sms_followup import call_summary
 
 logger = logging.getLogger("ivr.flow")
 
@@ -38,6 +38,19 @@ class Goto:
     preface: tuple[Line, ...] = ()
 
 
+def _nothing(ctx: CallContext) -> None:
+    """A hook that does nothing: the engine alone keeps no SMS."""
+
+
+@dataclass(frozen=True)
+class CallHooks:
+    """What the features above the engine do at two points of every call; the composition
+    root hands them in (the SMS summary is held after each query and released at the end)."""
+
+    on_query: Callable[[CallContext], None] = _nothing
+    on_call_end: Callable[[CallContext], None] = _nothing
+
+
 @dataclass
 class CallContext:
     """One step of one call: the database session, the call row and what it needs."""
@@ -46,6 +59,7 @@ class CallContext:
     call: Call
     settings: Settings
     now: dt.datetime
+    hooks: CallHooks = CallHooks()
 
     @property
     def language(self) -> str:
@@ -72,9 +86,8 @@ class CallContext:
         log_event(logger, kind, call_sid=self.call.call_sid, state=self.call.state, **detail)
 
     def record_query(self, service: str, facts: dict[str, Any]) -> None:
-        """Keep what the caller was told and (re)write the call's SMS summary with it.
-
-        Both happen in this step's transaction: the summary can never be lost or
+        """Keep what the caller was told, then run the ``on_query`` hook (which rewrites the
+        call's SMS summary) in this step's transaction: the summary can never be lost or
         disagree with the query record.
         """
         existing = next((q for q in self.call.queries if q.service == service), None)
@@ -82,7 +95,7 @@ class CallContext:
             self.call.queries.append(CallQuery(service=service, facts=facts, at=self.now))
         else:
             existing.facts, existing.at = facts, self.now
-        call_summary.hold(self.session, self.call, self.settings)
+        self.hooks.on_query(self)
         self.event("query.recorded", service=service)
 
 
@@ -150,3 +163,15 @@ class Menu(State):
     def choose(self, ctx: CallContext, key: str) -> Goto | None:
         target = self.options.get(key)
         return Goto(target) if target else None
+
+
+@dataclass(frozen=True)
+class CallFlows:
+    """Everything the engine runs, handed in from above (``flows``): the states by name,
+    the state each dialed number enters, the agent state (key ``0``, the last wrong key)
+    and the state each spoken service name leads to from any menu."""
+
+    states: Mapping[str, State]
+    entries: Mapping[Entry, str]
+    agent: str
+    speech_routes: Mapping[str, str]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from hotline.container import current_hotline
+from ivr.services import current_core
 
 health = Blueprint("health", __name__)
 logger = logging.getLogger("ivr.health")
@@ -17,7 +17,7 @@ logger = logging.getLogger("ivr.health")
 @health.get("/healthz")
 def healthz() -> ResponseReturnValue:
     try:
-        with current_hotline().db.connect() as conn:
+        with current_core().db.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as error:
         logger.error("health.database_down", extra={"error": str(error)[:200]})

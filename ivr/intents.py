@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-import prompts
+from prompts.intents import phrases
 
-INTENTS_FILE = Path(prompts.__file__).with_name("intents.toml")
 NAVIGATION = frozenset({"queries", "main_menu", "back", "repeat"})
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-@cache
-def phrases(language: str) -> Mapping[str, tuple[str, ...]]:
-    """Intent name → the phrases that express it in *language*."""
-    with INTENTS_FILE.open("rb") as fh:
-        table = tomllib.load(fh)[language]
-    return {intent: tuple(words) for intent, words in table.items()}
 
 
 def _normalise(text: str) -> str:

@@ -23,8 +23,6 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallQuery",
-    "LocalDelivery",
-    "OutboxMessage",
     "Subscriber",
     "UsageCounter",
 ]
@@ -130,8 +128,6 @@ class Call(Base):
     subscriber: Mapped[Subscriber | None] = relationship()
     events: Mapped[list[CallEvent]] = relationship(back_populates="call", order_by="CallEvent.id")
     queries: Mapped[list[CallQuery]] = relationship(back_populates="call", order_by="CallQuery.id")
-    #: The SMS summary of what was queried in the call (see :mod:`sms_followup.call_summary`).
-    summary: Mapped[OutboxMessage | None] = relationship()
 
     @property
     def ended(self) -> bool:
@@ -170,53 +166,3 @@ class CallQuery(Base):
     at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     call: Mapped[Call] = relationship(back_populates="queries")
-
-
-class OutboxMessage(Base):
-    """An SMS to send. Written in the same transaction as what it reports.
-
-    Life cycle: ``held`` (its call is still going on) → ``pending`` (due for delivery)
-    → ``sending`` (claimed by a worker) → ``sent`` (the provider accepted it) →
-    ``delivered`` / ``undelivered`` / ``failed`` (status callbacks); ``dead`` after the
-    last failed attempt; ``refused`` when its industry port is closed or the recipient
-    unsubscribed from it (``refused_reason`` says which). See ``sms_followup``.
-    """
-
-    __tablename__ = "sms_outbox"
-    __table_args__ = (sa.Index("ix_sms_outbox_due", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int | None] = mapped_column(sa.ForeignKey("calls.id"), unique=True)
-    kind: Mapped[str] = mapped_column(sa.String(32))
-    to_number: Mapped[str] = mapped_column(sa.String(32))
-    from_number: Mapped[str] = mapped_column(sa.String(32))
-    language: Mapped[str] = mapped_column(sa.String(5))
-    body: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=stamp)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column()
-    provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp, onupdate=stamp)
-    sent_at: Mapped[dt.datetime | None] = mapped_column()
-    port: Mapped[str | None] = mapped_column(sa.String(20), index=True)
-    refused_reason: Mapped[str | None] = mapped_column(sa.String(32))
-    segments: Mapped[int] = mapped_column(default=1, server_default="1")
-    error_code: Mapped[str | None] = mapped_column(sa.String(8))
-    # Set when an attempt may have reached the provider without its SID being recorded.
-    outcome_unknown_since: Mapped[dt.datetime | None] = mapped_column()
-
-
-class LocalDelivery(Base):
-    """The local SMS sender's handset: what would have reached the phone."""
-
-    __tablename__ = "sms_local_deliveries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    to_number: Mapped[str] = mapped_column(sa.String(32), index=True)
-    from_number: Mapped[str] = mapped_column(sa.String(32))
-    body: Mapped[str] = mapped_column(sa.Text)
-    at: Mapped[dt.datetime] = mapped_column(default=stamp)

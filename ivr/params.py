@@ -6,7 +6,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ivr.engine import CallParams
+
+@dataclass(frozen=True)
+class CallParams:
+    """The part of a voice webhook every step needs, already validated."""
+
+    call_sid: str
+    from_number: str
+    to_number: str
 
 
 class BadWebhook(ValueError):

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Response, request
 from twilio.request_validator import RequestValidator
 
-from hotline.container import current_hotline
 from ivr.logs import log_event
+from ivr.services import current_core
 
 logger = logging.getLogger("ivr.security")
 P = ParamSpec("P")
@@ -34,7 +34,7 @@ def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
 
     @functools.wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
-        settings = current_hotline().settings
+        settings = current_core().settings
         if settings.validate_signatures:
             url = public_url(settings.public_base_url, request.full_path)
             signature = request.headers.get("X-Twilio-Signature", "")

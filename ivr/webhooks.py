@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
-from hotline.container import current_hotline
 from ivr import params
 from ivr.engine import Answer, Engine
 from ivr.logs import log_event
 from ivr.reply import Line, Reply, ToQueue
 from ivr.security import twilio_signed
+from ivr.services import current_core
 from prompts.catalog import LANGUAGES
 
 logger = logging.getLogger("ivr.webhooks")
@@ -86,19 +86,19 @@ def status() -> Response:
     duration = (
         params.integer(request.form, "CallDuration", 0) if "CallDuration" in request.form else None
     )
-    current_hotline().engine.status(call_sid, call_status, duration)
+    current_core().engine.status(call_sid, call_status, duration)
     return Response("<Response/>", mimetype=TWIML)
 
 
 def apology() -> Answer:
     """What a failed step says: sorry, in both languages, and a general agent."""
     lines = tuple(Line("error.technical", language=lang) for lang in LANGUAGES)
-    return Answer(Reply(lines, ToQueue(current_hotline().settings.general_queue)), LANGUAGES[0])
+    return Answer(Reply(lines, ToQueue(current_core().settings.general_queue)), LANGUAGES[0])
 
 
 def respond(step: Callable[[], Answer], fallback: Callable[[], Answer] = apology) -> Response:
     """TwiML for *step*; if it raises, the error is logged and the caller hears *fallback*."""
-    hotline = current_hotline()
+    hotline = current_core()
     try:
         answer = step()
     except Exception:
@@ -111,4 +111,4 @@ def respond(step: Callable[[], Answer], fallback: Callable[[], Answer] = apology
 
 
 def _engine() -> Engine:
-    return current_hotline().engine
+    return current_core().engine

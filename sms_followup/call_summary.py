@@ -14,42 +14,69 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr.clock import local_date
-from ivr.config import Settings
-from ivr.models import Call, CallQuery, OutboxMessage
+from ivr.flow import CallContext, CallHooks
+from ivr.models import CallQuery
 from prompts import spoken
+from sms_followup.models import OutboxMessage
 from sms_followup.outbox import sender_for
 from sms_followup.templates import text
 
 KIND = "call_summary"
 
 
-def hold(session: Session, call: Call, settings: Settings) -> OutboxMessage | None:
-    """Write (or rewrite) the call's summary SMS, held until the call ends."""
+def of_call(call_id: int) -> sa.Select[tuple[OutboxMessage]]:
+    """The summary SMS of a call, if it has one."""
+    return sa.select(OutboxMessage).where(
+        OutboxMessage.call_id == call_id, OutboxMessage.kind == KIND
+    )
+
+
+def hold(ctx: CallContext) -> None:
+    """The engine's ``on_query`` hook: write (or rewrite) the call's summary SMS, held until
+    the call ends."""
+    call = ctx.call
     if call.subscriber is None:
-        return None
+        return
     body = compose(call.queries, call.language)
-    message = call.summary
+    ctx.session.flush()  # the call of a first webhook gets its id
+    message = ctx.session.scalar(of_call(call.id))
     if message is None:
-        message = call.summary = OutboxMessage(
-            kind=KIND,
-            to_number=call.subscriber.msisdn,
-            from_number=sender_for(KIND, settings),
-            language=call.language,
-            body=body,
-            status="pending" if call.ended else "held",
+        ctx.session.add(
+            OutboxMessage(
+                call_id=call.id,
+                kind=KIND,
+                to_number=call.subscriber.msisdn,
+                from_number=sender_for(KIND, ctx.settings),
+                language=call.language,
+                body=body,
+                status="pending" if call.ended else "held",
+            )
         )
     elif message.status == "held":
         message.body, message.language = body, call.language
-    return message
 
 
-def release(session: Session, call: Call, now: dt.datetime) -> None:
-    """The call is over at *now*: its summary becomes due for delivery."""
+def release(ctx: CallContext) -> None:
+    """The engine's ``on_call_end`` hook: the call is over, its summary is due for delivery."""
+    ctx.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.call_id == ctx.call.id, OutboxMessage.status == "held")
+        .values(status="pending", next_attempt_at=ctx.now)
+    )
+
+
+def send_apart(session: Session, call_id: int, now: dt.datetime) -> None:
+    """Release the call's held summary as it is, at *now*, and detach it from the call: what
+    the call queries next makes a summary of its own (for another subscriber)."""
     session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.call_id == call.id, OutboxMessage.status == "held")
-        .values(status="pending", next_attempt_at=now)
+        .where(OutboxMessage.call_id == call_id, OutboxMessage.status == "held")
+        .values(status="pending", call_id=None, next_attempt_at=now)
     )
+
+
+HOOKS = CallHooks(on_query=hold, on_call_end=release)
+"""What the engine runs so that what a caller queried reaches them by SMS."""
 
 
 def compose(queries: list[CallQuery], language: str) -> str:

@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from hotline.container import Hotline, command_hotline
 from ivr.clock import SERVICE_TZ
 from ivr.db import transaction
+from ivr.services import Core, command_core
 
 
-def _now(value: str | None, hotline: Hotline) -> dt.datetime:
+def _now(value: str | None, hotline: Core) -> dt.datetime:
     """``--now`` as naive UTC (a time without a zone is Asia/Shanghai time), else the
     hotline's clock."""
     if not value:
@@ -44,9 +44,9 @@ def sms() -> None:
 @click.option("--status", help="Only messages in this status (pending, sent, dead, ...).")
 def sms_outbox(limit: int, status: str | None) -> None:
     """Latest outbox messages: recipient, sender, status, attempts, segments, text."""
-    from ivr.models import OutboxMessage
+    from sms_followup.models import OutboxMessage
 
-    with command_hotline().sessions() as session:
+    with command_core().sessions() as session:
         query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if status:
             query = query.where(OutboxMessage.status == status)
@@ -74,10 +74,9 @@ def sms_outbox(limit: int, status: str | None) -> None:
 @click.argument("outbox_id", type=int)
 def sms_history(outbox_id: int) -> None:
     """Every step of one outbox message: attempts, retries, SID, status callbacks."""
-    from ivr.models import OutboxMessage
-    from sms_followup.models import StatusEvent
+    from sms_followup.models import OutboxMessage, StatusEvent
 
-    with command_hotline().sessions() as session:
+    with command_core().sessions() as session:
         message = session.get(OutboxMessage, outbox_id)
         if message is None:
             raise click.ClickException(f"no outbox message #{outbox_id}")
@@ -98,15 +97,15 @@ def sms_history(outbox_id: int) -> None:
 @click.argument("outbox_id", type=int)
 def sms_retry(outbox_id: int) -> None:
     """Give a dead-lettered message another round of attempts."""
-    from ivr.models import OutboxMessage
+    from sms_followup.models import OutboxMessage, OutboxStatus
     from sms_followup.outbox import record
 
-    hotline = command_hotline()
+    hotline = command_core()
     with transaction(hotline.sessions) as session:
         message = session.get(OutboxMessage, outbox_id)
         if message is None or message.status != "dead":
             raise click.ClickException(f"#{outbox_id} is not a dead-lettered message")
-        message.status, message.attempts = "pending", 0
+        message.status, message.attempts = OutboxStatus.PENDING, 0
         message.next_attempt_at = hotline.clock.now()
         record(session, message.id, "pending", source="operator", detail="retry requested")
     click.echo(f"#{outbox_id} is due again")
@@ -117,9 +116,9 @@ def sms_retry(outbox_id: int) -> None:
 @click.option("--limit", default=20, show_default=True)
 def sms_inbox(number: str, limit: int) -> None:
     """What the local handset NUMBER received (SMS_SENDER=local)."""
-    from ivr.models import LocalDelivery
+    from sms_followup.models import LocalDelivery
 
-    with command_hotline().sessions() as session:
+    with command_core().sessions() as session:
         rows = session.scalars(
             sa.select(LocalDelivery)
             .where(LocalDelivery.to_number == number)
@@ -138,7 +137,7 @@ def sms_spam_reports(limit: int) -> None:
     """Spam numbers reported by SMS (举报), most reported first."""
     from sms_followup.models import SpamReport
 
-    with command_hotline().sessions() as session:
+    with command_core().sessions() as session:
         rows = session.execute(
             sa.select(SpamReport.reported_number, sa.func.count(), sa.func.max(SpamReport.at))
             .group_by(SpamReport.reported_number)
@@ -173,7 +172,7 @@ def ports_report(threshold: float | None, min_sent: int) -> None:
     """Ports by rejection rate (0000/TD unsubscribes per message sent), highest first."""
     from sms_followup.ports import report
 
-    hotline = command_hotline()
+    hotline = command_core()
     limit = hotline.settings.port_review_threshold_pct if threshold is None else threshold
     with hotline.sessions() as session:
         lines = report(session, limit, min_sent)
@@ -198,7 +197,7 @@ def ports_close(port: str, reason: str) -> None:
     """Stop PORT entirely: its queued and future messages are refused (and logged)."""
     from sms_followup.ports import close
 
-    hotline = command_hotline()
+    hotline = command_core()
     with transaction(hotline.sessions) as session:
         closed = close(session, port, reason, hotline.clock.now())
     click.echo(f"port {port} closed" if closed else f"port {port} was already closed")
@@ -210,7 +209,7 @@ def ports_open(port: str) -> None:
     """Let a closed PORT send again (subscribers who answered 0000 stay unsubscribed)."""
     from sms_followup.ports import reopen
 
-    with transaction(command_hotline().sessions) as session:
+    with transaction(command_core().sessions) as session:
         opened = reopen(session, port)
     click.echo(f"port {port} open" if opened else f"port {port} was not closed")
 
@@ -225,7 +224,7 @@ def ports_send(port: str, msisdn: str, body: str) -> None:
     from sms_followup.outbox import enqueue
     from sms_followup.ports import is_industry_port
 
-    hotline = command_hotline()
+    hotline = command_core()
     if not is_industry_port(port, hotline.settings):
         raise click.ClickException(
             f"{port} is not an industry port ({hotline.settings.industry_port_prefixes})"
@@ -261,7 +260,7 @@ def reminders_run(now_text: str | None) -> None:
     """Queue every reminder due now, each once per threshold and period (safe to rerun)."""
     from sms_followup.reminders import run
 
-    hotline = command_hotline()
+    hotline = command_core()
     result = run(hotline.sessions, hotline.settings, _now(now_text, hotline))
     for kind, sent in sorted(result.sent.items()):
         click.echo(f"{kind:<24} {sent}")
@@ -290,7 +289,7 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
     from sms_followup import reminders as reminder_job
     from sms_followup.usage import ingest, read_rows
 
-    hotline = command_hotline()
+    hotline = command_core()
     with file.open(encoding="utf-8-sig", newline="") as stream:
         report = ingest(hotline.sessions, read_rows(stream, fmt), file.name)
     for error in report.errors:
@@ -320,7 +319,7 @@ def vas_charge(period: str | None, now_text: str | None) -> None:
     """Take each active subscription's monthly fee once, announcing each deduction by SMS."""
     from sms_followup.vas import charge
 
-    hotline = command_hotline()
+    hotline = command_core()
     result = charge(hotline.sessions, hotline.settings, _now(now_text, hotline), period)
     click.echo(f"charged {result.charged} subscription(s), {result.already} already charged")
 
@@ -334,7 +333,7 @@ def vas_request(msisdn: str, code: str, channel: str) -> None:
     from ivr.models import Subscriber
     from sms_followup.vas import request_order
 
-    hotline = command_hotline()
+    hotline = command_core()
     with transaction(hotline.sessions) as session:
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         if subscriber is None:

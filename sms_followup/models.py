@@ -1,5 +1,6 @@
-"""Tables of the SMS side: delivery history, opt-outs and industry ports, spam reports,
-value-added-service orders, reminders sent, roaming days and imported usage events.
+"""Tables of the SMS side: the outbox and the local handset, delivery history, opt-outs and
+industry ports, spam reports, value-added-service orders, reminders sent, roaming days and
+imported usage events.
 
 Timestamps are naive UTC (``ivr.clock.Clock``); days and months are Asia/Shanghai ones.
 """
@@ -7,6 +8,7 @@ Timestamps are naive UTC (``ivr.clock.Clock``); days and months are Asia/Shangha
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,8 +16,73 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ivr.clock import stamp
 from ivr.db import Base
-from ivr.models import OutboxMessage
 from sms_followup.templates import segments
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox message is in its life, in order."""
+
+    HELD = "held"  # its call is still going on
+    PENDING = "pending"  # due for delivery from next_attempt_at on
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider's status callbacks from here on
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    DEAD = "dead"  # after the last failed attempt (``ivr sms retry`` gives it more)
+    REFUSED = "refused"  # its industry port is closed, or the recipient unsubscribed
+
+
+class OutboxMessage(Base):
+    """An SMS to send, written in the same transaction as what it reports (its life:
+    :class:`OutboxStatus`; ``refused_reason`` says why a refused one may not go)."""
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (sa.Index("ix_sms_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(sa.ForeignKey("calls.id"), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    to_number: Mapped[str] = mapped_column(sa.String(32))
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    language: Mapped[str] = mapped_column(sa.String(5))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        sa.Enum(
+            OutboxStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda statuses: [s.value for s in statuses],
+        ),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column()
+    provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp, onupdate=stamp)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    port: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    refused_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    segments: Mapped[int] = mapped_column(default=1, server_default="1")
+    error_code: Mapped[str | None] = mapped_column(sa.String(8))
+    # Set when an attempt may have reached the provider without its SID being recorded.
+    outcome_unknown_since: Mapped[dt.datetime | None] = mapped_column()
+
+
+class LocalDelivery(Base):
+    """The local SMS sender's handset: what would have reached the phone."""
+
+    __tablename__ = "sms_local_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    to_number: Mapped[str] = mapped_column(sa.String(32), index=True)
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    body: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class StatusEvent(Base):

@@ -17,9 +17,8 @@ from ivr import numbers
 from ivr.clock import SERVICE_TZ
 from ivr.config import Settings
 from ivr.logs import log_event
-from ivr.models import OutboxMessage
 from sms_followup import ports
-from sms_followup.models import StatusEvent
+from sms_followup.models import OutboxMessage, OutboxStatus, StatusEvent
 from sms_followup.templates import segments
 
 logger = logging.getLogger("sms_followup.outbox")
@@ -111,7 +110,7 @@ def enqueue(
     if group in (Category.INDUSTRY, Category.REMINDER):
         reason = ports.refusal(session, to, from_number, port)
     if reason is not None:
-        message.status, message.refused_reason = "refused", reason
+        message.status, message.refused_reason = OutboxStatus.REFUSED, reason
     session.add(message)
     session.flush()
     record(session, message.id, message.status, detail=reason)

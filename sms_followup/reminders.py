@@ -36,13 +36,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.importer import KB_PER_MB
 from ivr.clock import local_date
 from ivr.config import Settings
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.models import Subscriber, UsageCounter
-from prompts.spoken import written_data_volume
+from prompts.spoken import KB_PER_MB, written_data_volume
 from sms_followup import outbox
 from sms_followup.models import ReminderLog, RoamingDay
 from sms_followup.ports import insert_ignoring_duplicates

@@ -29,7 +29,7 @@ from twilio.rest import Client
 from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
-from ivr.models import LocalDelivery
+from sms_followup.models import LocalDelivery
 
 logger = logging.getLogger("sms_followup.senders")
 
@@ -213,17 +213,12 @@ def _naive_utc(value: Any) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def build_sender(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Sender:
+def build_sender(
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock, client: Client | None
+) -> Sender:
+    """The sender ``SMS_SENDER`` names: the local handset table, or Twilio through *client*."""
     if settings.sms_sender == "local":
         return LocalSender(sessions)
-    from hotline.twilio_rest import build_client
-
-    # The client logs every request and response at INFO; our own events say what matters.
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    client = build_client(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.twilio_api_base_url,
-        timeout=settings.sms_send_timeout_s,
-    )
+    if client is None:
+        raise ValueError("SMS_SENDER=twilio needs a Twilio REST client")
     return TwilioSender(client, settings.public_base_url.rstrip("/") + "/sms/status", clock)

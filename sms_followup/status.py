@@ -15,9 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr.logs import log_event
-from ivr.models import OutboxMessage
 from sms_followup import ports
-from sms_followup.models import StatusEvent
+from sms_followup.models import OutboxMessage, OutboxStatus, StatusEvent
 from sms_followup.senders import UNSUBSCRIBED_RECIPIENT
 
 logger = logging.getLogger("sms_followup.status")
@@ -77,7 +76,7 @@ def advance(session: Session, row: OutboxMessage, status: str, error_code: str |
     """Move a sent message to a later status; never backwards, never twice."""
     if row.provider_sid is None or RANK.get(status, 0) <= RANK.get(row.status, 0):
         return False
-    row.status = status
+    row.status = OutboxStatus(status)
     if error_code:
         row.error_code = error_code
     if status in ("undelivered", "failed"):

@@ -8,11 +8,11 @@ import logging
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from hotline.container import current_hotline
 from ivr import numbers, params
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.security import twilio_signed
+from ivr.services import current_core
 from sms_followup import inbound, status
 from sms_followup import models as _models  # noqa: F401  (registers the tables on Base)
 from sms_followup.templates import text
@@ -30,7 +30,7 @@ def incoming() -> Response:
     sms_in = inbound.Incoming(
         form.message_sid, _national(form.from_number), _national(form.to_number), form.body
     )
-    hotline = current_hotline()
+    hotline = current_core()
     try:
         with transaction(hotline.sessions) as session:
             outcome = inbound.handle(session, hotline.settings, sms_in, hotline.clock.now())
@@ -50,7 +50,7 @@ def incoming() -> Response:
 def status_callback() -> Response:
     sid = params.message_sid(request.form)
     message_status, error_code = params.message_status(request.form)
-    with transaction(current_hotline().sessions) as session:
+    with transaction(current_core().sessions) as session:
         result = status.apply_callback(session, sid, message_status, error_code)
     log_event(
         logger,

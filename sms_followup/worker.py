@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -30,10 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ivr.clock import Clock
 from ivr.config import Settings
 from ivr.db import transaction
-from ivr.engine import sweep_stale_calls
 from ivr.logs import log_event
-from ivr.models import OutboxMessage
 from sms_followup import ports, status
+from sms_followup.models import OutboxMessage, OutboxStatus
 from sms_followup.outbox import Category, category, record
 from sms_followup.senders import (
     UNSUBSCRIBED_RECIPIENT,
@@ -83,7 +83,11 @@ class OutboxWorker:
         clock: Clock,
         batch: int = 20,
         rng: random.Random | None = None,
+        sweep_calls: Callable[[], int] | None = None,
     ) -> None:
+        """*sweep_calls* ends calls whose status callback never came, so their summaries
+        go out (the engine's ``sweep_stale_calls``); without it, another process does."""
+        self._sweep_calls = sweep_calls
         self._sessions = sessions
         self._sender = sender
         self._settings = settings
@@ -94,7 +98,7 @@ class OutboxWorker:
 
     def run_once(self) -> Pass:
         """Sweep calls whose end we never heard of, then send everything due now."""
-        swept = sweep_stale_calls(self._sessions, self._settings, self._clock.now())
+        swept = self._sweep_calls() if self._sweep_calls else 0
         with transaction(self._sessions) as session:
             status.catch_up_all(session, self._clock.now())
         counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted"), 0)
@@ -140,7 +144,7 @@ class OutboxWorker:
             for row in rows:
                 reason = self._refusal(session, row)
                 if reason is not None:
-                    row.status, row.refused_reason = "refused", reason
+                    row.status, row.refused_reason = OutboxStatus.REFUSED, reason
                     record(session, row.id, "refused", detail=reason)
                     if row.port:
                         ports.count(session, row.port, "refused")
@@ -155,7 +159,8 @@ class OutboxWorker:
                     )
                     refused += 1
                     continue
-                row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+                row.status, row.claimed_at = OutboxStatus.SENDING, now
+                row.attempts += 1
                 record(session, row.id, "sending", detail=f"attempt {row.attempts}")
                 claimed.append(
                     OutgoingSms(
@@ -211,7 +216,8 @@ class OutboxWorker:
         with transaction(self._sessions) as session:
             status.lock_sid(session, sid)
             row = session.get_one(OutboxMessage, sms.outbox_id)
-            row.status, row.provider_sid, row.sent_at = "sent", sid, self._clock.now()
+            row.status, row.provider_sid = OutboxStatus.SENT, sid
+            row.sent_at = self._clock.now()
             row.last_error = row.outcome_unknown_since = None
             record(session, row.id, "sent", sid=sid, detail=None if outcome == "sent" else outcome)
             if row.port:
@@ -245,7 +251,7 @@ class OutboxWorker:
             if code == UNSUBSCRIBED_RECIPIENT:
                 ports.opt_out(session, row.to_number, row.port or row.from_number, "provider-21610")
             if permanent or row.attempts >= MAX_ATTEMPTS:
-                row.status = "dead"
+                row.status = OutboxStatus.DEAD
                 record(session, row.id, "dead", error_code=row.error_code, detail=reason)
                 log_event(
                     logger,
@@ -257,7 +263,7 @@ class OutboxWorker:
                 )
                 return "dead"
             delay = max(retry_after_s or 0.0, backoff(row.attempts, self._rng))
-            row.status = "pending"
+            row.status = OutboxStatus.PENDING
             row.next_attempt_at = self._clock.now() + dt.timedelta(seconds=delay)
             record(session, row.id, "retry", detail=f"in {delay:.1f} s: {reason}")
             log_event(
@@ -284,7 +290,7 @@ class OutboxWorker:
                 .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
-                row.status, row.next_attempt_at = "pending", now
+                row.status, row.next_attempt_at = OutboxStatus.PENDING, now
                 row.outcome_unknown_since = row.outcome_unknown_since or row.claimed_at
                 record(session, row.id, "lease_expired", detail="outcome of the attempt unknown")
             if rows:

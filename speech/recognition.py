@@ -35,7 +35,7 @@ from typing import Any, Final, Protocol
 
 from pocketsphinx import Config, Decoder, get_model_path
 
-from ivr import intents
+from prompts import intents
 
 # SpeechRecognition 3.17 imports the standard library's ``aifc`` and ``audioop`` at import
 # time; both are deprecated on Python 3.11 (removed in 3.13) and warn as they are imported,

@@ -56,7 +56,7 @@ class FakeTelephony:
 
 
 def desk_of(app: Flask) -> Desk:
-    desk: Desk = app.extensions["expert_desk"]
+    desk: Desk = app.extensions["hotline"].desk
     return desk
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ivr.db import transaction
-from ivr.models import OutboxMessage
+from sms_followup.models import OutboxMessage
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
 from simulator.server import LoopbackServer

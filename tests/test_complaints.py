@@ -16,7 +16,8 @@ from complaints import tickets
 from complaints.tickets import Ticket, TicketEvent
 from hotline.cli import main
 from ivr.config import Settings
-from ivr.models import Account, CallEvent, OutboxMessage, Subscriber
+from ivr.models import Account, CallEvent, Subscriber
+from sms_followup.models import OutboxMessage
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, Caller
 
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0123"

@@ -96,7 +96,7 @@ def test_an_agent_takes_a_waiting_caller_while_the_supervisor_watches(
     live: LiveHotline, browser: Any
 ) -> None:
     base = live.server.url
-    desk = live.app.extensions["expert_desk"]
+    desk = live.app.extensions["hotline"].desk
     with db(desk) as session:  # signed in but on a break: the caller may join the line
         expert = session.scalar(agents.DeskAgent.by_username("li.na"))
         assert expert is not None

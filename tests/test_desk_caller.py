@@ -148,10 +148,10 @@ def test_skipping_the_recording_joins_the_line_without_a_question(
 
 
 def test_a_mandarin_recording_that_cannot_be_transcribed_offline_still_joins_the_line(
-    caller: Caller, desk: Desk, expert: int, monkeypatch: pytest.MonkeyPatch
+    caller: Caller, desk: Desk, expert: int, hotline: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recordings, "fetch", lambda settings, url: b"RIFF-audio")
-    desk.transcribe = recordings.speech_transcriber(desk.settings)  # the real backend
+    desk.transcribe = recordings.transcriber(hotline.recognizer)  # the real backend
 
     record(at_desk(caller).press("2"))
 

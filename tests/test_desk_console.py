@@ -17,7 +17,7 @@ from expert_desk.demo import DEMO_PASSWORD
 from expert_desk.desk import Desk
 from expert_desk.models import DeskAgent, DeskWrapup
 from hotline.cli import main
-from ivr.models import OutboxMessage
+from sms_followup.models import OutboxMessage
 from tests.clocks import TestClock
 from tests.desk_support import (
     OPEN_ALL_DAY,

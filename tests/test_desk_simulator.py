@@ -43,7 +43,7 @@ def live(database_url: str) -> Iterator[LiveHotline]:
 
 
 def desk_of(live: LiveHotline) -> Desk:
-    desk: Desk = live.app.extensions["expert_desk"]
+    desk: Desk = live.app.extensions["hotline"].desk
     return desk
 
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from hotline.cli import main
 from ivr.config import ConfigError, load_settings
-from ivr.models import OutboxMessage
+from sms_followup.models import OutboxMessage
 from ivr.numbers import Entry, InvalidNumber, entry_for, normalize
 from sms_followup.senders import OutgoingSms, PermanentSendError, TransientSendError
 from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker

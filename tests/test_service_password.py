@@ -21,7 +21,8 @@ from accounts.verification import CallAuth
 from ivr.clock import local_datetime
 from ivr.config import Settings
 from ivr.logs import JsonFormatter
-from ivr.models import CallEvent, OutboxMessage, Subscriber
+from ivr.models import CallEvent, Subscriber
+from sms_followup.models import OutboxMessage
 from prompts import spoken
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, STRANGER, Caller
 

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.container import sms_sender
 from ivr.db import transaction
-from ivr.models import OutboxMessage
 from sms_followup import outbox
-from sms_followup.models import OptOut, StatusEvent
-from sms_followup.senders import OutgoingSms, build_sender, parse_retry_after
+from sms_followup.models import OptOut, OutboxMessage, StatusEvent
+from sms_followup.senders import OutgoingSms, parse_retry_after
 from sms_followup.templates import segments
 from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker, max_batch
 from tests.caller import DEMO_ZH, Caller, TwilioClient
@@ -128,7 +128,7 @@ def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(wire: Wire
     wire.serve(app)
     hotline = app.extensions["hotline"]
     settings = hotline.settings.with_overrides({"sms_send_timeout_s": 1})
-    sender = build_sender(settings, hotline.sessions, hotline.clock)
+    sender = sms_sender(settings, hotline.sessions, hotline.clock)
     add_pending(hotline, 1)
     wire.standin.faults.add(MESSAGES, status=None, delay=1.5, count=1, method="POST")
     first = OutboxWorker(
@@ -337,7 +337,7 @@ def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: An
     workers = [
         OutboxWorker(
             hotline.sessions,
-            build_sender(hotline.settings, hotline.sessions, hotline.clock),
+            sms_sender(hotline.settings, hotline.sessions, hotline.clock),
             hotline.settings,
             hotline.clock,
             batch=5,

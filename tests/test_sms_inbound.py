@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from hotline.cli import main
 from ivr.db import transaction
-from ivr.models import Account, LocalDelivery, OutboxMessage, Subscriber
+from ivr.models import Account, Subscriber
+from sms_followup.models import LocalDelivery, OutboxMessage
 from sms_followup import outbox, vas
 from sms_followup.models import InboundSms, OptOut, Port, SpamReport, VasCharge, VasOrder
 from sms_followup.worker import OutboxWorker

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ivr.engine import sweep_stale_calls
-from ivr.models import Call, CallQuery, LocalDelivery, OutboxMessage
+from ivr.models import Call, CallQuery
+from sms_followup.models import LocalDelivery, OutboxMessage
 from sms_followup.worker import OutboxWorker
 from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 
@@ -30,7 +30,11 @@ def handset(hotline: Any, number: str) -> list[str]:
 
 def deliver(hotline: Any) -> Any:
     return OutboxWorker(
-        hotline.sessions, hotline.sender, hotline.settings, hotline.clock
+        hotline.sessions,
+        hotline.sender,
+        hotline.settings,
+        hotline.clock,
+        sweep_calls=hotline.engine.sweep_stale_calls,
     ).run_once()
 
 
@@ -105,7 +109,7 @@ def test_sweeper_releases_the_summary_when_the_status_callback_never_comes(
     caller: Caller, hotline: Any
 ) -> None:
     caller.dial("1001011", DEMO_ZH)
-    assert sweep_stale_calls(hotline.sessions, hotline.settings, hotline.clock.now()) == 0
+    assert hotline.engine.sweep_stale_calls() == 0
     with hotline.sessions.begin() as session:
         call = session.scalar(Call.by_sid(caller.call_sid))
         call.last_activity_at -= dt.timedelta(seconds=hotline.settings.call_stale_after_s + 1)

@@ -20,7 +20,8 @@ import requests
 import sqlalchemy as sa
 
 from ivr.config import Settings
-from ivr.models import Call, LocalDelivery, OutboxMessage
+from ivr.models import Call
+from sms_followup.models import LocalDelivery, OutboxMessage
 from tests.caller import DEMO_EN, DEMO_ZH, Caller
 from tests.conftest import emptied
 from tests.live import free_port

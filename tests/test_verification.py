@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from accounts import passwords
 from accounts.passwords import DEMO_PASSWORD, ServicePassword
 from accounts.verification import CallAuth
-from ivr.models import Call, CallQuery, OutboxMessage, Subscriber
+from ivr.models import Call, CallQuery, Subscriber
+from sms_followup.models import OutboxMessage
 from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 WRONG = "864209"
