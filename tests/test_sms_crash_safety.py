@@ -1,39 +1,49 @@
-"""Crash safety, tested: the real `ivr worker` console script is SIGKILLed at random points of
-its sends, again and again, and restarted. In the end every message is delivered, none is
-lost, and a message is sent twice only if the kill fell in the documented window: the
-stand-in had accepted it but its SID was not committed. (The worker then finds the accepted
-message at the provider and adopts it, so even those are not sent twice.) On SQLite and on
-PostgreSQL, where production runs."""
+"""Crash safety, tested: the real `ivr worker` console script is SIGKILLed at chosen points of
+its sends and started again. The REST stand-in holds a worker's ``Messages.create`` until the
+test has done what it wants, so every run covers the same windows:
+
+(a) claimed, the send not yet at the provider (the second message of a claim of two, while
+    the first one's send is held);
+(b) at the provider, unanswered, when the worker died; the provider then refuses it, or
+    accepts it all the same;
+(c) accepted and answered, and the worker died before committing the SID (the test holds the
+    lock that commit needs).
+
+Every message is then delivered exactly once: none is lost; once its lease runs out, one the
+provider never took is sent again, and one it took is found there and adopted, not sent again.
+On SQLite and on PostgreSQL, where production runs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import random
-import signal
 import subprocess
-import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 
 from ivr.db import transaction
-from ivr.models import OutboxMessage
-from sms_followup.models import StatusEvent
-from tests.polling import eventually
+from sms_followup.models import OutboxMessage, StatusEvent
+from tests.polling import wait_for
 from tests.sms_harness import MESSAGES, Wire
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 IVR = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "ivr"
-MESSAGE_COUNT = 30
-TRIALS = 10
-SEND_DELAY_S = 0.15  # the stand-in holds each Messages.create this long before accepting
-LEASE_S = 3  # the shortest lease the settings allow with a 1 s send timeout
-HANDSETS = [f"1380013{n:04d}" for n in range(6)]
+# A held send is killed within milliseconds; its timeout is only a bound.
+SEND_TIMEOUT_S = 2
+# The shortest lease that lets a worker claim two messages at once (see max_batch).
+LEASE_S = 10
+HANDSETS = ["13800130000", "13800130001", "13800130002"]
+MESSAGE_COUNT = 8  # three windows of two messages each, and two a worker sends unhindered
+
+StartWorker = Callable[[], subprocess.Popen[bytes]]
 
 
 @pytest.fixture
@@ -41,7 +51,30 @@ def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
 
 
-def _seed(hotline: Any) -> None:
+@pytest.fixture
+def start_worker(wire: Wire, database_url: str, tmp_path: Path) -> Iterator[StartWorker]:
+    """Starts `ivr worker` claiming two messages at a time; stops any left running."""
+    env = os.environ | wire.environ(
+        database_url, SMS_SEND_TIMEOUT_S=str(SEND_TIMEOUT_S), SMS_LEASE_S=str(LEASE_S)
+    )
+    started: list[subprocess.Popen[bytes]] = []
+    with (tmp_path / "worker.log").open("ab") as log:
+
+        def start() -> subprocess.Popen[bytes]:
+            command = [str(IVR), "worker", "--idle-sleep", "0.05", "--batch", "2"]
+            started.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+            return started[-1]
+
+        yield start
+        for worker in started:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+
+def _seed(hotline: Any) -> list[str]:
+    """Due messages, claimed in the order of their bodies; the bodies."""
+    bodies = [f"crash test message {i}" for i in range(MESSAGE_COUNT)]
     with transaction(hotline.sessions) as session:
         session.add_all(
             OutboxMessage(
@@ -49,92 +82,126 @@ def _seed(hotline: Any) -> None:
                 to_number=HANDSETS[i % len(HANDSETS)],
                 from_number="10010",
                 language="zh-CN",
-                body=f"crash test message {i:03d}",
+                body=body,
                 status="pending",
                 # due by any clock: the workers are processes of their own, on the wall clock
                 next_attempt_at=dt.datetime(2000, 1, 1),
             )
-            for i in range(MESSAGE_COUNT)
+            for i, body in enumerate(bodies)
         )
+    return bodies
 
 
-def _rows(hotline: Any) -> list[OutboxMessage]:
+def _rows(hotline: Any) -> dict[str, OutboxMessage]:
     with hotline.sessions() as session:
-        return list(session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+        return {r.body: r for r in session.scalars(sa.select(OutboxMessage))}
 
 
-def test_killed_workers_lose_nothing_and_duplicate_only_in_the_documented_window(
-    app: Any, wire: Wire, database_url: str, tmp_path: Path
+def _left(hotline: Any, bodies: list[str]) -> list[tuple[str, str | None]]:
+    """Status and SID of each message, as the killed worker left them."""
+    rows = _rows(hotline)
+    return [(rows[body].status, rows[body].provider_sid) for body in bodies]
+
+
+def _worker_steps(hotline: Any, body: str) -> list[tuple[str, str | None]]:
+    with hotline.sessions() as session:
+        return [
+            (e.status, e.detail)
+            for e in session.scalars(
+                sa.select(StatusEvent)
+                .join(OutboxMessage, StatusEvent.outbox_id == OutboxMessage.id)
+                .where(OutboxMessage.body == body, StatusEvent.source == "worker")
+                .order_by(StatusEvent.id)
+            )
+        ]
+
+
+def _accepted(wire: Wire) -> Counter[str]:
+    return Counter(form["Body"] for form in wire.creates())
+
+
+def _kill(worker: subprocess.Popen[bytes]) -> None:
+    worker.kill()  # SIGKILL: no handler runs, no transaction is finished
+    worker.wait()
+
+
+@contextmanager
+def _sid_commit_blocked(hotline: Any, body: str) -> Iterator[None]:
+    """The message's row locked (on SQLite, the whole database): no worker records its SID."""
+    with transaction(hotline.sessions) as session:
+        session.execute(
+            sa.select(OutboxMessage.id).where(OutboxMessage.body == body).with_for_update()
+        )
+        yield
+
+
+def test_killed_workers_lose_nothing_and_send_nothing_twice(
+    app: Flask, wire: Wire, start_worker: StartWorker
 ) -> None:
     wire.serve(app)
     hotline = app.extensions["hotline"]
-    _seed(hotline)
-    slow = wire.standin.faults.add(
-        MESSAGES, status=None, delay=SEND_DELAY_S, count=None, method="POST"
+    bodies = _seed(hotline)
+    faults = wire.standin.faults
+
+    # (b) refused, with (a) behind it: the provider holds the first send, the worker dies,
+    # then the provider refuses the request.
+    refused = faults.add(MESSAGES, status=500, hold=True, count=1, method="POST")
+    worker = start_worker()
+    assert refused.wait_held(), "the worker's first send never reached the stand-in"
+    _kill(worker)
+    refused.release()
+    assert refused.wait_answered()
+    assert _left(hotline, bodies[0:2]) == [("sending", None)] * 2
+    assert _accepted(wire) == Counter()
+
+    # (b) accepted, with (a) behind it: the provider goes on with the request of a dead client.
+    orphaned = faults.add(MESSAGES, status=None, hold=True, count=1, method="POST")
+    worker = start_worker()
+    assert orphaned.wait_held(), "the worker's first send never reached the stand-in"
+    _kill(worker)
+    orphaned.release()
+    assert orphaned.wait_answered()
+    assert _left(hotline, bodies[2:4]) == [("sending", None)] * 2
+    assert _accepted(wire) == Counter([bodies[2]])
+
+    # (c), with (a) behind it: accepted and answered, the SID not committed.
+    wire.settle()  # the app has taken every status callback so far; none waits on the lock
+    answered = faults.add(MESSAGES, status=None, hold=True, count=1, method="POST")
+    worker = start_worker()
+    assert answered.wait_held(), "the worker's first send never reached the stand-in"
+    with _sid_commit_blocked(hotline, bodies[4]):
+        answered.release()
+        assert answered.wait_answered()
+        _kill(worker)
+    assert _left(hotline, bodies[4:6]) == [("sending", None)] * 2
+    assert _accepted(wire) == Counter([bodies[2], bodies[4]])
+    assert faults.active() == []
+
+    # A worker that lives: the untouched messages at once, the others once their lease is out.
+    final = start_worker()
+    wait_for(
+        lambda: {r.status for r in _rows(hotline).values()} == {"delivered"},
+        "every message delivered",
+        polls=3000,  # the lease runs out LEASE_S seconds after the last claim
     )
-    env = os.environ | wire.environ(database_url, SMS_SEND_TIMEOUT_S="1", SMS_LEASE_S=str(LEASE_S))
-    rng = random.Random(20261126)
-    log = (tmp_path / "worker.log").open("ab")
-
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [str(IVR), "worker", "--idle-sleep", "0.05"], env=env, stdout=log, stderr=log
-        )
-
-    accepted_uncommitted: set[str] = set()
-    kills = mid_send = 0
-    for trial in range(TRIALS):
-        arrivals = slow.hits
-        worker = start()
-        if trial % 4 == 3:  # now and then anywhere: starting up, claiming, committing
-            time.sleep(rng.uniform(0.2, 1.5))
-        elif eventually(lambda arrivals=arrivals: slow.hits > arrivals, polls=750):  # type: ignore[misc]
-            time.sleep(rng.uniform(0.0, 2.2 * SEND_DELAY_S))
-            mid_send += 1
-        else:
-            worker.kill()
-            worker.wait()
-            break  # nothing left to send
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
-        kills += 1
-        time.sleep(SEND_DELAY_S + 0.1)  # let a create the client abandoned finish
-        created = {form["Body"] for form in wire.creates()}
-        accepted_uncommitted |= {
-            r.body for r in _rows(hotline) if r.status == "sending" and r.body in created
-        }
-
-    wire.standin.faults.clear()  # the final run need not crawl
-    final = start()
-    try:
-        assert eventually(
-            lambda: all(r.status in ("sent", "delivered") for r in _rows(hotline)), polls=1500
-        ), Counter(r.status for r in _rows(hotline))
-    finally:
-        final.terminate()
-        final.wait(10)
-        log.close()
+    final.terminate()
+    final.wait(10)
     wire.settle()
 
-    rows = _rows(hotline)
-    creates = Counter(form["Body"] for form in wire.creates())
-    lost = [r.body for r in rows if creates[r.body] == 0]
-    duplicated = {body for body, n in creates.items() if n > 1}
-    assert kills >= TRIALS - 1 and mid_send >= TRIALS // 2
-    assert accepted_uncommitted, "no kill fell between acceptance and commit: widen the delay"
-    assert lost == []
-    assert duplicated <= accepted_uncommitted
-    assert {r.status for r in rows} == {"delivered"}
+    assert _accepted(wire) == Counter(bodies), "each message taken by the provider once"
     inboxes = Counter(body for h in HANDSETS for body in wire.inbox("+86" + h))
-    assert set(inboxes) == {r.body for r in rows}
-    # Every message of the window was found at the provider and adopted, not sent again.
-    with hotline.sessions() as session:
-        adopted = set(
-            session.scalars(
-                sa.select(OutboxMessage.body)
-                .join(StatusEvent, StatusEvent.outbox_id == OutboxMessage.id)
-                .where(StatusEvent.status == "sent", StatusEvent.detail == "adopted")
-            )
-        )
-    assert accepted_uncommitted <= adopted
-    assert duplicated == set()
+    assert inboxes == Counter(bodies)
+    first_try = [("sending", "attempt 1")]
+    after_lease = [*first_try, ("lease_expired", "outcome of the attempt unknown")]
+    again = [*after_lease, ("sending", "attempt 2")]
+    sent_again, adopted = [*again, ("sent", None)], [*again, ("sent", "adopted")]
+    assert {body: _worker_steps(hotline, body) for body in bodies} == {
+        bodies[0]: sent_again,  # (b) refused
+        bodies[1]: sent_again,  # (a)
+        bodies[2]: adopted,  # (b) accepted
+        bodies[3]: sent_again,  # (a)
+        bodies[4]: adopted,  # (c)
+        bodies[5]: sent_again,  # (a)
+        bodies[6]: [*first_try, ("sent", None)],
+        bodies[7]: [*first_try, ("sent", None)],
+    }
