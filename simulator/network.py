@@ -31,7 +31,8 @@ __all__ = ["CallHandle", "MemberView", "Network", "NetworkConfig", "QueueView", 
 
 class Network:
     """``config`` may be replaced while the network runs (a test shortens ``hold_timeout``):
-    a call reads it when it starts, the parts whenever they use it."""
+    calls and parts read it whenever they use it, but a call signs its requests with the
+    token it started with."""
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from simulator.webhook import WebhookRequest
 
 APPLICATION_ERROR_MESSAGE = "We are sorry, an application error has occurred. Goodbye."
+SIMULATOR_ERROR = "SIM"  # the code of a problem Twilio has no error code for
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Heard:
 
 @dataclass(frozen=True)
 class CallError:
-    """A developer-facing problem: Twilio's error code when there is one, ``SIM`` otherwise.
+    """A developer-facing problem: Twilio's error code when there is one,
+    :data:`SIMULATOR_ERROR` otherwise.
 
     ``fatal`` errors ended the call with the application-error announcement.
     """

@@ -50,6 +50,9 @@ class ScaledClock:
         return real_seconds / self.time_scale if self.time_scale > 0 else 0.0
 
 
+KEY_SECONDS = 0.3
+"""How long one DTMF key takes, pressed by the caller or played by ``<Play digits>``."""
+
 # Rough speaking rates used to estimate how long a <Say> lasts.
 _CJK_CHARS_PER_SECOND = 4.0
 _LATIN_CHARS_PER_SECOND = 14.0
