@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import yaml
 
 from simulator.network import Network
 from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.timing import RealClock, SystemClock
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,15 @@ def run_load(
     concurrency: int,
     seed: int = 0,
     rate: float | None = None,
+    clock: RealClock | None = None,
 ) -> LoadReport:
     """Run ``calls`` scenarios, at most ``concurrency`` at a time; the choice of scenarios is
     reproducible for a given ``seed``.
 
     With a ``rate``, a new call starts every ``1/rate`` seconds (as SIPp's ``-r``), or as
     soon as a line is free when ``concurrency`` calls are already in progress (``-l``).
-    Without one, every line starts its next call at once.
+    Without one, every line starts its next call at once. The pace, and the report's
+    ``elapsed``, go by ``clock`` (the machine's unless given).
     """
     if calls < 1 or concurrency < 1:
         raise ValueError("calls and concurrency must be at least 1")
@@ -143,13 +145,14 @@ def run_load(
         [entry.scenario for entry in mix], weights=[entry.weight for entry in mix], k=calls
     )
     interval = 1.0 / rate if rate else 0.0
+    clock = clock or SystemClock()
     started_at = dt.datetime.now(dt.UTC)
-    started = time.perf_counter()
+    started = clock.now()
 
     def place(index: int, scenario: Scenario) -> ScenarioResult:
-        time.sleep(max(0.0, started + index * interval - time.perf_counter()))
+        clock.sleep_until(started + index * interval)
         return run_scenario(network, scenario)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sim-load") as pool:
         results = list(pool.map(place, range(calls), chosen))
-    return LoadReport(results, time.perf_counter() - started, started_at)
+    return LoadReport(results, clock.now() - started, started_at)

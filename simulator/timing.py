@@ -2,7 +2,8 @@
 
 A call keeps its own simulated clock (seconds since it started). Only the *real* sleeping is
 delegated to a :class:`Clock`, so tests run with ``time_scale=0`` (instant) while the CLI can
-play a call in real time (``time_scale=1``).
+play a call in real time (``time_scale=1``). What is paced in real seconds whatever the time
+scale (load mode's call rate) goes by a :class:`RealClock`, which a test can hand in.
 """
 
 from __future__ import annotations
@@ -50,8 +51,31 @@ class ScaledClock:
         return real_seconds / self.time_scale if self.time_scale > 0 else 0.0
 
 
+class RealClock(Protocol):
+    """Real time, for what is paced in real seconds rather than simulated ones."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic clock (only differences mean anything)."""
+        ...
+
+    def sleep_until(self, moment: float) -> None:
+        """Return once :meth:`now` has reached ``moment`` (at once if it has)."""
+        ...
+
+
+class SystemClock:
+    """The machine's monotonic clock."""
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def sleep_until(self, moment: float) -> None:
+        time.sleep(max(0.0, moment - time.perf_counter()))
+
+
 KEY_SECONDS = 0.3
 """How long one DTMF key takes, pressed by the caller or played by ``<Play digits>``."""
+
 
 # Rough speaking rates used to estimate how long a <Say> lasts.
 _CJK_CHARS_PER_SECOND = 4.0

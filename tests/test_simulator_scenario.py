@@ -14,6 +14,7 @@ from simulator.cli import commands
 from simulator.load import LoadReport, load_mix, run_load
 from simulator.result import CallResult
 from simulator.scenario import Scenario, ScenarioError, ScenarioResult, run_scenario
+from simulator.webhook import WebhookRequest
 from tests.sim_fixtures import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
 MENU = response(
@@ -137,23 +138,58 @@ def test_load_mode_runs_many_callers_without_errors(sim: Harness, tmp_path: Path
     assert report.completed == 20
     assert report.errors == 0 and report.failed == []
     assert {r.scenario.name for r in report.results} == {"balance by keypad", "balance by voice"}
-    assert 0 < report.percentile(0.5) <= report.percentile(0.95) <= report.percentile(0.99)
+    # Each call makes three requests (the call, the menu choice, the status callback), and
+    # each one's latency is in the report.
+    assert len(report.latencies) == 20 * 3 == len(sim.app.received)
     assert report.summary()[0].startswith("calls: 20  completed: 20  passed: 20  failed: 0")
 
 
-def test_load_at_a_rate_places_calls_one_interval_apart(sim: Harness, tmp_path: Path) -> None:
+class StillClock:
+    """Real time that stands still at 100 s: records the moment each call was told to wait
+    for, and lets it go at once."""
+
+    def __init__(self) -> None:
+        self.waits_until: list[float] = []
+
+    def now(self) -> float:
+        return 100.0
+
+    def sleep_until(self, moment: float) -> None:
+        self.waits_until.append(moment)
+
+
+@pytest.mark.parametrize(
+    ("rate", "turns"),
+    [(50.0, [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]), (None, [0.0] * 6)],
+)
+def test_load_at_a_rate_holds_each_call_until_its_turn(
+    sim: Harness, tmp_path: Path, rate: float | None, turns: list[float]
+) -> None:
     mix = _scenario(tmp_path, "mix.yaml", "scenarios:\n  - {file: balance.yaml}\n")
     _scenario(tmp_path, "balance.yaml", BALANCE)
+    clock = StillClock()
 
-    report = run_load(sim.network, load_mix(mix), calls=6, concurrency=6, rate=50.0)
+    report = run_load(sim.network, load_mix(mix), calls=6, concurrency=6, rate=rate, clock=clock)
 
     assert report.completed == 6 and report.errors == 0
-    offsets = sorted(
-        (r.call.started_at - report.started_at).total_seconds() for r in report.results
-    )
-    # A call never starts before its turn, i/rate seconds into the run (the 1 ms allows for
-    # the wall clock against the monotonic one that paces the calls).
-    assert all(offset >= i / 50.0 - 0.001 for i, offset in enumerate(offsets))
+    # Call i waits until i/rate seconds into the run (no wait at all without a rate).
+    assert sorted(moment - 100.0 for moment in clock.waits_until) == pytest.approx(turns)
+    assert report.elapsed == 0.0  # by the clock it was given
+
+
+def test_webhook_latency_percentiles_are_by_nearest_rank(tmp_path: Path) -> None:
+    scenario = Scenario.load(_scenario(tmp_path, "balance.yaml", BALANCE))
+    result = CallResult("CA1", SERVICE, HANDSET, "inbound")
+    latencies = [n / 1000 for n in range(100, 0, -1)]  # 1 ms to 100 ms, in no order
+    result.requests = [WebhookRequest("POST", "/voice", {}, 200, s) for s in latencies]
+    failed = WebhookRequest("POST", "/voice", {}, None, 15.0, "timed out")  # no answer
+    result.requests.append(failed)
+
+    report = LoadReport([ScenarioResult(scenario, result)])
+
+    assert len(report.latencies) == 100
+    assert [report.percentile(p) for p in (0.5, 0.95, 0.99)] == [0.05, 0.095, 0.099]
+    assert LoadReport().percentile(0.5) == 0.0
 
 
 def test_peak_concurrency_counts_calls_in_progress_at_the_same_moment(tmp_path: Path) -> None:
