@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,11 +19,17 @@ def sim() -> Iterator[Harness]:
         yield harness
 
 
-def test_build_client_points_every_resource_at_the_given_base_url() -> None:
-    client = build_client(ACCOUNT, "token", api_base_url="http://127.0.0.1:9/")
+def test_build_client_sends_every_resource_to_the_given_base_url(sim: Harness) -> None:
+    client = build_client(ACCOUNT, TOKEN, api_base_url=sim.standin.url + "/")
 
-    assert client.api.base_url == "http://127.0.0.1:9"
-    assert client.messages._version.domain.base_url == "http://127.0.0.1:9"
+    client.messages.list()
+    client.calls.list()
+    client.queues.list()
+
+    assert [(r.path, r.status) for r in sim.standin.requests] == [
+        (f"/2010-04-01/Accounts/{ACCOUNT}/{resource}.json", 200)
+        for resource in ("Messages", "Calls", "Queues")
+    ]
     assert client.edge is None and client.region is None
 
 
@@ -125,15 +132,28 @@ def test_injected_rate_limit_carries_retry_after(sim: Harness) -> None:
     assert raw.headers["Retry-After"] == "2"
 
 
-def test_slow_responses_time_out_in_the_client(sim: Harness) -> None:
-    sim.standin.faults.add(r"/Messages\.json$", status=None, delay=0.5, count=1)
+def test_a_client_times_out_while_the_stand_in_holds_its_request(sim: Harness) -> None:
+    held = sim.standin.faults.add(r"/Messages\.json$", status=None, hold=True)
 
+    # Held until released: no answer can come, however long the client's timeout runs.
     with pytest.raises(requests.exceptions.Timeout):
         sim.client(timeout=0.05).messages.create(to=HANDSET, from_=SERVICE, body="slow")
-    sim.standin.faults.add(r"/Messages\.json$", status=None, delay=0.01, count=1)
-    slow_but_fine = sim.client(timeout=5).messages.create(to=HANDSET, from_=SERVICE, body="ok")
+    assert held.wait_held(5)
+    held.release()
 
-    assert slow_but_fine.status == "queued"
+    assert held.wait_answered(5)  # served after all, as a provider would
+
+
+def test_a_held_request_is_answered_once_released(sim: Harness) -> None:
+    held = sim.standin.faults.add(r"/Messages\.json$", status=None, hold=True)
+    released_when_held = threading.Thread(target=lambda: (held.wait_held(5), held.release()))
+    released_when_held.start()
+
+    message = sim.client(timeout=30).messages.create(to=HANDSET, from_=SERVICE, body="ok")
+    released_when_held.join()
+
+    assert message.status == "queued"
+    assert [(r.status, r.fault) for r in sim.standin.requests] == [(201, True)]
 
 
 def test_faults_can_be_scripted_over_http_from_another_process(sim: Harness) -> None:
