@@ -1,5 +1,20 @@
 """A local stand-in for Twilio: simulated calls and SMS against the app's webhooks, and the
-REST API on a loopback port. See :mod:`simulator.network` to start."""
+REST API on a loopback port. It reaches the service only over HTTP, as Twilio does.
+
+One concern per module; :mod:`simulator.network` is where to start:
+
+* ``network`` the facade over the network's parts: ``registry`` the calls, ``queues``,
+  ``recordings``, ``parties`` the other phones, ``smsc`` messages sent and received
+  (``messaging`` their store and forms); ``config`` its settings, ``errors`` REST errors;
+* ``call`` one call's loop and state; ``verbs`` a handler per TwiML verb; ``twiml`` the
+  parser; ``control`` outside events; ``bridge`` two parties talking; ``webhook`` signed
+  requests; ``result`` what a call produced; ``timing`` simulated and real time; ``wav``
+  audio lengths; ``sids`` identifiers;
+* ``inputs`` the caller's actions and where they come from; ``scenario`` scripted callers
+  with expectations; ``load`` many of them at once;
+* ``rest_standin`` (+ ``faults``, ``server``) the REST API; ``cli`` the ``ivr`` commands,
+  ``audio`` their optional sound.
+"""
 
 from simulator.call import CallSpec, Recogniser, SimulatedCall
 from simulator.config import NetworkConfig
