@@ -7,7 +7,7 @@ SMS, with one exception: the temporary password, which is sent to the owner's ow
 
 Guessing is held back three ways:
 
-* three wrong entries in a row lock the password for ``Settings.password_lockout_s``
+* three wrong entries in a row lock the password for ``AccountSettings.password_lockout_s``
   (24 h), whichever numbers they came from; the owner is told by SMS;
 * one calling number may enter only a few wrong passwords an hour, across all accounts
   (one phone trying a common password on many accounts);
@@ -35,9 +35,9 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from accounts.settings import AccountSettings
 from ivr import numbers
 from ivr.clock import local_datetime, stamp
-from ivr.config import Settings
 from ivr.db import Base
 from ivr.models import Subscriber
 from prompts import spoken
@@ -114,7 +114,7 @@ class PasswordPolicy:
     confirm_within: dt.timedelta = dt.timedelta(minutes=5)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PasswordPolicy:
+    def from_settings(cls, settings: AccountSettings) -> PasswordPolicy:
         return cls(lockout=dt.timedelta(seconds=settings.password_lockout_s))
 
 
@@ -287,7 +287,7 @@ def _log(
 
 def _notify(
     session: Session,
-    settings: Settings,
+    settings: AccountSettings,
     subscriber: Subscriber,
     kind: str,
     language: str,
@@ -378,7 +378,7 @@ def check(
     *,
     from_number: str,
     call_id: int | None,
-    settings: Settings,
+    settings: AccountSettings,
     now: dt.datetime,
     policy: PasswordPolicy | None = None,
 ) -> ServicePassword:
@@ -446,7 +446,7 @@ def change(
     *,
     from_number: str,
     call_id: int | None,
-    settings: Settings,
+    settings: AccountSettings,
     now: dt.datetime,
 ) -> None:
     """Set a new service password (the caller has proved the old one) and tell the owner."""
@@ -492,7 +492,7 @@ def issue_temporary(
     from_number: str,
     language: str,
     call_id: int | None,
-    settings: Settings,
+    settings: AccountSettings,
     now: dt.datetime,
     policy: PasswordPolicy | None = None,
 ) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounts import passwords
-from ivr.config import Settings
+from accounts.settings import AccountSettings
 from ivr.db import Base
 from ivr.models import Call, CallQuery, Subscriber
 from sms_followup import call_summary
@@ -86,7 +86,7 @@ class Verified:
 
 
 def verify(
-    session: Session, call: Call, entered: str, *, settings: Settings, now: dt.datetime
+    session: Session, call: Call, entered: str, *, settings: AccountSettings, now: dt.datetime
 ) -> Verified:
     """Check *entered* against the target number's password (same lockout and limits).
 
@@ -143,7 +143,7 @@ def may_change(session: Session, call: Call) -> bool:
 
 
 def hold_new_password(
-    session: Session, call: Call, new_password: str, *, settings: Settings, now: dt.datetime
+    session: Session, call: Call, new_password: str, *, settings: AccountSettings, now: dt.datetime
 ) -> None:
     """Keep the first entry of the new password (hashed) until the caller confirms it."""
     auth = progress(session, call)

@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr.clock import local_date, local_datetime, stamp
-from ivr.config import Settings
 from ivr.db import Base
 from ivr.logs import log_event
 from ivr.models import Call, Subscriber
 from prompts import spoken
 from sms_followup import outbox
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text as sms_text
 
 logger = logging.getLogger("complaints.tickets")
@@ -203,7 +203,7 @@ def _event(ticket: Ticket, kind: str, actor: str, now: dt.datetime, **detail: An
 
 
 def _notify(
-    session: Session, settings: Settings, ticket: Ticket, kind: str, body: str, now: dt.datetime
+    session: Session, settings: SmsSettings, ticket: Ticket, kind: str, body: str, now: dt.datetime
 ) -> None:
     outbox.enqueue(
         session,
@@ -232,7 +232,7 @@ def file_complaint(
     *,
     call: Call | None,
     language: str,
-    settings: Settings,
+    settings: SmsSettings,
     now: dt.datetime,
 ) -> Filed:
     """Open a ticket (once per call and category) and tell the subscriber by SMS.

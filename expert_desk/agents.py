@@ -39,8 +39,8 @@ from expert_desk.models import (
     DeskOffer,
     DeskWrapup,
 )
+from expert_desk.settings import DeskSettings
 from expert_desk.staff import end_wrap_up, lock_agent, release_agent
-from ivr.config import Settings
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 PHONE = re.compile(r"\+?[0-9]{5,20}|client:[A-Za-z0-9._-]{1,64}")
@@ -272,7 +272,7 @@ def connect_failed(
 
 def save_wrapup(
     session: Session,
-    settings: Settings,
+    settings: DeskSettings,
     agent_id: int,
     desk_call_id: int,
     *,

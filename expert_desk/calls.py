@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from expert_desk import progress, queue, recordings, routing, topics, urls
 from expert_desk.desk import Desk
 from expert_desk.models import ASKING, CALLBACK, LEFT, LINE, WAITING, DeskCall
+from expert_desk.settings import DeskSettings
 from expert_desk.urls import in_line
 from ivr import intents
 from ivr.db import transaction
@@ -34,7 +35,7 @@ class DeskCalls:
     def __init__(self, core: Core, desk: Desk) -> None:
         self.core = core
         self.desk = desk
-        self.settings = core.settings
+        self.settings = DeskSettings.of(core.settings)
 
     # -- before the line ---------------------------------------------------------------
 

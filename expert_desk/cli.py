@@ -15,6 +15,7 @@ from expert_desk import desk as desk_module
 from expert_desk import reports
 from expert_desk.errors import DeskError
 from expert_desk.models import DeskAgent
+from expert_desk.settings import DeskSettings
 from ivr.clock import local_date
 from ivr.db import transaction
 from ivr.services import command_core
@@ -136,7 +137,9 @@ def desk_report(day: str | None, csv_file: Path | None) -> None:
     except ValueError as error:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--day") from error
     with hotline.sessions() as session:
-        lines = reports.day_report(session, when, hotline.settings.desk_service_level_s)
+        lines = reports.day_report(
+            session, when, DeskSettings.of(hotline.settings).desk_service_level_s
+        )
     text = reports.report_csv(when, lines)
     if csv_file is not None:
         csv_file.write_text(text, encoding="utf-8")

@@ -34,8 +34,8 @@ from expert_desk import agents, reports, views
 from expert_desk.desk import Desk, current_desk
 from expert_desk.errors import DeskError
 from expert_desk.models import BREAK_REASONS, DISPOSITIONS, DeskAgent
+from expert_desk.settings import DeskSettings
 from ivr.clock import local_date
-from ivr.config import Settings
 from ivr.db import transaction
 
 P = ParamSpec("P")
@@ -68,7 +68,7 @@ desk_console = Blueprint(
 )
 
 
-def init_console(app: Flask, settings: Settings) -> None:
+def init_console(app: Flask, settings: DeskSettings) -> None:
     """The console's needs of the app, set up by the app factory: CSRF checks for the
     console's forms only (Twilio's webhooks carry signatures, not tokens), cookie flags,
     template filters."""

@@ -12,16 +12,16 @@ from expert_desk import agents, progress, reconcile, routing
 from expert_desk.errors import CallerGone, TelephonyFailed
 from expert_desk.models import CALLBACK
 from expert_desk.recordings import Transcriber
+from expert_desk.settings import DeskSettings
 from expert_desk.telephony import Telephony
 from ivr.clock import Clock
-from ivr.config import Settings
 from ivr.db import transaction
 from ivr.services import current_core
 
 
 @dataclass
 class Desk:
-    settings: Settings
+    settings: DeskSettings
     sessions: sessionmaker[Session]
     telephony: Telephony
     transcribe: Transcriber

@@ -7,9 +7,13 @@ import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ivr.clock import SERVICE_TZ
-from ivr.config import ConfigError, Settings
+from ivr.config import ConfigError
+
+if TYPE_CHECKING:
+    from expert_desk.settings import DeskSettings
 
 STRATEGIES = ("longest-idle", "fewest-calls", "best-skill")
 _HOURS = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
@@ -32,7 +36,7 @@ class Hours:
         return local >= self.open or local < self.close
 
 
-def hours(settings: Settings) -> Hours:
+def hours(settings: DeskSettings) -> Hours:
     match = _HOURS.fullmatch(settings.desk_hours.strip())
     if match is None:
         raise ConfigError("DESK_HOURS must look like 09:00-21:00 (Asia/Shanghai)")
@@ -44,7 +48,7 @@ def hours(settings: Settings) -> Hours:
     return Hours(dt.time(oh, om), dt.time(ch % 24, cm))
 
 
-def check(settings: Settings) -> None:
+def check(settings: DeskSettings) -> None:
     """Refuse desk settings that cannot work (at app start)."""
     hours(settings)
     if settings.desk_strategy not in STRATEGIES:

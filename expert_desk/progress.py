@@ -21,8 +21,8 @@ from expert_desk.models import (
     WRAP_UP,
     DeskAgent,
 )
+from expert_desk.settings import DeskSettings
 from expert_desk.staff import count_lapse, end_wrap_up, lock_agent, release_agent
-from ivr.config import Settings
 from ivr.engine import TERMINAL_STATUSES
 
 MAX_CALLBACK_ATTEMPTS = 3
@@ -60,7 +60,7 @@ def connected(session: Session, desk_call_id: int, call_sid: str, now: dt.dateti
 
 def dial_ended(
     session: Session,
-    settings: Settings,
+    settings: DeskSettings,
     desk_call_id: int,
     dial_status: str,
     talk_s: int | None,
@@ -90,7 +90,11 @@ def dial_ended(
 
 
 def finish(
-    session: Session, settings: Settings, desk_call_id: int, talk_s: int | None, now: dt.datetime
+    session: Session,
+    settings: DeskSettings,
+    desk_call_id: int,
+    talk_s: int | None,
+    now: dt.datetime,
 ) -> None:
     """The conversation is over: the call is completed and its agent wraps up."""
     desk_call = queue.locked(session, desk_call_id)

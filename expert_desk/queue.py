@@ -39,9 +39,9 @@ from expert_desk.models import (
     DeskEvent,
     DeskOffer,
 )
+from expert_desk.settings import DeskSettings
 from expert_desk.staff import lock_agent, release_agent
 from expert_desk.topics import Topic
-from ivr.config import Settings
 from ivr.flow import CallContext
 from ivr.models import Call
 from ivr.numbers import InvalidNumber, normalize
@@ -137,7 +137,7 @@ def take_question(
 
 
 def why_not_join(
-    session: Session, settings: Settings, desk_call: DeskCall, now: dt.datetime
+    session: Session, settings: DeskSettings, desk_call: DeskCall, now: dt.datetime
 ) -> str | None:
     """Why the caller cannot wait in line now: ``closed``, ``no_expert`` (none with the skill
     is logged in), ``full`` (the line is at its maximum length); None when they can."""
@@ -305,7 +305,7 @@ def logged_in(session: Session, skill: str) -> list[DeskAgent]:
     )
 
 
-def handle_time(session: Session, settings: Settings, skill: str) -> float:
+def handle_time(session: Session, settings: DeskSettings, skill: str) -> float:
     """Average handle time (talk + wrap-up) of the skill's recent calls, from the event log;
     the configured default before there is any."""
     completed = session.execute(
@@ -334,7 +334,7 @@ def handle_time(session: Session, settings: Settings, skill: str) -> float:
 
 
 def estimate(
-    session: Session, settings: Settings, desk_call: DeskCall, place: int, now: dt.datetime
+    session: Session, settings: DeskSettings, desk_call: DeskCall, place: int, now: dt.datetime
 ) -> float | None:
     """Seconds the caller at *place* can expect to wait; None when nobody can say."""
     handle = handle_time(session, settings, desk_call.skill)
@@ -360,7 +360,7 @@ class Standing:
 
 def announcement(
     session: Session,
-    settings: Settings,
+    settings: DeskSettings,
     desk_call: DeskCall,
     now: dt.datetime,
     *,
@@ -377,7 +377,7 @@ def announcement(
     )
 
 
-def _due(settings: Settings, desk_call: DeskCall, place: int, now: dt.datetime) -> bool:
+def _due(settings: DeskSettings, desk_call: DeskCall, place: int, now: dt.datetime) -> bool:
     if desk_call.announced_at is None:
         return True
     if place == 1 and desk_call.announced_position == 1:

@@ -27,8 +27,8 @@ from expert_desk.models import (
     DeskCall,
     DeskOffer,
 )
+from expert_desk.settings import DeskSettings
 from expert_desk.staff import release_agent
-from ivr.config import Settings
 from ivr.db import transaction
 from ivr.engine import TERMINAL_STATUSES
 from ivr.models import Call
@@ -49,14 +49,17 @@ class Sweep:
     freed: list[int] = field(default_factory=list)
 
 
-def stale_after(settings: Settings) -> dt.timedelta:
+def stale_after(settings: DeskSettings) -> dt.timedelta:
     """A waiting caller's wait music asks for more every ``desk_hold_s``; three missed
     requests and a minute mean the call may be gone."""
     return dt.timedelta(seconds=3 * settings.desk_hold_s + 60)
 
 
 def sweep(
-    sessions: sessionmaker[Session], settings: Settings, call_status: CallStatus, now: dt.datetime
+    sessions: sessionmaker[Session],
+    settings: DeskSettings,
+    call_status: CallStatus,
+    now: dt.datetime,
 ) -> Sweep:
     with transaction(sessions) as session:
         result = Sweep(routing.tick(session, settings, now))
@@ -71,7 +74,7 @@ def sweep(
 
 def _silent_callers(
     sessions: sessionmaker[Session],
-    settings: Settings,
+    settings: DeskSettings,
     call_status: CallStatus,
     now: dt.datetime,
     result: Sweep,
@@ -127,7 +130,7 @@ def _stuck_connecting(
 
 def _ended_conversations(
     sessions: sessionmaker[Session],
-    settings: Settings,
+    settings: DeskSettings,
     call_status: CallStatus,
     now: dt.datetime,
     result: Sweep,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import requests
 
+from expert_desk.settings import DeskSettings
 from expert_desk.telephony import same_host
-from ivr.config import Settings
 from ivr.logs import log_event
 from speech.recognition import Recognizer, SpeechError
 
@@ -23,12 +23,12 @@ Transcriber = Callable[[bytes, str], str | None]
 """WAV bytes and the caller's language → the words, or None."""
 
 
-def recording_allowed(settings: Settings, url: str) -> bool:
+def recording_allowed(settings: DeskSettings, url: str) -> bool:
     """Only recordings on Twilio's API host (or the configured stand-in) are fetched."""
     return same_host(url, settings.twilio_api_base_url or API_HOST)
 
 
-def fetch(settings: Settings, url: str) -> bytes | None:
+def fetch(settings: DeskSettings, url: str) -> bytes | None:
     """The WAV Twilio recorded, or None (and a log line) when it cannot be had."""
     if not recording_allowed(settings, url):
         log_event(logger, "desk.recording_refused", logging.WARNING, url=url[:200])

@@ -42,9 +42,9 @@ from expert_desk.models import (
     DeskOffer,
 )
 from expert_desk.queue import abandon, locked
+from expert_desk.settings import DeskSettings
 from expert_desk.staff import count_lapse, end_wrap_up, lock_agent, release_agent
 from ivr.clock import SERVICE_TZ, local_date
-from ivr.config import Settings
 from ivr.models import Call
 
 
@@ -58,7 +58,7 @@ class Tick:
     offers: list[int] = field(default_factory=list)
 
 
-def tick(session: Session, settings: Settings, now: dt.datetime) -> Tick:
+def tick(session: Session, settings: DeskSettings, now: dt.datetime) -> Tick:
     """Drop callers whose call has ended, lapse expired offers, end wrap-ups that are due,
     then offer waiting callers to free agents. Safe to run from any number of processes."""
     result = Tick()
@@ -84,7 +84,7 @@ def drop_hung_up(session: Session, now: dt.datetime) -> list[int]:
     return dropped
 
 
-def expire_offers(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
+def expire_offers(session: Session, settings: DeskSettings, now: dt.datetime) -> list[int]:
     """Offers not accepted in time lapse: the caller is offered again (keeping the place),
     the agent counts a lapse, and after ``desk_max_lapses`` in a row goes on a break."""
     due = session.scalars(
@@ -132,7 +132,7 @@ def end_wrap_ups(session: Session, now: dt.datetime) -> list[int]:
     return ended
 
 
-def route(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
+def route(session: Session, settings: DeskSettings, now: dt.datetime) -> list[int]:
     """Offer each waiting caller, in order, to the best free agent; the new offers' ids."""
     waiting = session.scalars(
         sa.select(DeskCall)
@@ -160,7 +160,7 @@ def route(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
 
 
 def candidates(
-    settings: Settings, desk_call: DeskCall, now: dt.datetime
+    settings: DeskSettings, desk_call: DeskCall, now: dt.datetime
 ) -> sa.Select[tuple[DeskAgent]]:
     """Agents who may take *desk_call* now, best first, as the strategy orders them."""
     skill = sa.select(DeskAgentSkill.level).where(
@@ -202,7 +202,11 @@ def day_start(now: dt.datetime) -> dt.datetime:
 
 
 def _offer(
-    session: Session, settings: Settings, desk_call: DeskCall, agent: DeskAgent, now: dt.datetime
+    session: Session,
+    settings: DeskSettings,
+    desk_call: DeskCall,
+    agent: DeskAgent,
+    now: dt.datetime,
 ) -> DeskOffer | None:
     offer = DeskOffer(
         desk_call_id=desk_call.id,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from expert_desk import events
 from expert_desk.models import AVAILABLE, BREAK, IDLE, MISSED_OFFERS, DeskAgent, DeskCall
-from ivr.config import Settings
+from expert_desk.settings import DeskSettings
 
 
 def lock_agent(session: Session, agent_id: int, *, skip: bool = False) -> DeskAgent | None:
@@ -32,7 +32,9 @@ def release_agent(agent: DeskAgent, now: dt.datetime, *, keep_place: bool = Fals
     agent.current_call_id, agent.wrap_up_until = None, None
 
 
-def count_lapse(session: Session, settings: Settings, agent: DeskAgent, now: dt.datetime) -> None:
+def count_lapse(
+    session: Session, settings: DeskSettings, agent: DeskAgent, now: dt.datetime
+) -> None:
     """One more call the agent did not take; ``desk_max_lapses`` in a row put them on a break."""
     agent.lapses_in_row += 1
     if agent.lapses_in_row >= settings.desk_max_lapses and agent.status == AVAILABLE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ivr.config import Settings
+from expert_desk.settings import DeskSettings
 from ivr.reply import ToQueue
 
 PREFIX: Final = "/voice/desk"
@@ -19,6 +19,6 @@ CALLBACK_ANSWER: Final = PREFIX + "/callback/{id}/answer"
 CALLBACK_STATUS: Final = PREFIX + "/callback/{id}/status"
 
 
-def in_line(settings: Settings) -> ToQueue:
+def in_line(settings: DeskSettings) -> ToQueue:
     """Hold in the desk's queue, with its wait music and its way out."""
     return ToQueue(settings.desk_queue, wait_url=WAIT, action_url=DONE)

@@ -24,8 +24,8 @@ from expert_desk.models import (
     DeskEvent,
 )
 from expert_desk.routing import day_start
+from expert_desk.settings import DeskSettings
 from ivr.clock import SERVICE_TZ, local_datetime
-from ivr.config import Settings
 
 TOPIC_LABELS = {
     "settings": "Phone settings · 手机设置",
@@ -220,7 +220,7 @@ class SupervisorPage:
     tickets: list[TicketView]
 
 
-def supervisor_page(session: Session, settings: Settings, now: dt.datetime) -> SupervisorPage:
+def supervisor_page(session: Session, settings: DeskSettings, now: dt.datetime) -> SupervisorPage:
     lines = reports.live(session, settings.desk_service_level_s, now)
     everyone = session.scalars(
         sa.select(DeskAgent).where(DeskAgent.active).order_by(DeskAgent.username)

@@ -19,6 +19,7 @@ from ivr.intents import Heard
 from ivr.reply import Line, Listen, Record, Reply
 from ivr.twiml import COMPLAINT_RECORDING_URL
 from prompts import spoken
+from sms_followup.settings import SmsSettings
 
 RECORDING_MAX_S = 60
 FILED = "complaint.filed"
@@ -105,7 +106,7 @@ class FilingComplaint(State):
             self.category,
             call=ctx.call,
             language=ctx.language,
-            settings=ctx.settings,
+            settings=SmsSettings.of(ctx.settings),
             now=ctx.now,
         )
         ticket = filed.ticket

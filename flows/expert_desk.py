@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from expert_desk import policy, queue, topics, urls
 from expert_desk.models import ASKING, LEFT, LINE
+from expert_desk.settings import DeskSettings
 from expert_desk.urls import in_line
 from ivr.flow import CallContext, Goto, State
 from ivr.reply import Hangup, Line, Listen, Record, Reply, ToQueue
@@ -30,7 +31,7 @@ class ChoosingDeskTopic(State):
 
     def enter(self, ctx: CallContext) -> Reply:
         lines = [Line("desk.welcome")]
-        if not policy.hours(ctx.settings).is_open(ctx.now):
+        if not policy.hours(DeskSettings.of(ctx.settings)).is_open(ctx.now):
             lines.append(closed_line(ctx))
         return Reply((*lines, Line("desk.topic_menu")), TOPIC_MENU)
 
@@ -52,7 +53,10 @@ class AskingDeskQuestion(State):
     parent = "expert_desk"
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply((Line("desk.question"),), Record(ctx.settings.desk_question_s, urls.QUESTION))
+        return Reply(
+            (Line("desk.question"),),
+            Record(DeskSettings.of(ctx.settings).desk_question_s, urls.QUESTION),
+        )
 
 
 class JoiningDeskLine(State):
@@ -65,19 +69,25 @@ class JoiningDeskLine(State):
     def enter(self, ctx: CallContext) -> Reply | Goto:
         desk_call = queue.current(ctx.session, ctx.call)
         if desk_call is not None and desk_call.in_line and desk_call.mode == LINE:
-            return Reply((), in_line(ctx.settings))  # a retried webhook: back to holding
+            return Reply(
+                (), in_line(DeskSettings.of(ctx.settings))
+            )  # a retried webhook: back to holding
         if desk_call is None or desk_call.status != ASKING:
             return Goto("expert_desk")
-        reason = queue.why_not_join(ctx.session, ctx.settings, desk_call, ctx.now)
+        reason = queue.why_not_join(ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now)
         if reason is not None:
             queue.turn_away(ctx.session, desk_call, ctx.now, reason)
             return Goto("expert_desk.offer")
         queue.join(ctx.session, desk_call, ctx.now)
-        lines = queue.announcement(ctx.session, ctx.settings, desk_call, ctx.now, force=True)
-        return Reply((Line("desk.joining"), *lines), in_line(ctx.settings))
+        lines = queue.announcement(
+            ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now, force=True
+        )
+        return Reply((Line("desk.joining"), *lines), in_line(DeskSettings.of(ctx.settings)))
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply((Line("agent.transfer"),), ToQueue(ctx.settings.general_queue))
+        return Reply(
+            (Line("agent.transfer"),), ToQueue(DeskSettings.of(ctx.settings).general_queue)
+        )
 
 
 class OfferingDeskAlternatives(State):
@@ -130,7 +140,7 @@ class DeskCallbackBooked(State):
 
 
 def closed_line(ctx: CallContext) -> Line:
-    hours = policy.hours(ctx.settings)
+    hours = policy.hours(DeskSettings.of(ctx.settings))
     return Line(
         "desk.closed",
         {

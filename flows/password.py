@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from accounts import passwords, verification
+from accounts.settings import AccountSettings
 from flows.digit_entry import DigitEntry
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
@@ -127,7 +128,7 @@ class EnteringCurrentPassword(DigitEntry):
                 digits,
                 from_number=ctx.call.from_number,
                 call_id=ctx.call.id,
-                settings=ctx.settings,
+                settings=AccountSettings.of(ctx.settings),
                 now=ctx.now,
             )
         except passwords.PasswordError as error:
@@ -171,7 +172,7 @@ class ChoosingNewPassword(NewPasswordEntry):
             ctx.event("password.refused", error=weak.id, reason=weak.reason)
             return self.prompt(ctx).after(Line(f"password.weak.{weak.reason}"))
         verification.hold_new_password(
-            ctx.session, ctx.call, digits, settings=ctx.settings, now=ctx.now
+            ctx.session, ctx.call, digits, settings=AccountSettings.of(ctx.settings), now=ctx.now
         )
         return Goto("password.confirm")
 
@@ -197,7 +198,7 @@ class ConfirmingNewPassword(NewPasswordEntry):
                 digits,
                 from_number=ctx.call.from_number,
                 call_id=ctx.call.id,
-                settings=ctx.settings,
+                settings=AccountSettings.of(ctx.settings),
                 now=ctx.now,
             )
         except passwords.WeakPassword as weak:  # the password changed meanwhile
@@ -221,7 +222,7 @@ class SendingTemporaryPassword(State):
                 from_number=ctx.call.from_number,
                 language=ctx.language,
                 call_id=ctx.call.id,
-                settings=ctx.settings,
+                settings=AccountSettings.of(ctx.settings),
                 now=ctx.now,
             )
         except passwords.PasswordError as error:

@@ -8,6 +8,7 @@ menu 2). The same lockout and rate limits apply as to any password entry.
 from __future__ import annotations
 
 from accounts import passwords, verification
+from accounts.settings import AccountSettings
 from flows.digit_entry import DigitEntry
 from flows.password import refused
 from ivr.flow import CallContext, Goto, State
@@ -58,7 +59,11 @@ class EnteringServicePassword(DigitEntry):
             return Goto("verify.number")
         try:
             verified = verification.verify(
-                ctx.session, ctx.call, digits, settings=ctx.settings, now=ctx.now
+                ctx.session,
+                ctx.call,
+                digits,
+                settings=AccountSettings.of(ctx.settings),
+                now=ctx.now,
             )
         except passwords.PasswordError as error:
             return refused(ctx, error, self)

@@ -16,8 +16,9 @@ from complaints.cli import tickets_group
 from expert_desk.cli import agents as desk_agents_group
 from expert_desk.cli import desk as desk_group
 from hotline.container import assemble_from_environment, command_hotline
+from hotline.settings import HotlineSettings, load_settings
 from ivr import logs
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.config import ConfigError
 from ivr.services import ASSEMBLE
 from prompts.cli import prompts_group
 from simulator.cli import commands as simulator_commands
@@ -26,7 +27,7 @@ from sms_followup.cli import attach as attach_sms_commands
 from sms_followup.cli import sms as sms_group
 
 
-def _settings() -> Settings:
+def _settings() -> HotlineSettings:
     try:
         return load_settings()
     except ConfigError as error:
@@ -149,7 +150,7 @@ def worker(once: bool, idle_sleep: float, batch: int) -> None:
     outbox = OutboxWorker(
         hotline.sessions,
         hotline.sender,
-        hotline.settings,
+        HotlineSettings.of(hotline.settings),
         hotline.clock,
         batch=batch,
         sweep_calls=hotline.engine.sweep_stale_calls,

@@ -16,9 +16,10 @@ from expert_desk import policy
 from expert_desk.desk import Desk
 from expert_desk.recordings import transcriber
 from expert_desk.telephony import Telephony
+from hotline.settings import HotlineSettings, load_settings
 from hotline.twilio_rest import build_client
 from ivr.clock import Clock, SystemClock
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.config import ConfigError
 from ivr.db import make_engine, make_session_factory
 from ivr.engine import Engine
 from ivr.services import Core, command_core
@@ -42,7 +43,7 @@ class Hotline(Core):
     desk: Desk
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Hotline:
+def build(settings: HotlineSettings, clock: Clock | None = None) -> Hotline:
     """The hotline on *clock* (the wall clock unless a test or a replay hands in another)."""
     policy.check(settings)
     clock = clock or SystemClock()
@@ -78,7 +79,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Hotline:
     )
 
 
-def twilio_client(settings: Settings, timeout_s: float) -> Client:
+def twilio_client(settings: HotlineSettings, timeout_s: float) -> Client:
     """The real Twilio REST client (pointed at ``TWILIO_API_BASE_URL`` when set: the local
     stand-in), its requests bounded by *timeout_s*."""
     return build_client(
@@ -89,7 +90,7 @@ def twilio_client(settings: Settings, timeout_s: float) -> Client:
     )
 
 
-def sms_sender(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> Sender:
+def sms_sender(settings: HotlineSettings, sessions: sessionmaker[Session], clock: Clock) -> Sender:
     """The SMS sender ``SMS_SENDER`` names: the local handset table, or Twilio."""
     client = (
         None

@@ -8,8 +8,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from hotline.settings import load_settings
 from hotline.web import create_app
-from ivr.config import load_settings
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
 

@@ -14,9 +14,9 @@ from expert_desk.console import desk_console, init_console
 from expert_desk.reports import DeskCollector
 from expert_desk.webhooks import desk_voice
 from hotline import container, metrics
+from hotline.settings import load_settings
 from ivr import logs
 from ivr.clock import Clock
-from ivr.config import load_settings
 from ivr.health import health
 from ivr.params import BadWebhook
 from ivr.services import EXTENSION

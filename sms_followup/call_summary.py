@@ -19,6 +19,7 @@ from ivr.models import CallQuery
 from prompts import spoken
 from sms_followup.models import OutboxMessage
 from sms_followup.outbox import sender_for
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 
 KIND = "call_summary"
@@ -46,7 +47,7 @@ def hold(ctx: CallContext) -> None:
                 call_id=call.id,
                 kind=KIND,
                 to_number=call.subscriber.msisdn,
-                from_number=sender_for(KIND, ctx.settings),
+                from_number=sender_for(KIND, SmsSettings.of(ctx.settings)),
                 language=call.language,
                 body=body,
                 status="pending" if call.ended else "held",

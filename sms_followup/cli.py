@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ivr.clock import SERVICE_TZ
 from ivr.db import transaction
 from ivr.services import Core, command_core
+from sms_followup.settings import SmsSettings
 
 
 def _now(value: str | None, hotline: Core) -> dt.datetime:
@@ -173,7 +174,11 @@ def ports_report(threshold: float | None, min_sent: int) -> None:
     from sms_followup.ports import report
 
     hotline = command_core()
-    limit = hotline.settings.port_review_threshold_pct if threshold is None else threshold
+    limit = (
+        SmsSettings.of(hotline.settings).port_review_threshold_pct
+        if threshold is None
+        else threshold
+    )
     with hotline.sessions() as session:
         lines = report(session, limit, min_sent)
     if not lines:
@@ -225,16 +230,16 @@ def ports_send(port: str, msisdn: str, body: str) -> None:
     from sms_followup.ports import is_industry_port
 
     hotline = command_core()
-    if not is_industry_port(port, hotline.settings):
+    if not is_industry_port(port, SmsSettings.of(hotline.settings)):
         raise click.ClickException(
-            f"{port} is not an industry port ({hotline.settings.industry_port_prefixes})"
+            f"{port} is not an industry port ({SmsSettings.of(hotline.settings).industry_port_prefixes})"
         )
     with transaction(hotline.sessions) as session:
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         language = subscriber.language if subscriber else "zh-CN"
         message = enqueue(
             session,
-            hotline.settings,
+            SmsSettings.of(hotline.settings),
             kind="industry",
             to=msisdn,
             body=body,
@@ -261,7 +266,7 @@ def reminders_run(now_text: str | None) -> None:
     from sms_followup.reminders import run
 
     hotline = command_core()
-    result = run(hotline.sessions, hotline.settings, _now(now_text, hotline))
+    result = run(hotline.sessions, SmsSettings.of(hotline.settings), _now(now_text, hotline))
     for kind, sent in sorted(result.sent.items()):
         click.echo(f"{kind:<24} {sent}")
     click.echo(
@@ -300,7 +305,10 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
     )
     if report.subscriber_ids and not no_reminders:
         run = reminder_job.run(
-            hotline.sessions, hotline.settings, _now(now_text, hotline), report.subscriber_ids
+            hotline.sessions,
+            SmsSettings.of(hotline.settings),
+            _now(now_text, hotline),
+            report.subscriber_ids,
         )
         click.echo(f"queued {run.total} reminder(s)")
     if report.errors and not report.ingested and not report.duplicates:
@@ -320,7 +328,9 @@ def vas_charge(period: str | None, now_text: str | None) -> None:
     from sms_followup.vas import charge
 
     hotline = command_core()
-    result = charge(hotline.sessions, hotline.settings, _now(now_text, hotline), period)
+    result = charge(
+        hotline.sessions, SmsSettings.of(hotline.settings), _now(now_text, hotline), period
+    )
     click.echo(f"charged {result.charged} subscription(s), {result.already} already charged")
 
 
@@ -339,7 +349,12 @@ def vas_request(msisdn: str, code: str, channel: str) -> None:
         if subscriber is None:
             raise click.ClickException(f"no subscriber {msisdn}")
         order = request_order(
-            session, hotline.settings, subscriber, code, channel, hotline.clock.now()
+            session,
+            SmsSettings.of(hotline.settings),
+            subscriber,
+            code,
+            channel,
+            hotline.clock.now(),
         )
         state = f"order #{order.id} {order.status}" if order else f"unknown product {code}"
     click.echo(state)

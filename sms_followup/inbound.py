@@ -29,10 +29,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr import numbers
-from ivr.config import Settings
 from ivr.models import Subscriber
 from sms_followup import outbox, ports, vas
 from sms_followup.models import InboundSms, SpamReport
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 
 # Twilio's own opt-out / opt-in words (it confirms these itself and blocks our replies).
@@ -74,7 +74,7 @@ def command(body: str) -> str:
     return re.sub(r"\s+", " ", folded).strip().upper()
 
 
-def handle(session: Session, settings: Settings, sms: Incoming, now: dt.datetime) -> Outcome:
+def handle(session: Session, settings: SmsSettings, sms: Incoming, now: dt.datetime) -> Outcome:
     """Record the SMS once and do what it asks, in the caller's transaction."""
     new = ports.insert_ignoring_duplicates(
         session,
@@ -97,7 +97,7 @@ def handle(session: Session, settings: Settings, sms: Incoming, now: dt.datetime
     return outcome
 
 
-def _dispatch(session: Session, settings: Settings, sms: Incoming, now: dt.datetime) -> Outcome:
+def _dispatch(session: Session, settings: SmsSettings, sms: Incoming, now: dt.datetime) -> Outcome:
     said = command(sms.body)
     subscriber = session.scalar(Subscriber.by_msisdn(sms.from_number))
     language = subscriber.language if subscriber else DEFAULT_LANGUAGE
@@ -157,7 +157,7 @@ def _unknown(language: str) -> str:
 
 def _confirm(
     session: Session,
-    settings: Settings,
+    settings: SmsSettings,
     sms: Incoming,
     now: dt.datetime,
     language: str,

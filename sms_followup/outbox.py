@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from ivr import numbers
 from ivr.clock import SERVICE_TZ
-from ivr.config import Settings
 from ivr.logs import log_event
 from sms_followup import ports
 from sms_followup.models import OutboxMessage, OutboxStatus, StatusEvent
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import segments
 
 logger = logging.getLogger("sms_followup.outbox")
@@ -42,7 +42,7 @@ def category(kind: str) -> Category:
         return Category.SERVICE
 
 
-def sender_numbers(settings: Settings) -> dict[str, str]:
+def sender_numbers(settings: SmsSettings) -> dict[str, str]:
     """``SMS_FROM_NUMBERS="reminder=1001088,warning.maritime=10010"`` as a mapping."""
     mapping = {}
     for item in settings.sms_from_numbers.split(","):
@@ -52,13 +52,13 @@ def sender_numbers(settings: Settings) -> dict[str, str]:
     return mapping
 
 
-def sender_for(kind: str, settings: Settings) -> str:
+def sender_for(kind: str, settings: SmsSettings) -> str:
     """The number a message type is sent from: its own entry, its category's, or the default."""
     mapping = sender_numbers(settings)
     return mapping.get(kind) or mapping.get(kind.split(".", 1)[0]) or settings.sms_from_number
 
 
-def quiet_until(now: dt.datetime, settings: Settings) -> dt.datetime | None:
+def quiet_until(now: dt.datetime, settings: SmsSettings) -> dt.datetime | None:
     """If naive-UTC ``now`` falls in the quiet hours (Shanghai time), when they end (naive
     UTC); otherwise None."""
     if not settings.sms_quiet_hours:
@@ -78,7 +78,7 @@ def quiet_until(now: dt.datetime, settings: Settings) -> dt.datetime | None:
 
 def enqueue(
     session: Session,
-    settings: Settings,
+    settings: SmsSettings,
     *,
     kind: str,
     to: str,

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ivr.config import Settings
 from ivr.logs import log_event
 from sms_followup.models import OptOut, Port
+from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.ports")
 
@@ -45,11 +45,11 @@ def insert_ignoring_duplicates(session: Session, model: Any, **values: Any) -> b
     return session.execute(statement.returning(key)).first() is not None
 
 
-def prefixes(settings: Settings) -> tuple[str, ...]:
+def prefixes(settings: SmsSettings) -> tuple[str, ...]:
     return tuple(p.strip() for p in settings.industry_port_prefixes.split(",") if p.strip())
 
 
-def is_industry_port(number: str, settings: Settings) -> bool:
+def is_industry_port(number: str, settings: SmsSettings) -> bool:
     return number.isdigit() and number.startswith(prefixes(settings))
 
 

@@ -37,7 +37,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.clock import local_date
-from ivr.config import Settings
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.models import Subscriber, UsageCounter
@@ -45,6 +44,7 @@ from prompts.spoken import KB_PER_MB, written_data_volume
 from sms_followup import outbox
 from sms_followup.models import ReminderLog, RoamingDay
 from sms_followup.ports import insert_ignoring_duplicates
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 
 logger = logging.getLogger("sms_followup.reminders")
@@ -61,7 +61,7 @@ class Rules:
     daily_summary: bool = False
 
 
-def load_rules(settings: Settings) -> dict[str, Any]:
+def load_rules(settings: SmsSettings) -> dict[str, Any]:
     path = Path(settings.reminder_rules_file) if settings.reminder_rules_file else RULES_FILE
     with path.open("rb") as fh:
         return tomllib.load(fh)
@@ -113,7 +113,7 @@ class ReminderRun:
 
 def run(
     sessions: sessionmaker[Session],
-    settings: Settings,
+    settings: SmsSettings,
     now: dt.datetime,
     subscriber_ids: Iterable[int] | None = None,
 ) -> ReminderRun:
@@ -149,7 +149,7 @@ def run(
 
 def _queue(
     session: Session,
-    settings: Settings,
+    settings: SmsSettings,
     subscriber: Subscriber,
     reminder: Reminder,
     now: dt.datetime,

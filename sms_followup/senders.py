@@ -27,9 +27,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ivr.clock import Clock
-from ivr.config import Settings
 from ivr.db import transaction
 from sms_followup.models import LocalDelivery
+from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.senders")
 
@@ -214,7 +214,7 @@ def _naive_utc(value: Any) -> dt.datetime | None:
 
 
 def build_sender(
-    settings: Settings, sessions: sessionmaker[Session], clock: Clock, client: Client | None
+    settings: SmsSettings, sessions: sessionmaker[Session], clock: Clock, client: Client | None
 ) -> Sender:
     """The sender ``SMS_SENDER`` names: the local handset table, or Twilio through *client*."""
     if settings.sms_sender == "local":

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.clock import local_date
-from ivr.config import Settings
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.models import Account, Subscriber
@@ -28,6 +27,7 @@ from prompts.spoken import written_money
 from sms_followup import outbox
 from sms_followup.models import VasCharge, VasOrder
 from sms_followup.ports import insert_ignoring_duplicates
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 
 logger = logging.getLogger("sms_followup.vas")
@@ -60,7 +60,7 @@ def products() -> dict[str, Product]:
 
 def _notify(
     session: Session,
-    settings: Settings,
+    settings: SmsSettings,
     now: dt.datetime,
     subscriber: Subscriber,
     key: str,
@@ -100,7 +100,7 @@ def expire_lapsed(session: Session, now: dt.datetime) -> int:
 
 def request_order(
     session: Session,
-    settings: Settings,
+    settings: SmsSettings,
     subscriber: Subscriber,
     code: str,
     channel: str,
@@ -166,7 +166,7 @@ def _latest_pending(session: Session, subscriber: Subscriber, now: dt.datetime) 
 
 
 def confirm(
-    session: Session, settings: Settings, subscriber: Subscriber, now: dt.datetime
+    session: Session, settings: SmsSettings, subscriber: Subscriber, now: dt.datetime
 ) -> VasOrder | None:
     """The subscriber's ``Y``: orders the latest pending request, if it has not lapsed."""
     order = _latest_pending(session, subscriber, now)
@@ -195,7 +195,7 @@ def confirm(
 
 
 def decline(
-    session: Session, settings: Settings, subscriber: Subscriber, now: dt.datetime
+    session: Session, settings: SmsSettings, subscriber: Subscriber, now: dt.datetime
 ) -> VasOrder | None:
     """The subscriber's ``N``: the latest pending request is dropped."""
     order = _latest_pending(session, subscriber, now)
@@ -215,7 +215,7 @@ def decline(
 
 
 def cancel(
-    session: Session, settings: Settings, subscriber: Subscriber, code: str, now: dt.datetime
+    session: Session, settings: SmsSettings, subscriber: Subscriber, code: str, now: dt.datetime
 ) -> VasOrder | None:
     """``TD CL``: end an active subscription (no further deductions)."""
     order = session.scalar(
@@ -250,7 +250,10 @@ class ChargeRun:
 
 
 def charge(
-    sessions: sessionmaker[Session], settings: Settings, now: dt.datetime, period: str | None = None
+    sessions: sessionmaker[Session],
+    settings: SmsSettings,
+    now: dt.datetime,
+    period: str | None = None,
 ) -> ChargeRun:
     """Take each active subscription's monthly fee once for ``period`` (default: this month
     in Shanghai), each with its deduction notice, in one transaction per order."""

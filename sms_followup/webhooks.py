@@ -15,6 +15,7 @@ from ivr.security import twilio_signed
 from ivr.services import current_core
 from sms_followup import inbound, status
 from sms_followup import models as _models  # noqa: F401  (registers the tables on Base)
+from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 
 logger = logging.getLogger("sms_followup.webhooks")
@@ -33,7 +34,9 @@ def incoming() -> Response:
     hotline = current_core()
     try:
         with transaction(hotline.sessions) as session:
-            outcome = inbound.handle(session, hotline.settings, sms_in, hotline.clock.now())
+            outcome = inbound.handle(
+                session, SmsSettings.of(hotline.settings), sms_in, hotline.clock.now()
+            )
     except Exception:
         # Nothing was kept (the transaction rolled back): say so rather than fail silently.
         logger.exception("sms.inbound_failed", extra={"message_sid": sms_in.sid})

@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.clock import Clock
-from ivr.config import Settings
 from ivr.db import transaction
 from ivr.logs import log_event
 from sms_followup import ports, status
@@ -43,6 +42,7 @@ from sms_followup.senders import (
     Sender,
     TransientSendError,
 )
+from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.worker")
 
@@ -68,7 +68,7 @@ def backoff(attempt: int, rng: random.Random) -> float:
     return rng.uniform(0, min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempt - 1)))
 
 
-def max_batch(settings: Settings) -> int:
+def max_batch(settings: SmsSettings) -> int:
     """How many messages one claim may take: each may need a lookup and a send, each bounded
     by the send timeout, and all must be attempted before the lease runs out."""
     return max(1, settings.sms_lease_s // (2 * settings.sms_send_timeout_s + 1))
@@ -79,7 +79,7 @@ class OutboxWorker:
         self,
         sessions: sessionmaker[Session],
         sender: Sender,
-        settings: Settings,
+        settings: SmsSettings,
         clock: Clock,
         batch: int = 20,
         rng: random.Random | None = None,

@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from complaints import tickets
 from complaints.tickets import Ticket, TicketEvent
 from hotline.cli import main
-from ivr.config import Settings
+from hotline.settings import HotlineSettings
 from ivr.models import Account, CallEvent, Subscriber
 from sms_followup.models import OutboxMessage
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, Caller
 
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0123"
-SETTINGS = Settings()
+SETTINGS = HotlineSettings()
 T0 = dt.datetime(2026, 11, 26, 18, 30)  # UTC: 02:30 on November 27th in Shanghai
 
 

@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from hotline.cli import main
-from ivr.config import ConfigError, load_settings
-from sms_followup.models import OutboxMessage
+from hotline.settings import load_settings
+from ivr.config import ConfigError
 from ivr.numbers import Entry, InvalidNumber, entry_for, normalize
+from sms_followup.models import OutboxMessage
 from sms_followup.senders import OutgoingSms, PermanentSendError, TransientSendError
 from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker
 from tests.caller import DEMO_ZH, Caller

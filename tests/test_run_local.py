@@ -16,8 +16,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from expert_desk.settings import DeskSettings
 from hotline.cli import main
-from ivr.config import Settings
 from prompts.manifest import write_manifest
 from tests.live import free_port
 from tests.polling import wait_for
@@ -156,6 +156,6 @@ def test_make_run_says_when_the_expert_desk_is_open_and_how_to_open_it(tmp_path:
         run.terminate()
         run.wait(timeout=60)
     assert (
-        f"Expert desk (main menu 4): open {Settings.desk_hours}, Shanghai time. "
+        f"Expert desk (main menu 4): open {DeskSettings.desk_hours}, Shanghai time. "
         "All day: make run DESK_HOURS=00:00-24:00\n"
     ) in output.read_text()

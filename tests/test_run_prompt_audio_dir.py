@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from ivr.config import load_settings
+from hotline.settings import load_settings
 from prompts.audio import PromptAudio
 from prompts.catalog import prompts
 from prompts.cli import default_audio_dir

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from accounts import passwords
 from accounts.passwords import PasswordEvent, PasswordPolicy, ServicePassword
 from accounts.verification import CallAuth
+from hotline.settings import HotlineSettings
 from ivr.clock import local_datetime
-from ivr.config import Settings
 from ivr.logs import JsonFormatter
 from ivr.models import CallEvent, Subscriber
-from sms_followup.models import OutboxMessage
 from prompts import spoken
+from sms_followup.models import OutboxMessage
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 DEMO = passwords.DEMO_PASSWORD  # 135790, every demo subscriber's
@@ -31,7 +31,7 @@ NEW = "246813"
 WRONG = "864209"
 # After the demo seed (its passwords count as changed then): 14:00 in Shanghai.
 T0 = dt.datetime(2036, 11, 26, 6, 0)
-SETTINGS = Settings()
+SETTINGS = HotlineSettings()
 
 
 # -- helpers ---------------------------------------------------------------------------

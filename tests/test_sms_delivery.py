@@ -460,7 +460,8 @@ def test_history_and_outbox_commands_show_the_message(
     ],
 )
 def test_sms_settings_that_cannot_work_are_refused(environ: dict[str, str], message: str) -> None:
-    from ivr.config import ConfigError, load_settings
+    from hotline.settings import load_settings
+    from ivr.config import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         load_settings(environ)
