@@ -252,10 +252,19 @@ def test_speechrecognition_engine_gets_mandarin_as_zh_cn_and_its_confidence(
     ],
 )
 def test_each_engine_gets_the_language_in_its_own_form(
-    engine: str, language: str, arguments: dict[str, str]
+    engine: str, language: str, arguments: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    backend = SpeechRecognitionBackend(engine)
-    assert backend._language_arguments(language) == arguments
+    backend = SpeechRecognitionBackend(engine)  # reads the engine's parameters
+    seen: dict[str, Any] = {}
+
+    def recognize(self: Any, audio_data: Any, **given: Any) -> str:
+        seen.update(given)
+        return "查余额"
+
+    monkeypatch.setattr(speech.sr.Recognizer, f"recognize_{engine}", recognize)
+    assert backend.transcribe(_pcm_wav(b"\x00\x00" * 800), language) == Transcript("查余额")
+    seen.pop("with_confidence", None)  # asked of each engine that can give it
+    assert seen == arguments
 
 
 def test_speechrecognition_nothing_heard_is_empty_and_unreachable_is_a_speech_error(
