@@ -46,5 +46,5 @@ def match(said: str, language: str) -> Heard | None:
 
 
 def hints(language: str) -> str:
-    """Comma-separated phrases for Twilio's speech recogniser (``<Gather hints>``)."""
+    """Comma-separated phrases for Twilio's speech recognizer (``<Gather hints>``)."""
     return ",".join(p for words in phrases(language).values() for p in words)

@@ -93,7 +93,7 @@ def queue_result(form: Mapping[str, str]) -> str:
 
 
 def speech(form: Mapping[str, str]) -> tuple[str, float | None]:
-    """What the caller said (truncated: it is untrusted text) and the recogniser's confidence."""
+    """What the caller said (truncated: it is untrusted text) and the recognizer's confidence."""
     said = form.get("SpeechResult", "")[:MAX_SPEECH]
     try:
         confidence: float | None = float(form["Confidence"])

@@ -1,4 +1,4 @@
-"""Speech to text: the grammar recogniser, heard through the same telephone audio callers get."""
+"""Speech to text: the grammar recognizer, heard through the same telephone audio callers get."""
 
 from __future__ import annotations
 
