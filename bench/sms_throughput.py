@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from app import create_app
 from ivr.db import transaction
 from ivr.migrate import upgrade
-from sms_followup.models import OutboxMessage
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
 from simulator.server import LoopbackServer
+from sms_followup.models import OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 IVR = ROOT / ".venv" / "bin" / "ivr"

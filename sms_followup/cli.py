@@ -230,9 +230,10 @@ def ports_send(port: str, msisdn: str, body: str) -> None:
     from sms_followup.ports import is_industry_port
 
     hotline = command_core()
-    if not is_industry_port(port, SmsSettings.of(hotline.settings)):
+    settings = SmsSettings.of(hotline.settings)
+    if not is_industry_port(port, settings):
         raise click.ClickException(
-            f"{port} is not an industry port ({SmsSettings.of(hotline.settings).industry_port_prefixes})"
+            f"{port} is not an industry port ({settings.industry_port_prefixes})"
         )
     with transaction(hotline.sessions) as session:
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))

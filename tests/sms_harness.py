@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ivr.db import transaction
-from sms_followup.models import OutboxMessage
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
 from simulator.server import LoopbackServer
-from sms_followup.models import StatusEvent
+from sms_followup.models import OutboxMessage, StatusEvent
 from tests.clocks import TestClock
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from flows.menus import QueriesMenu
-from sms_followup.models import OutboxMessage
 from simulator.inputs import Hangup, Press, Silence, Speak
 from simulator.load import load_mix, run_load
 from simulator.scenario import Scenario, run_scenario
+from sms_followup.models import OutboxMessage
 from sms_followup.worker import OutboxWorker
 from tests.live import LiveHotline, live_hotline
 

@@ -17,9 +17,8 @@ from click.testing import CliRunner
 from hotline.cli import main
 from ivr.db import transaction
 from ivr.models import Subscriber, UsageCounter
-from sms_followup.models import OutboxMessage
 from sms_followup import reminders
-from sms_followup.models import OptOut, ReminderLog, RoamingDay
+from sms_followup.models import OptOut, OutboxMessage, ReminderLog, RoamingDay
 from sms_followup.usage import ingest
 from tests.caller import DEMO_EN, DEMO_ZH
 

@@ -16,9 +16,17 @@ from click.testing import CliRunner
 from hotline.cli import main
 from ivr.db import transaction
 from ivr.models import Account, Subscriber
-from sms_followup.models import LocalDelivery, OutboxMessage
 from sms_followup import outbox, vas
-from sms_followup.models import InboundSms, OptOut, Port, SpamReport, VasCharge, VasOrder
+from sms_followup.models import (
+    InboundSms,
+    LocalDelivery,
+    OptOut,
+    OutboxMessage,
+    Port,
+    SpamReport,
+    VasCharge,
+    VasOrder,
+)
 from sms_followup.worker import OutboxWorker
 from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, TwilioClient
 from tests.sms_harness import Wire
