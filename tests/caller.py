@@ -1,7 +1,9 @@
 """Test helpers that play Twilio's part against the Flask test client.
 
 `TwilioClient` signs and posts webhooks; `Caller` keeps one call going the way a person
-would: ``Caller(twilio).dial("1001011").press("1")``, and exposes what was heard.
+would: ``Caller(twilio).dial("1001011").press("1")``, and exposes what was heard. What Twilio
+posts on its own during the call (a queue's wait URL, a fall-through, a recording's action)
+goes through ``caller.webhook(path, **params)``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
@@ -51,25 +52,25 @@ class Caller:
         if from_number:
             self.from_number = from_number
         self.to_number = number
-        return self._post("/voice/incoming", CallStatus="ringing")
+        return self.webhook("/voice/incoming", CallStatus="ringing")
 
     def press(self, keys: str) -> Caller:
-        return self._post(self._gather_action(), Digits=keys)
+        return self.webhook(self._gather_action(), Digits=keys)
 
     def say(self, words: str, confidence: str = "0.92") -> Caller:
-        return self._post(self._gather_action(), SpeechResult=words, Confidence=confidence)
+        return self.webhook(self._gather_action(), SpeechResult=words, Confidence=confidence)
 
     def stay_silent(self) -> Caller:
         """Let the menu time out: Twilio falls through to the verb after the Gather."""
         redirect = self.twiml.find("Redirect") if self.twiml is not None else None
         assert redirect is not None and redirect.text, "nothing to fall through to"
-        return self._post(redirect.text)
+        return self.webhook(redirect.text)
 
     def record(self, recording_url: str, seconds: int = 7, ended_by: str = "#") -> Caller:
         """Speak after a ``<Record>`` beep: Twilio posts the recording to its action."""
         verb = self.twiml.find("Record") if self.twiml is not None else None
         assert verb is not None, f"not recording: {self.last_heard!r}"
-        return self._post(
+        return self.webhook(
             verb.get("action", ""),
             RecordingUrl=recording_url,
             RecordingDuration=str(seconds),
@@ -80,7 +81,7 @@ class Caller:
     def hang_up(self, duration: int = 42) -> TestResponse:
         return self.twilio.post(
             "/voice/status",
-            self._params(CallStatus="completed", CallDuration=str(duration)),
+            self.params(CallStatus="completed", CallDuration=str(duration)),
         )
 
     # -- what the caller heard -------------------------------------------------------------
@@ -88,8 +89,13 @@ class Caller:
     @property
     def last_heard(self) -> str:
         """Everything said in the latest TwiML document, as one string."""
+        return " ".join(self.said)
+
+    @property
+    def said(self) -> list[str]:
+        """Each ``<Say>`` of the latest TwiML document, in order."""
         assert self.twiml is not None
-        return " ".join(el.text or "" for el in self.twiml.iter("Say"))
+        return [el.text or "" for el in self.twiml.iter("Say")]
 
     @property
     def gather(self) -> ET.Element | None:
@@ -104,13 +110,22 @@ class Caller:
     def hung_up(self) -> bool:
         return self.twiml is not None and self.twiml.find("Hangup") is not None
 
-    # -- plumbing --------------------------------------------------------------------------
+    # -- what Twilio posts -----------------------------------------------------------------
 
-    def _gather_action(self) -> str:
-        assert self.gather is not None, f"not at a menu: {self.last_heard!r}"
-        return self.gather.get("action", "")
+    def webhook(self, path: str, **params: str) -> Caller:
+        """Twilio posts to *path* in this call, signed, with the call's parameters and
+        *params*; the TwiML it gets back is what the caller hears next. For the requests Twilio
+        makes on its own: ``caller.webhook("/voice/desk/done", QueueResult="hangup")``."""
+        response = self.twilio.post(path, self.params(**params))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/xml"
+        self.twiml = ET.fromstring(response.get_data())
+        self.heard.append(self.last_heard)
+        return self
 
-    def _params(self, **extra: str) -> dict[str, str]:
+    def params(self, **extra: str) -> dict[str, str]:
+        """The form Twilio posts for this call, with *extra* added (for requests a test
+        makes by hand with ``twilio.post``: unsigned, malformed, oversized)."""
         return {
             "CallSid": self.call_sid,
             "AccountSid": self.twilio.settings.twilio_account_sid,
@@ -124,10 +139,6 @@ class Caller:
             **extra,
         }
 
-    def _post(self, path: str, **extra: Any) -> Caller:
-        response = self.twilio.post(path, self._params(**extra))
-        assert response.status_code == 200, response.get_data(as_text=True)
-        assert response.mimetype == "text/xml"
-        self.twiml = ET.fromstring(response.get_data())
-        self.heard.append(self.last_heard)
-        return self
+    def _gather_action(self) -> str:
+        assert self.gather is not None, f"not at a menu: {self.last_heard!r}"
+        return self.gather.get("action", "")

@@ -26,10 +26,14 @@ from tests.desk_support import (
     offer_of,
 )
 
+DESK = {"desk_hours": "00:00-24:00", "desk_max_queue": 3, "desk_max_wait_s": 600}
+# Closed from the start: the test clock starts at 10:00, Shanghai time (tests.clocks).
+CLOSED_NOW = DESK | {"desk_hours": "12:00-13:00"}
+
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"desk_hours": "00:00-24:00", "desk_max_queue": 3, "desk_max_wait_s": 600}
+    return DESK
 
 
 @pytest.fixture
@@ -66,7 +70,7 @@ def at_desk(caller: Caller, language_key: str = "1") -> Caller:
 
 
 def record(caller: Caller, url: str = RECORDING, seconds: str = "6") -> Caller:
-    return caller._post(
+    return caller.webhook(
         "/voice/desk/question", RecordingUrl=url, RecordingDuration=seconds, Digits="#"
     )
 
@@ -140,7 +144,7 @@ def test_skipping_the_recording_joins_the_line_without_a_question(
     caller: Caller, desk: Desk, expert: int
 ) -> None:
     at_desk(caller).press("2")
-    caller._post("/voice/desk/question")  # nothing recorded: Twilio falls through
+    caller.webhook("/voice/desk/question")  # nothing recorded: Twilio falls through
 
     assert caller.enqueued == "expert-desk"
     row = desk_call(desk, latest(desk))
@@ -207,33 +211,51 @@ def test_no_expert_with_the_skill_logged_in_offers_a_callback_or_an_agent(
     caller: Caller, desk: Desk
 ) -> None:
     at_desk(caller).press("2")
-    caller._post("/voice/desk/question")
+    caller.webhook("/voice/desk/question")
 
-    assert "没有负责苹果iOS系统的专家在线" in caller.last_heard
-    assert "请按1" in caller.last_heard
+    assert caller.twiml is not None
+    offer, silence = caller.twiml
+    assert (offer.tag, offer.get("action"), offer.get("input"), offer.get("language")) == (
+        "Gather",
+        "/voice/step",
+        "dtmf speech",
+        "cmn-Hans-CN",
+    )
+    assert caller.said == [
+        "抱歉，目前没有负责苹果iOS系统的专家在线。",
+        "如需专家给您回电，请按1；转人工服务，请按0。",
+    ]
+    assert [say.text for say in offer.iter("Say")] == caller.said  # a key cuts them short
+    assert (silence.tag, silence.text) == ("Redirect", "/voice/no-input")
     caller.press("0")
     assert caller.enqueued == "general"
     [left] = events(desk, "left")
     assert left.detail == {"reason": "no_expert"}
 
 
+@pytest.mark.parametrize("settings_overrides", [CLOSED_NOW], ids=["closed"])
 def test_closed_hours_say_the_hours_and_book_a_callback_that_joins_the_line(
-    app: Flask, caller: Caller, desk: Desk, expert: int
+    caller: Caller, desk: Desk, expert: int
 ) -> None:
-    desk.settings = desk.settings.with_overrides({"desk_hours": _closed_at(desk.now())})
-    app.extensions["hotline"].settings = desk.settings
-    app.extensions["hotline"].engine._settings = desk.settings
-
+    closed = "专家坐席的服务时间为每天12点整至13点整，现在是非服务时间。"
     at_desk(caller)
-    assert "现在是非服务时间" in caller.last_heard
+    assert caller.said == [
+        "欢迎使用智能终端专家坐席，我们的专家为您解答手机设置、操作系统和常用应用的问题。",
+        closed,
+        "手机设置请按1，苹果iOS系统请按2，安卓系统请按3，华为鸿蒙系统请按4，"
+        "微信等第三方应用请按5，其他问题请按6。您也可以直接说出您的问题。",
+    ]
     caller.press("2")
-    caller._post("/voice/desk/question")
-    assert "现在是非服务时间" in caller.last_heard
+    caller.webhook("/voice/desk/question")
+    assert caller.said == [closed, "如需专家给您回电，请按1；转人工服务，请按0。"]
 
     caller.press("1")
 
     assert caller.hung_up
-    assert "专家将回电至幺三八零零幺三八零零零" in caller.last_heard
+    assert caller.said == [
+        "好的，专家将回电至幺三八零零幺三八零零零，您的排队位置已为您保留。",
+        "感谢您的来电，再见。",
+    ]
     row = desk_call(desk, latest(desk))
     assert (row.status, row.mode) == ("waiting", "callback")
     assert [e.kind for e in events(desk) if e.desk_call_id == row.id][-2:] == [
@@ -263,7 +285,7 @@ def test_the_wait_music_listens_for_star_and_announces_only_when_due(
 
     def wait_at(seconds: int) -> str:
         clock.set(started + dt.timedelta(seconds=seconds))
-        second._post("/voice/desk/wait", QueuePosition="2", QueueTime=str(seconds))
+        second.webhook("/voice/desk/wait", QueuePosition="2", QueueTime=str(seconds))
         return second.last_heard
 
     assert wait_at(0) == ""  # just told at joining
@@ -280,7 +302,7 @@ def test_the_wait_music_listens_for_star_and_announces_only_when_due(
     assert "您现在排在第二位" in wait_at(61)
     assert "按星号键" in second.last_heard
     assert wait_at(90) == ""  # at most one announcement a minute
-    first._post("/voice/desk/done", QueueResult="hangup")
+    first.webhook("/voice/desk/done", QueueResult="hangup")
     assert "您是下一位" in wait_at(125)
     assert wait_at(400) == ""  # told they are next: never again
 
@@ -310,9 +332,9 @@ def test_star_while_waiting_books_a_callback_that_keeps_the_place(
     at_desk(caller).say("iPhone")
     row = desk_call(desk, latest(desk))
 
-    caller._post("/voice/desk/wait/key", Digits="*")
+    caller.webhook("/voice/desk/wait/key", Digits="*")
     assert caller.twiml is not None and caller.twiml.find("Leave") is not None
-    caller._post("/voice/desk/done", QueueResult="leave", QueueTime="30")
+    caller.webhook("/voice/desk/done", QueueResult="leave", QueueTime="30")
 
     assert caller.hung_up
     assert "您的排队位置已为您保留" in caller.last_heard
@@ -328,9 +350,9 @@ def test_past_the_max_wait_the_caller_leaves_and_is_offered_a_callback_keeping_t
     row = desk_call(desk, latest(desk))
     clock.advance(601)
 
-    caller._post("/voice/desk/wait", QueuePosition="1")
+    caller.webhook("/voice/desk/wait", QueuePosition="1")
     assert caller.twiml is not None and caller.twiml.find("Leave") is not None
-    caller._post("/voice/desk/done", QueueResult="leave")
+    caller.webhook("/voice/desk/done", QueueResult="leave")
     assert "让您久等了" in caller.last_heard
     caller.press("1")
 
@@ -347,7 +369,7 @@ def test_hanging_up_in_the_line_is_counted_as_abandoned_with_position_and_wait(
     at_desk(caller).say("iPhone")
     clock.advance(42)
 
-    caller._post("/voice/desk/done", QueueResult="hangup", QueueTime="42")
+    caller.webhook("/voice/desk/done", QueueResult="hangup", QueueTime="42")
 
     [abandoned] = events(desk, "abandoned")
     assert abandoned.detail["position"] == 1
@@ -376,7 +398,7 @@ def test_accepted_call_dials_the_expert_and_wraps_up_after(
     desk.accept(expert, offer_of(desk, expert))
     row = desk_call(desk, latest(desk))
 
-    caller._post(f"/voice/desk/connect/{row.id}")
+    caller.webhook(f"/voice/desk/connect/{row.id}")
     assert caller.twiml is not None
     dial = caller.twiml.find("Dial")
     assert dial is not None and dial.get("action") == f"/voice/desk/dialed/{row.id}"
@@ -384,7 +406,9 @@ def test_accepted_call_dials_the_expert_and_wraps_up_after(
     assert client is not None and client.text == "li.na.test"
     assert "正在为您接通专家" in caller.last_heard
 
-    caller._post(f"/voice/desk/dialed/{row.id}", DialCallStatus="completed", DialCallDuration="95")
+    caller.webhook(
+        f"/voice/desk/dialed/{row.id}", DialCallStatus="completed", DialCallDuration="95"
+    )
     assert caller.hung_up
     assert desk_call(desk, row.id).talk_s == 95
     assert agent(desk, expert).state == "wrap_up"
@@ -399,7 +423,7 @@ def test_a_connect_request_from_another_call_is_refused(
     row = desk_call(desk, latest(desk))
 
     intruder = Caller(twilio).dial("10010")
-    intruder._post(f"/voice/desk/connect/{row.id}")
+    intruder.webhook(f"/voice/desk/connect/{row.id}")
 
     assert intruder.hung_up and intruder.twiml is not None
     assert intruder.twiml.find("Dial") is None
@@ -412,9 +436,9 @@ def test_the_expert_not_answering_puts_the_caller_back_in_the_line(
     desk.tick()
     desk.accept(expert, offer_of(desk, expert))
     row = desk_call(desk, latest(desk))
-    caller._post(f"/voice/desk/connect/{row.id}")
+    caller.webhook(f"/voice/desk/connect/{row.id}")
 
-    caller._post(f"/voice/desk/dialed/{row.id}", DialCallStatus="no-answer", DialCallDuration="0")
+    caller.webhook(f"/voice/desk/dialed/{row.id}", DialCallStatus="no-answer", DialCallDuration="0")
 
     assert caller.enqueued == "expert-desk"
     assert "优先转接下一位专家" in caller.last_heard
@@ -433,23 +457,13 @@ def test_a_malformed_webhook_is_a_400(twilio: Any) -> None:
     assert response.status_code == 400
 
 
-def _closed_at(at: dt.datetime) -> str:
-    """Opening hours that do not include naive-UTC *at* (Shanghai time)."""
-    from ivr.clock import local_datetime
-
-    now = local_datetime(at)
-    start = (now + dt.timedelta(hours=2)).strftime("%H:00")
-    end = (now + dt.timedelta(hours=3)).strftime("%H:00")
-    return f"{start}-{end}"
-
-
 def test_a_retried_question_webhook_holds_the_caller_again_without_a_second_place(
     caller: Caller, desk: Desk, expert: int
 ) -> None:
     at_desk(caller).press("2")
-    caller._post("/voice/desk/question")
+    caller.webhook("/voice/desk/question")
 
-    caller._post("/voice/desk/question")
+    caller.webhook("/voice/desk/question")
 
     assert caller.enqueued == "expert-desk"
     assert len(events(desk, "entered")) == 1

@@ -93,7 +93,7 @@ def test_malformed_voice_webhook_gets_400_saying_why(
 def test_ten_kilobyte_parameters_never_reach_a_500(caller: Caller) -> None:
     caller.dial("10010", DEMO_ZH)
     response = caller.twilio.post(
-        "/voice/step", caller._params(SpeechResult="balance " * 1_250, Extra="x" * 10_000)
+        "/voice/step", caller.params(SpeechResult="balance " * 1_250, Extra="x" * 10_000)
     )
     assert response.status_code == 200
     assert "余额为" in response.get_data(as_text=True)
@@ -101,20 +101,20 @@ def test_ten_kilobyte_parameters_never_reach_a_500(caller: Caller) -> None:
 
 def test_overlong_digits_are_refused(caller: Caller) -> None:
     caller.dial("10010", DEMO_ZH)
-    response = caller.twilio.post("/voice/step", caller._params(Digits="1" * 10_000))
+    response = caller.twilio.post("/voice/step", caller.params(Digits="1" * 10_000))
     assert response.status_code == 400
 
 
 def test_request_bodies_over_64_kilobytes_are_refused(caller: Caller) -> None:
     caller.dial("10010", DEMO_ZH)
-    response = caller.twilio.post("/voice/step", caller._params(Junk="x" * 70_000))
+    response = caller.twilio.post("/voice/step", caller.params(Junk="x" * 70_000))
     assert response.status_code == 413
 
 
 def test_a_step_for_a_call_never_seen_starts_it_afresh(caller: Caller) -> None:
     caller.to_number = "1001011"
     caller.twiml = None
-    response = caller.twilio.post("/voice/step", caller._params(Digits="1"))
+    response = caller.twilio.post("/voice/step", caller.params(Digits="1"))
     assert response.status_code == 200
     assert "余额为" in response.get_data(as_text=True)
 
