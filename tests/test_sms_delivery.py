@@ -52,10 +52,6 @@ def make_due(hotline: Any) -> None:
         session.execute(sa.update(OutboxMessage).values(next_attempt_at=hotline.clock.now()))
 
 
-def wait_for_creates(wire: Wire, count: int) -> None:
-    wait_for(lambda: len(wire.creates()) >= count, f"{count} Messages.create requests", polls=500)
-
-
 def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
     live: Wire, hotline: Any
 ) -> None:
@@ -130,14 +126,17 @@ def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(wire: Wire
     settings = hotline.settings.with_overrides({"sms_send_timeout_s": 1})
     sender = sms_sender(settings, hotline.sessions, hotline.clock)
     add_pending(hotline, 1)
-    wire.standin.faults.add(MESSAGES, status=None, delay=1.5, count=1, method="POST")
+    held = wire.standin.faults.add(MESSAGES, status=None, hold=True, count=1, method="POST")
     first = OutboxWorker(
         hotline.sessions, sender, settings, hotline.clock, rng=random.Random(1)
-    ).run_once()
+    ).run_once()  # the stand-in holds the request: the client gives up after 1 s
     assert first.retried == 1
     [row] = outbox_rows(hotline)
-    assert row.outcome_unknown_since is not None and "Timeout" in (row.last_error or "")
-    wait_for_creates(wire, 1)  # the stand-in accepted it after the client gave up
+    assert (row.status, row.outcome_unknown_since) == ("pending", row.claimed_at)
+    assert (row.last_error or "").startswith("ReadTimeout: ")
+    held.release()  # the stand-in accepts it after the client gave up
+    assert held.wait_answered()
+    assert len(wire.creates()) == 1
     make_due(hotline)
     second = OutboxWorker(hotline.sessions, sender, settings, hotline.clock).run_once()
     assert (second.sent, second.adopted) == (1, 1)
@@ -161,11 +160,14 @@ def test_expired_lease_is_sent_again_when_the_provider_never_got_it(
     assert (result.sent, result.adopted) == (1, 0)
     live.settle()
     assert len(live.creates()) == 1
-    statuses = [s for _, s in history(hotline, outbox_id)]
-    assert statuses[:3] == ["lease_expired", "sending", "sent"] or statuses[:2] == [
-        "lease_expired",
-        "sending",
-    ]
+    # The worker asked the provider first, found nothing, and sent.
+    assert [(r.method, r.status) for r in live.standin.requests] == [("GET", 200), ("POST", 201)]
+    [row] = outbox_rows(hotline)
+    assert (row.status, row.attempts, row.outcome_unknown_since) == ("delivered", 2, None)
+    # Each source in its order (a callback may come before the worker records the SID).
+    steps = history(hotline, outbox_id)
+    assert [s for source, s in steps if source == "worker"] == ["lease_expired", "sending", "sent"]
+    assert [s for source, s in steps if source == "callback"] == ["sent", "delivered"]
 
 
 def test_permanent_error_dead_letters_at_once_with_the_reason(live: Wire, hotline: Any) -> None:
@@ -333,7 +335,9 @@ def test_unsigned_status_callback_is_refused(twilio: TwilioClient, hotline: Any)
 @pytest.mark.postgres
 def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: Any) -> None:
     add_pending(hotline, 60)
-    live.standin.faults.add(MESSAGES, status=None, delay=0.005, count=None, method="POST")
+    # The first send is held until the other worker has finished: that one must have
+    # claimed around the first one's claim, and sent everything else.
+    held = live.standin.faults.add(MESSAGES, status=None, hold=True, count=1, method="POST")
     workers = [
         OutboxWorker(
             hotline.sessions,
@@ -355,13 +359,14 @@ def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: An
     threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
     for t in threads:
         t.start()
+    assert held.wait_held()
+    wait_for(lambda: len(results) == 1, "the worker that was not held to finish")
+    held.release()
     for t in threads:
         t.join(60)
     live.settle()
-    sent = Counter(c["Body"] for c in live.creates())
-    assert len(sent) == 60 and set(sent.values()) == {1}
-    assert sum(r.sent for r in results) == 60
-    assert all(r.sent > 0 for r in results), "both workers should have taken a share"
+    assert Counter(c["Body"] for c in live.creates()) == Counter(f"msg {i:04d}" for i in range(60))
+    assert [r.sent for r in results] == [55, 5]  # the held one's claim of 5 stayed its own
     assert {r.status for r in outbox_rows(hotline)} == {"delivered"}
 
 
