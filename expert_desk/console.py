@@ -10,6 +10,7 @@ a CSRF token (Flask-WTF); every response carries a strict Content-Security-Polic
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -55,6 +56,8 @@ CSP = "; ".join(
         "form-action 'self'",
     ]
 )
+#: The only ``next`` targets followed after signing in.
+SAFE_NEXT = re.compile(r"/desk/[A-Za-z0-9/_.-]{0,200}")
 PUBLIC_ENDPOINTS = {"desk_console.login", "desk_console.static"}
 
 csrf = CSRFProtect()
@@ -185,8 +188,10 @@ def _session_agent() -> views.AgentView | None:
 
 
 def _next_page() -> str:
+    """Where to go after signing in: a plain local path under ``/desk/`` (letters, digits,
+    ``/ . _ -``; no ``..``, no query, no control characters), else the console."""
     target = request.args.get("next", "")
-    if target.startswith("/desk/") and not target.startswith("//"):
+    if SAFE_NEXT.fullmatch(target) and ".." not in target:
         return target
     return url_for("desk_console.agent_console")
 
