@@ -41,7 +41,9 @@ def tickets_group() -> None:
 
 @tickets_group.command("list")
 @click.option("--overdue", is_flag=True, help="Only unresolved tickets past their deadline.")
-@click.option("--status", type=click.Choice(tickets.STATUSES), help="Only this status.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in tickets.STATUSES]), help="Only this status."
+)
 @click.option("--limit", default=50, show_default=True)
 def list_tickets(overdue: bool, status: str | None, limit: int) -> None:
     """Unresolved tickets by deadline (times in Asia/Shanghai)."""
@@ -76,7 +78,7 @@ def show_ticket(number: str) -> None:
 
 @tickets_group.command("set-status")
 @click.argument("number")
-@click.argument("status", type=click.Choice(tickets.STATUSES[1:]))
+@click.argument("status", type=click.Choice([s.value for s in tickets.STATUSES[1:]]))
 @click.option("--note", default="", help="What was done, for the ticket's history.")
 @click.option("--by", "actor", default="operator", show_default=True)
 def set_status(number: str, status: str, note: str, actor: str) -> None:
@@ -85,7 +87,12 @@ def set_status(number: str, status: str, note: str, actor: str) -> None:
         hotline = command_core()
         with transaction(hotline.sessions) as session:
             ticket = tickets.set_status(
-                session, number, status, actor=actor[:32], now=hotline.clock.now(), note=note
+                session,
+                number,
+                tickets.TicketStatus(status),
+                actor=actor[:32],
+                now=hotline.clock.now(),
+                note=note,
             )
             click.echo(f"{ticket.number} is now {ticket.status}")
     except tickets.TicketError as error:

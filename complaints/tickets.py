@@ -17,13 +17,14 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ivr.clock import local_date, local_datetime, stamp
-from ivr.db import Base
+from ivr.db import Base, enum_text
 from ivr.logs import log_event
 from ivr.models import Call, Subscriber
 from prompts import spoken
@@ -45,13 +46,26 @@ CATEGORIES: Final[Mapping[str, bool]] = {
 }
 URGENT_HOURS: Final = 4
 STANDARD_HOURS: Final = 48
-STATUSES: Final = ("open", "in_progress", "answered", "closed")
-UNRESOLVED: Final = ("open", "in_progress")
-TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    "open": frozenset({"in_progress", "answered", "closed"}),
-    "in_progress": frozenset({"answered", "closed"}),
-    "answered": frozenset({"in_progress", "closed"}),
-    "closed": frozenset(),
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket is in its life (:data:`TRANSITIONS` says where it may go next)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+STATUSES: Final = tuple(TicketStatus)
+UNRESOLVED: Final = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+TRANSITIONS: Final[Mapping[TicketStatus, frozenset[TicketStatus]]] = {
+    TicketStatus.OPEN: frozenset(
+        {TicketStatus.IN_PROGRESS, TicketStatus.ANSWERED, TicketStatus.CLOSED}
+    ),
+    TicketStatus.IN_PROGRESS: frozenset({TicketStatus.ANSWERED, TicketStatus.CLOSED}),
+    TicketStatus.ANSWERED: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset(),
 }
 DUE_SOON, OVERDUE = 1, 2
 ESCALATION_NAMES: Final = {0: "-", DUE_SOON: "due soon", OVERDUE: "overdue"}
@@ -72,7 +86,7 @@ class Ticket(Base):
     category: Mapped[str] = mapped_column(sa.String(32))
     #: urgent (4 h) or standard (48 h): the queue of the complaints desk it waits in.
     queue: Mapped[str] = mapped_column(sa.String(16))
-    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    status: Mapped[TicketStatus] = mapped_column(enum_text(TicketStatus), default=TicketStatus.OPEN)
     language: Mapped[str] = mapped_column(sa.String(5))
     opened_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     due_at: Mapped[dt.datetime] = mapped_column()
@@ -290,7 +304,7 @@ def file_complaint(
 
 def _reopen_line(ticket: Ticket, subscriber: Subscriber, now: dt.datetime) -> None:
     subscriber.line_status = "active"
-    ticket.status, ticket.answered_at = "answered", now
+    ticket.status, ticket.answered_at = TicketStatus.ANSWERED, now
     ticket.resolution, ticket.description = "line_reopened", "none"
     _event(
         ticket,
@@ -326,15 +340,15 @@ def describe(
 # -- life cycle --------------------------------------------------------------------------
 
 
-def _check_transition(ticket: Ticket, status: str) -> None:
-    if status not in TRANSITIONS.get(ticket.status, frozenset()):
+def _check_transition(ticket: Ticket, status: TicketStatus) -> None:
+    if status not in TRANSITIONS[ticket.status]:
         raise StatusNotAllowed(f"a {ticket.status} ticket cannot become {status}")
 
 
 def set_status(
     session: Session,
     number: str,
-    status: str,
+    status: TicketStatus,
     *,
     actor: str,
     now: dt.datetime,
@@ -346,9 +360,9 @@ def set_status(
         raise UnknownTicket(f"no ticket {number}")
     _check_transition(ticket, status)
     previous, ticket.status = ticket.status, status
-    if status == "answered":
+    if status == TicketStatus.ANSWERED:
         ticket.answered_at = now
-    elif status == "closed":
+    elif status == TicketStatus.CLOSED:
         ticket.closed_at = now
     _event(ticket, "status", actor, now, previous=previous, status=status, note=note)
     return ticket

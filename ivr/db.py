@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -63,3 +64,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def enum_text(kind: type[E], length: int = 16) -> sa.Enum:
+    """A column type for a life cycle of *kind*: stored as the members' text, read back as
+    members (no database enum type, so adding a status needs no migration)."""
+    return sa.Enum(
+        kind, native_enum=False, length=length, values_callable=lambda ms: [m.value for m in ms]
+    )

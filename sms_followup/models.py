@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ivr.clock import stamp
-from ivr.db import Base
+from ivr.db import Base, enum_text
 from sms_followup.templates import segments
 
 
@@ -48,13 +48,7 @@ class OutboxMessage(Base):
     language: Mapped[str] = mapped_column(sa.String(5))
     body: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[OutboxStatus] = mapped_column(
-        sa.Enum(
-            OutboxStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda statuses: [s.value for s in statuses],
-        ),
-        default=OutboxStatus.PENDING,
+        enum_text(OutboxStatus), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=stamp)
