@@ -68,22 +68,35 @@ class Settings:
 
     def check(self) -> None:
         """Refuse settings that cannot work in their environment (each package's settings
-        add their own checks to these)."""
+        add their own checks to these). In production, every weak setting is named at once."""
         if self.env not in {"local", "test", "production"}:
             raise ConfigError(f"IVR_ENV must be local, test or production, not {self.env!r}")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
-        if self.production:
-            if self.twilio_auth_token == LOCAL_AUTH_TOKEN:
-                raise ConfigError(
-                    "IVR_ENV=production needs TWILIO_AUTH_TOKEN (the account's token)"
-                )
-            if not self.validate_signatures:
-                raise ConfigError("IVR_ENV=production cannot switch off VALIDATE_TWILIO_SIGNATURE")
-            if self.secret_key == Settings.secret_key:
-                raise ConfigError("IVR_ENV=production needs SECRET_KEY")
-            if self.database_url.startswith("sqlite"):
-                raise ConfigError("IVR_ENV=production needs DATABASE_URL pointing at PostgreSQL")
+        if not self.production:
+            return
+        min_secret_bytes = 32  # SECRET_KEY signs the desk's session cookies
+        wrong = []
+        if self.twilio_auth_token == LOCAL_AUTH_TOKEN:
+            wrong.append("TWILIO_AUTH_TOKEN is needed (the account's token)")
+        if not self.validate_signatures:
+            wrong.append("VALIDATE_TWILIO_SIGNATURE cannot be switched off")
+        if not self.public_base_url.startswith("https://"):
+            wrong.append(
+                "PUBLIC_BASE_URL must start with https:// (the desk's session cookie is "
+                "Secure only then)"
+            )
+        if self.secret_key == Settings.secret_key:
+            wrong.append("SECRET_KEY is needed")
+        elif len(self.secret_key.encode()) < min_secret_bytes or len(set(self.secret_key)) < 8:
+            wrong.append(
+                f"SECRET_KEY must be at least {min_secret_bytes} random bytes "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        if self.database_url.startswith("sqlite"):
+            wrong.append("DATABASE_URL must point at PostgreSQL")
+        if wrong:
+            raise ConfigError("IVR_ENV=production: " + "; ".join(wrong))
 
 
 S = TypeVar("S", bound=Settings)
