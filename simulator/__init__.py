@@ -16,7 +16,7 @@ One concern per module; :mod:`simulator.network` is where to start:
   ``audio`` their optional sound.
 """
 
-from simulator.call import CallSpec, Recogniser, SimulatedCall
+from simulator.call import CallSpec, Recognizer, SimulatedCall
 from simulator.config import NetworkConfig
 from simulator.inputs import (
     Action,
@@ -55,7 +55,7 @@ __all__ = [
     "Network",
     "NetworkConfig",
     "Press",
-    "Recogniser",
+    "Recognizer",
     "RestStandin",
     "Scenario",
     "ScenarioError",

@@ -39,16 +39,16 @@ from simulator.verbs.context import (
 )
 from simulator.webhook import Fetched, FetchError, WebhookClient
 
-Recogniser = Callable[[Path, str], tuple[str, float | None]]
+Recognizer = Callable[[Path, str], tuple[str, float | None]]
 """Turns a WAV file spoken in ``language`` (the ``<Gather>``'s, e.g. ``cmn-Hans-CN``) into
-``(text, confidence)``; confidence None when the recogniser cannot tell, and the action
+``(text, confidence)``; confidence None when the recognizer cannot tell, and the action
 request then has no ``Confidence``. Raises :class:`RecognitionFailed` when it cannot
-transcribe the audio. ``simulator.cli.speech_recogniser`` makes one of an
+transcribe the audio. ``simulator.cli.speech_recognizer`` makes one of an
 ``speech.recognition`` backend."""
 
 
 class RecognitionFailed(Exception):
-    """The recogniser could not transcribe the caller's audio (e.g. a language it does not
+    """The recognizer could not transcribe the caller's audio (e.g. a language it does not
     know); the message is for the developer, and the caller is heard as silent."""
 
 
@@ -84,7 +84,7 @@ class SimulatedCall:
         source: InputSource,
         *,
         on_heard: Callable[[Heard], None] | None = None,
-        recogniser: Recogniser | None = None,
+        recognizer: Recognizer | None = None,
     ) -> None:
         self.sid = new_sid("CA")
         self.spec = spec
@@ -97,7 +97,7 @@ class SimulatedCall:
         )
         self._source = source
         self._on_heard = on_heard
-        self._recogniser = recogniser
+        self._recognizer = recognizer
         self._status = "queued"
         self._webhooks = WebhookClient(
             network.config.auth_token,
@@ -321,11 +321,11 @@ class SimulatedCall:
     def speech(self, action: Speak, language: str) -> tuple[str, float | None]:
         if action.audio is None:
             return action.text, action.confidence
-        if self._recogniser is None:
-            self.warn(f"speech from {action.audio} needs a recogniser: treated as silence")
+        if self._recognizer is None:
+            self.warn(f"speech from {action.audio} needs a recognizer: treated as silence")
             return "", None
         try:
-            return self._recogniser(action.audio, language)
+            return self._recognizer(action.audio, language)
         except RecognitionFailed as failure:
             self.warn(f"speech from {action.audio} ({language}): {failure}; the caller is silent")
             return "", None

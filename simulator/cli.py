@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from simulator.audio import make_speaker
-from simulator.call import Recogniser, RecognitionFailed
+from simulator.call import RecognitionFailed, Recognizer
 from simulator.inputs import (
     Action,
     InputRequest,
@@ -139,10 +139,10 @@ def _read_line(prompt: str) -> str | None:
         return None
 
 
-def speech_recogniser(
+def speech_recognizer(
     backend: str, report: Callable[[str, bool], None] | None = None
-) -> Recogniser:
-    """The simulator's recogniser over the ``speech.recognition`` backend named *backend*.
+) -> Recognizer:
+    """The simulator's recognizer over the ``speech.recognition`` backend named *backend*.
 
     Raises ``speech.UnknownRecognizer`` for an unknown name. A transcript's confidence is
     sent as Twilio's ``Confidence`` when the backend has one; the offline grammar backend
@@ -176,14 +176,14 @@ def speech_recogniser(
     return recognise
 
 
-def _deferred(backend: str, report: Callable[[str, bool], None]) -> Recogniser:
-    """A recogniser built on first use, for calls that may never need one."""
-    built: list[Recogniser] = []
+def _deferred(backend: str, report: Callable[[str, bool], None]) -> Recognizer:
+    """A recognizer built on first use, for calls that may never need one."""
+    built: list[Recognizer] = []
 
     def recognise(wav: Path, language: str) -> tuple[str, float | None]:
         if not built:
             try:
-                built.append(speech_recogniser(backend, report))
+                built.append(speech_recognizer(backend, report))
             except speech.UnknownRecognizer as error:
                 raise RecognitionFailed(str(error)) from error
         return built[0](wav, language)
@@ -320,7 +320,7 @@ def _input_source(
     envvar="SPEECH_BACKEND",
     default=speech.DEFAULT_RECOGNIZER,
     show_default=True,
-    help="Recogniser for --say-wav, --microphone and typed @file.wav: sphinx-grammar "
+    help="Recognizer for --say-wav, --microphone and typed @file.wav: sphinx-grammar "
     "(offline, English menu commands only) or speechrecognition:<engine>, e.g. "
     "speechrecognition:google (online, Mandarin too). [env SPEECH_BACKEND]",
 )
@@ -359,8 +359,8 @@ def call_command(
     to, caller = (loaded.to, loaded.from_) if loaded is not None else _parties(number, from_)
     voice = bool(say_wav) or microphone
     try:
-        recogniser = (
-            speech_recogniser(speech_backend, _echo_speech)
+        recognizer = (
+            speech_recognizer(speech_backend, _echo_speech)
             if voice
             else _deferred(speech_backend, _echo_speech)
         )
@@ -384,11 +384,11 @@ def call_command(
     failure: str | None = None
     with RestStandin(network, port=standin_port), tempfile.TemporaryDirectory() as folder:
         if loaded is not None:
-            outcome = run_scenario(network, loaded, on_heard=on_heard, recogniser=recogniser)
+            outcome = run_scenario(network, loaded, on_heard=on_heard, recognizer=recognizer)
             result, failure = outcome.call, outcome.failure
         else:
             source = _input_source(keys, say_wav, microphone, Path(folder))
-            result = network.call(to, caller, source, on_heard=on_heard, recogniser=recogniser)
+            result = network.call(to, caller, source, on_heard=on_heard, recognizer=recognizer)
         network.wait_idle(10)
     network.close()
     _finish_call(result, failure, tell)

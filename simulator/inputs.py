@@ -33,7 +33,7 @@ class Press:
 
 @dataclass(frozen=True)
 class Speak:
-    """Speech: ``text`` directly, or ``audio`` (a WAV file) for the call's recogniser."""
+    """Speech: ``text`` directly, or ``audio`` (a WAV file) for the call's recognizer."""
 
     text: str = ""
     confidence: float = 0.9
@@ -156,7 +156,7 @@ def parse_keys(text: str) -> list[Action]:
 def parse_typed(line: str) -> Action:
     """A typed line as an action: keys are DTMF; ``"text`` or ``say text`` is speech.
 
-    ``@file.wav`` is speech from a recording (for the call's recogniser), empty or ``-``
+    ``@file.wav`` is speech from a recording (for the call's recognizer), empty or ``-``
     means silence, ``hangup`` (or ``h``) hangs up, ``wait N`` waits N seconds. Anything
     else is refused (ValueError) rather than sent as keys a phone does not have.
     """
@@ -183,7 +183,7 @@ def parse_typed(line: str) -> Action:
 @dataclass
 class VoiceInput:
     """The caller speaks recordings: at each ``<Gather>`` that listens for speech, and at each
-    ``<Record>``, ``record(request)`` gives a WAV file, spoken for the call's recogniser.
+    ``<Record>``, ``record(request)`` gives a WAV file, spoken for the call's recognizer.
     Other moments, and those where ``record`` has nothing (None), go to ``then``."""
 
     record: Callable[[InputRequest], Path | None]

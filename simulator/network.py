@@ -14,7 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
-from simulator.call import CallSpec, Recogniser, SimulatedCall
+from simulator.call import CallSpec, Recognizer, SimulatedCall
 from simulator.config import VOICE_INCOMING, VOICE_STATUS, NetworkConfig
 from simulator.inputs import Action, InputSource, ScriptedInput
 from simulator.messaging import Message, MessageStore, OptOuts, wall_clock
@@ -72,11 +72,11 @@ class Network:
         *,
         outcome: str = "completed",
         on_heard: Callable[[Heard], None] | None = None,
-        recogniser: Recogniser | None = None,
+        recognizer: Recognizer | None = None,
     ) -> CallResult:
         """Place an inbound call and run it to its end in this thread."""
         spec = self.inbound_spec(to, from_, outcome=outcome)
-        return self._new_call(spec, script, on_heard, recogniser).run()
+        return self._new_call(spec, script, on_heard, recognizer).run()
 
     def start(
         self,
@@ -84,10 +84,10 @@ class Network:
         script: Sequence[Action] | InputSource = (),
         *,
         on_heard: Callable[[Heard], None] | None = None,
-        recogniser: Recogniser | None = None,
+        recognizer: Recognizer | None = None,
     ) -> CallHandle:
         """Run a call in a background thread."""
-        return self.calls.start(self._new_call(spec, script, on_heard, recogniser))
+        return self.calls.start(self._new_call(spec, script, on_heard, recognizer))
 
     def call_view(self, sid: str) -> CallView | None:
         return self.calls.view(sid)
@@ -119,10 +119,10 @@ class Network:
         spec: CallSpec,
         script: Sequence[Action] | InputSource,
         on_heard: Callable[[Heard], None] | None,
-        recogniser: Recogniser | None,
+        recognizer: Recognizer | None,
     ) -> SimulatedCall:
         source = ScriptedInput(list(script)) if isinstance(script, Sequence) else script
-        return SimulatedCall(self, spec, source, on_heard=on_heard, recogniser=recogniser)
+        return SimulatedCall(self, spec, source, on_heard=on_heard, recognizer=recognizer)
 
     # -- the other parties ---------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from simulator.call import Recogniser
+from simulator.call import Recognizer
 from simulator.inputs import (
     Action,
     Hangup,
@@ -248,7 +248,7 @@ def run_scenario(
     scenario: Scenario,
     *,
     on_heard: Callable[[Heard], None] | None = None,
-    recogniser: Recogniser | None = None,
+    recognizer: Recognizer | None = None,
 ) -> ScenarioResult:
     """Place the scenario's call and judge it: steps, call errors, then the final status."""
     source = ScenarioInput(list(scenario.steps))
@@ -258,7 +258,7 @@ def run_scenario(
         source,
         outcome=scenario.outcome,
         on_heard=on_heard,
-        recogniser=recogniser,
+        recognizer=recognizer,
     )
     failure = source.finish(result)
     if failure is None and result.errors:

@@ -14,7 +14,7 @@ from flask import Response
 
 from prompts.manifest import read_manifest
 from prompts.render import render_catalog
-from simulator.cli import commands, speech_recogniser
+from simulator.cli import commands, speech_recognizer
 from simulator.inputs import Press, Speak
 from simulator.timing import speech_seconds
 from simulator.wav import wav_seconds
@@ -61,10 +61,10 @@ def sim() -> Iterator[Harness]:
 def test_spoken_wav_reaches_the_gather_action_as_speech_result(
     sim: Harness, spoken: dict[str, Path]
 ) -> None:
-    recogniser = speech_recogniser("sphinx-grammar")
+    recognizer = speech_recognizer("sphinx-grammar")
 
     result = sim.network.call(
-        SERVICE, HANDSET, [Speak(audio=spoken["balance"])], recogniser=recogniser
+        SERVICE, HANDSET, [Speak(audio=spoken["balance"])], recognizer=recognizer
     )
 
     [said] = sim.app.requests_to("/voice/said")
@@ -114,7 +114,7 @@ def test_mandarin_gather_with_the_grammar_backend_is_explained_not_a_crash(
         SERVICE,
         HANDSET,
         [Speak(audio=spoken["balance"])],
-        recogniser=speech_recogniser("sphinx-grammar"),
+        recognizer=speech_recognizer("sphinx-grammar"),
     )
 
     assert sim.app.requests_to("/voice/said") == []  # the caller was silent: Twilio falls through
@@ -163,7 +163,7 @@ def test_cli_microphone_without_pyaudio_says_what_is_missing(
     assert sim.app.received == []
 
 
-def test_typed_recording_without_voice_options_uses_the_deferred_recogniser(
+def test_typed_recording_without_voice_options_uses_the_deferred_recognizer(
     sim: Harness, spoken: dict[str, Path]
 ) -> None:
     outcome = _call(sim, input=f"@{spoken['balance']}\n")

@@ -10,7 +10,7 @@ from simulator.timing import KEY_SECONDS, speech_seconds
 from simulator.verbs import prompt
 from simulator.verbs.context import CallContext, CallEnded, Document
 
-_SPEECH_END_SECONDS = 1.0  # the silence after speech that tells the recogniser it ended
+_SPEECH_END_SECONDS = 1.0  # the silence after speech that tells the recognizer it ended
 
 
 def run(
