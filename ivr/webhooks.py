@@ -22,7 +22,9 @@ from prompts.catalog import LANGUAGES
 logger = logging.getLogger("ivr.webhooks")
 voice = Blueprint("voice", __name__, url_prefix="/voice")
 
-TWIML = "text/xml; charset=utf-8"
+TWIML = "text/xml"
+"""The TwiML mimetype: Flask adds ``; charset=utf-8`` to a ``text/`` mimetype (naming the
+charset here too would say it twice)."""
 
 
 def bad_webhook(error: params.BadWebhook) -> Response:

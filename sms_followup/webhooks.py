@@ -21,7 +21,7 @@ from sms_followup.templates import text
 logger = logging.getLogger("sms_followup.webhooks")
 sms = Blueprint("sms", __name__, url_prefix="/sms")
 
-TWIML = "text/xml; charset=utf-8"
+TWIML = "text/xml"  # Flask adds "; charset=utf-8" (see ivr.webhooks.TWIML)
 
 
 @sms.post("/incoming")
