@@ -141,7 +141,7 @@ def why_not_join(
 ) -> str | None:
     """Why the caller cannot wait in line now: ``closed``, ``no_expert`` (none with the skill
     is logged in), ``full`` (the line is at its maximum length); None when they can."""
-    if not policy.hours(settings).is_open(now):
+    if not policy.hours(settings.desk_hours).is_open(now):
         return "closed"
     if not logged_in(session, desk_call.skill):
         return "no_expert"

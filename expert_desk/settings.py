@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from expert_desk import policy
-from ivr.config import setting
+from ivr.config import ConfigError, setting
 from sms_followup.settings import SmsSettings
 
 
@@ -33,4 +33,21 @@ class DeskSettings(SmsSettings):
 
     def check(self) -> None:
         super().check()
-        policy.check(self)
+        policy.hours(self.desk_hours)
+        if self.desk_strategy not in policy.STRATEGIES:
+            raise ConfigError(f"DESK_STRATEGY must be one of {', '.join(policy.STRATEGIES)}")
+        positive = {
+            "DESK_RESERVATION_S": self.desk_reservation_s,
+            "DESK_MAX_LAPSES": self.desk_max_lapses,
+            "DESK_HOLD_S": self.desk_hold_s,
+            "DESK_QUESTION_S": self.desk_question_s,
+            "DESK_DEFAULT_HANDLE_S": self.desk_default_handle_s,
+            "DESK_AGENT_RING_S": self.desk_agent_ring_s,
+            "DESK_MAX_QUEUE": self.desk_max_queue,
+            "DESK_MAX_WAIT_S": self.desk_max_wait_s,
+        }
+        for name, value in positive.items():
+            if value < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.desk_wrap_up_s < 0 or self.desk_announce_every_s < 0:
+            raise ConfigError("DESK_WRAP_UP_S and DESK_ANNOUNCE_EVERY_S must not be negative")

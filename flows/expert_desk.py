@@ -31,7 +31,7 @@ class ChoosingDeskTopic(State):
 
     def enter(self, ctx: CallContext) -> Reply:
         lines = [Line("desk.welcome")]
-        if not policy.hours(DeskSettings.of(ctx.settings)).is_open(ctx.now):
+        if not policy.hours(DeskSettings.of(ctx.settings).desk_hours).is_open(ctx.now):
             lines.append(closed_line(ctx))
         return Reply((*lines, Line("desk.topic_menu")), TOPIC_MENU)
 
@@ -140,7 +140,7 @@ class DeskCallbackBooked(State):
 
 
 def closed_line(ctx: CallContext) -> Line:
-    hours = policy.hours(DeskSettings.of(ctx.settings))
+    hours = policy.hours(DeskSettings.of(ctx.settings).desk_hours)
     return Line(
         "desk.closed",
         {

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from twilio.rest import Client
 
 import flows
-from expert_desk import policy
 from expert_desk.desk import Desk
 from expert_desk.recordings import transcriber
 from expert_desk.telephony import Telephony
@@ -44,8 +43,9 @@ class Hotline(Core):
 
 
 def build(settings: HotlineSettings, clock: Clock | None = None) -> Hotline:
-    """The hotline on *clock* (the wall clock unless a test or a replay hands in another)."""
-    policy.check(settings)
+    """The hotline on *clock* (the wall clock unless a test or a replay hands in another).
+    The settings are checked again: a test's overrides have not been yet."""
+    settings.check()
     clock = clock or SystemClock()
     db = make_engine(settings.database_url, clock)
     sessions = make_session_factory(db)
