@@ -7,12 +7,14 @@ SMS, with one exception: the temporary password, which is sent to the owner's ow
 
 Guessing is held back three ways:
 
-* three wrong entries in a row lock the password for ``AccountSettings.password_lockout_s``
-  (24 h), whichever numbers they came from; the owner is told by SMS;
+* three wrong entries in a row from the subscriber's own phone lock the password for
+  ``AccountSettings.password_lockout_s`` (24 h); the owner is told by SMS. Entries from other
+  numbers never count toward this lock, so that nobody can lock anyone else out;
 * one calling number may enter only a few wrong passwords an hour, across all accounts
   (one phone trying a common password on many accounts);
-* one account may take only a few wrong entries a week against its current password
-  (many phones, each waiting out the lockout).
+* other numbers together may enter only a few wrong passwords a week against an account's
+  current password (many phones, each waiting out its own limit); this holds back those
+  numbers only, never the owner's phone.
 
 Every service here follows load → check (``_check_*``, raising a :class:`PasswordError`)
 → act, in the caller's transaction; SMS notices go to the outbox in that transaction.
@@ -357,18 +359,60 @@ def _check_not_locked(record: ServicePassword, now: dt.datetime) -> None:
     record.locked_until, record.failures = None, 0  # the lockout is over
 
 
-def _check_account_not_rate_limited(
-    session: Session, record: ServicePassword, policy: PasswordPolicy, now: dt.datetime
-) -> None:
-    """Wrong entries against the current password, from any number, within the window."""
-    failures = _recent(
+def _stranger_failures(
+    session: Session, record: ServicePassword, owner: Subscriber, since: dt.datetime
+) -> list[dt.datetime]:
+    """Wrong entries against the current password from numbers other than the owner's."""
+    return _recent(
         session,
-        (PasswordEvent.subscriber_id == record.subscriber_id, PasswordEvent.kind == "failed"),
-        max(now - policy.per_account_window, record.changed_at),
+        (
+            PasswordEvent.subscriber_id == record.subscriber_id,
+            PasswordEvent.kind == "failed",
+            PasswordEvent.from_number != owner.msisdn,
+        ),
+        max(since, record.changed_at),
     )
+
+
+def _check_account_not_rate_limited(
+    session: Session,
+    record: ServicePassword,
+    owner: Subscriber,
+    policy: PasswordPolicy,
+    now: dt.datetime,
+) -> None:
+    """Wrong entries against the current password from other numbers, within the window."""
+    failures = _stranger_failures(session, record, owner, now - policy.per_account_window)
     until = _limit_reached(failures, policy.per_account_failures, policy.per_account_window)
     if until is not None:
         raise TooManyAttempts("account", until)
+
+
+def _stranger_wrong(
+    session: Session,
+    record: ServicePassword,
+    owner: Subscriber,
+    from_number: str,
+    policy: PasswordPolicy,
+    now: dt.datetime,
+) -> PasswordError:
+    """A wrong entry from another number: it counts toward that number's limit and the
+    other numbers' limit on this account, never toward the owner's lock."""
+    session.flush()
+    _check_number_not_rate_limited(session, from_number, policy, now)
+    _check_account_not_rate_limited(session, record, owner, policy, now)
+    by_number = _recent(
+        session,
+        (PasswordEvent.from_number == _national(from_number), PasswordEvent.kind == "failed"),
+        now - policy.per_number_window,
+    )
+    by_others = _stranger_failures(session, record, owner, now - policy.per_account_window)
+    return WrongPassword(
+        min(
+            policy.per_number_failures - len(by_number),
+            policy.per_account_failures - len(by_others),
+        )
+    )
 
 
 def check(
@@ -385,20 +429,26 @@ def check(
     """Whether *entered* is the subscriber's service password.
 
     Returns the password record when it is; otherwise raises :class:`WrongPassword`, or
-    :class:`PasswordLocked` (``just_locked`` when this entry locked it, and the owner is
-    told by SMS), :class:`TooManyAttempts` or :class:`NoServicePassword` without looking at
-    *entered*. Every entry looked at is recorded, in the caller's transaction.
+    :class:`PasswordLocked` (``just_locked`` when this entry from the owner's own phone
+    locked it, and the owner is told by SMS), :class:`TooManyAttempts` (before looking at
+    *entered*, or when this wrong entry from another number reached a limit) or
+    :class:`NoServicePassword`. Every entry looked at is recorded, in the caller's
+    transaction.
     """
     policy = policy or PasswordPolicy.from_settings(settings)
     record = _load(session, subscriber)
+    own_phone = _national(from_number) == subscriber.msisdn
     _check_number_not_rate_limited(session, from_number, policy, now)
     _check_not_locked(record, now)
-    _check_account_not_rate_limited(session, record, policy, now)
+    if not own_phone:
+        _check_account_not_rate_limited(session, record, subscriber, policy, now)
     if matches(record.password_hash, entered):
         record.failures = 0
         _log(session, subscriber, "succeeded", from_number, call_id, now)
         return record
     _log(session, subscriber, "failed", from_number, call_id, now)
+    if not own_phone:
+        raise _stranger_wrong(session, record, subscriber, from_number, policy, now)
     record.failures += 1
     if record.failures < policy.max_failures:
         raise WrongPassword(policy.max_failures - record.failures)
