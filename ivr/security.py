@@ -10,8 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Response, request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
-from ivr.logs import log_event
+from ivr.logs import clip, log_event
 from ivr.services import current_core
 
 logger = logging.getLogger("ivr.security")
@@ -30,7 +31,9 @@ def public_url(base_url: str, full_path: str) -> str:
 
 
 def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
-    """Refuse (403) any request whose Twilio signature is missing or wrong."""
+    """Refuse (403) any request whose Twilio signature is missing or wrong, then (400) any
+    request naming a parameter twice: Twilio never does, and the app reads only the first
+    value. The signature is checked over every value sent, as Twilio computes it."""
 
     @functools.wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
@@ -38,8 +41,9 @@ def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
         if settings.validate_signatures:
             url = public_url(settings.public_base_url, request.full_path)
             signature = request.headers.get("X-Twilio-Signature", "")
-            params = request.form.to_dict(flat=True)
-            if not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
+            if not RequestValidator(settings.twilio_auth_token).validate(
+                url, request.form, signature
+            ):
                 log_event(
                     logger,
                     "webhook.signature_rejected",
@@ -53,6 +57,28 @@ def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
                 return Response(
                     "invalid or missing X-Twilio-Signature\n", 403, mimetype="text/plain"
                 )
+        repeated = repeated_names(request.form)
+        if repeated:
+            log_event(
+                logger,
+                "webhook.repeated_parameter",
+                logging.WARNING,
+                path=request.path,
+                names=repeated,
+                call_sid=request.form.get("CallSid"),
+                message_sid=request.form.get("MessageSid"),
+            )
+            return Response(
+                f"bad webhook request: {', '.join(repeated)} sent more than once\n",
+                400,
+                mimetype="text/plain",
+            )
         return view(*args, **kwargs)
 
     return checked
+
+
+def repeated_names(form: MultiDict[str, str]) -> list[str]:
+    """The parameter names *form* carries more than once (at most 10, each clipped)."""
+    names = [clip(name, 64) for name, values in form.lists() if len(values) > 1]
+    return names[:10]
