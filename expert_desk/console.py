@@ -36,6 +36,7 @@ from expert_desk.desk import Desk, current_desk
 from expert_desk.errors import DeskError
 from expert_desk.models import BREAK_REASONS, DISPOSITIONS, DeskAgent
 from expert_desk.settings import DeskSettings
+from ivr import params
 from ivr.clock import local_date
 from ivr.db import transaction
 
@@ -69,6 +70,7 @@ desk_console = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+desk_console.record_once(params.use_id_converter)  # <id:...>: 1 … 2³¹−1, else 400
 
 
 def init_console(app: Flask, settings: DeskSettings) -> None:
@@ -228,7 +230,7 @@ def set_status() -> ResponseReturnValue:
     return _act(lambda desk, db: agents.set_status(db, g.agent.id, status, reason, desk.now()))
 
 
-@desk_console.post("/offers/<int:offer_id>/accept")
+@desk_console.post("/offers/<id:offer_id>/accept")
 def accept(offer_id: int) -> ResponseReturnValue:
     desk = current_desk()
     try:
@@ -238,7 +240,7 @@ def accept(offer_id: int) -> ResponseReturnValue:
     return redirect(url_for("desk_console.agent_console"))
 
 
-@desk_console.post("/calls/<int:desk_call_id>/wrapup")
+@desk_console.post("/calls/<id:desk_call_id>/wrapup")
 def wrapup(desk_call_id: int) -> ResponseReturnValue:
     form = request.form
     sms = form.get("sms_body", "") if form.get("send_sms") else None
@@ -312,11 +314,8 @@ def report_csv() -> ResponseReturnValue:
 
 def _report() -> tuple[dt.date, list[reports.QueueStats]]:
     desk = current_desk()
-    try:
-        day = dt.date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        day = local_date(desk.now())
     with desk.sessions() as db:
+        day = reports.report_day(db, request.args.get("day", ""), local_date(desk.now()))
         return day, reports.day_report(db, day, desk.settings.desk_service_level_s)
 
 

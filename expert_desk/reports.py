@@ -34,7 +34,7 @@ from expert_desk.models import (
     DeskEvent,
 )
 from expert_desk.routing import day_start
-from ivr.clock import SERVICE_TZ, Clock
+from ivr.clock import SERVICE_TZ, Clock, local_date
 
 ALL = "all"
 AGENT_COLUMNS = ("idle", "offered", "on_call", "wrap_up", "break", "offline")
@@ -161,6 +161,19 @@ def _wrap_times(session: Session, desk_call_ids: Iterable[int]) -> dict[int, int
         )
     ).all()
     return {desk_call_id: int(detail.get("wrap_s") or 0) for desk_call_id, detail in rows}
+
+
+def report_day(session: Session, asked: str, today: dt.date) -> dt.date:
+    """The day a supervisor asked for (``YYYY-MM-DD``), clamped to the days the desk has
+    data for: from the day of its first event to *today*. Without a readable day, or
+    without any data, today. The report names the day it shows."""
+    try:
+        day = dt.date.fromisoformat(asked) if len(asked) == 10 else today
+    except ValueError:
+        day = today
+    first_at = session.scalar(sa.select(sa.func.min(DeskEvent.at)))
+    first = today if first_at is None else min(local_date(first_at), today)
+    return min(max(day, first), today)
 
 
 def day_report(session: Session, day: dt.date, target_s: int) -> list[QueueStats]:

@@ -22,6 +22,7 @@ from prompts.catalog import LANGUAGES
 
 logger = logging.getLogger("expert_desk.webhooks")
 desk_voice = Blueprint("desk_voice", __name__, url_prefix=urls.PREFIX)
+desk_voice.record_once(params.use_id_converter)  # <id:...>: 1 … 2³¹−1, else 400
 
 
 def _calls() -> DeskCalls:
@@ -67,21 +68,21 @@ def done() -> Response:
     return _twiml(lambda: _calls().done(call, result))
 
 
-@desk_voice.post("/connect/<int:desk_call_id>")
+@desk_voice.post("/connect/<id:desk_call_id>")
 @twilio_signed
 def connect(desk_call_id: int) -> Response:
     call = params.call_params(request.form)
     return _twiml(lambda: _calls().connect(call, desk_call_id, callback=False))
 
 
-@desk_voice.post("/callback/<int:desk_call_id>/answer")
+@desk_voice.post("/callback/<id:desk_call_id>/answer")
 @twilio_signed
 def callback_answer(desk_call_id: int) -> Response:
     call = params.call_params(request.form)
     return _twiml(lambda: _calls().connect(call, desk_call_id, callback=True))
 
 
-@desk_voice.post("/dialed/<int:desk_call_id>")
+@desk_voice.post("/dialed/<id:desk_call_id>")
 @twilio_signed
 def dialed(desk_call_id: int) -> Response:
     params.call_params(request.form)
@@ -90,7 +91,7 @@ def dialed(desk_call_id: int) -> Response:
     return _twiml(lambda: _calls().dialed(desk_call_id, status, talk_s))
 
 
-@desk_voice.post("/callback/<int:desk_call_id>/status")
+@desk_voice.post("/callback/<id:desk_call_id>/status")
 @twilio_signed
 def callback_status(desk_call_id: int) -> Response:
     params.call_params(request.form)

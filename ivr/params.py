@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from flask import has_request_context, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import BaseConverter
+
+from ivr.logs import log_event
+
+logger = logging.getLogger("ivr.params")
 
 
 @dataclass(frozen=True)
@@ -104,11 +114,94 @@ def speech(form: Mapping[str, str]) -> tuple[str, float | None]:
     return said, confidence
 
 
+# Ids of our own rows, as openapi/webhooks.yaml describes them: a PostgreSQL INTEGER.
+MIN_ID, MAX_ID = 1, 2**31 - 1
+# Twilio ends any call after 24 hours (the longest TimeLimit), so no duration is longer.
+MAX_SECONDS = 24 * 60 * 60
+# A Twilio queue holds at most 5000 callers (MaxSize); positions and sizes stay below.
+MAX_QUEUE = 5000
+# The bounds of each integer a webhook may carry; read with :func:`integer`.
+INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
+    "CallDuration": (0, MAX_SECONDS),
+    "DialCallDuration": (0, MAX_SECONDS),
+    "RecordingDuration": (0, MAX_SECONDS),
+    "QueueTime": (0, MAX_SECONDS),
+    "AvgQueueTime": (0, MAX_SECONDS),
+    "QueuePosition": (1, MAX_QUEUE),
+    "CurrentQueueSize": (0, MAX_QUEUE),
+    "MaxQueueSize": (1, MAX_QUEUE),
+    "SequenceNumber": (0, MAX_ID),
+    "NumMedia": (0, 10),
+    "NumSegments": (1, 1600),
+}
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def bounded(value: str | int, name: str, low: int, high: int) -> int:
+    """*value* as a decimal integer within *low* … *high*, or :class:`BadWebhook` saying which
+    parameter is wrong. Every integer a request carries goes through here."""
+    text = str(value)
+    number = int(text) if _DIGITS.fullmatch(text) else None
+    if number is None or not low <= number <= high:
+        raise BadWebhook(f"{name} is not an integer from {low} to {high}")
+    return number
+
+
 def integer(form: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return max(int(form.get(name, default)), 0)
-    except ValueError:
+    """The integer parameter *name* within its bounds (:data:`INTEGER_BOUNDS`); *default*
+    when it is absent or empty; :class:`BadWebhook` when it is anything else."""
+    value = form.get(name, "")
+    if value == "":
         return default
+    low, high = INTEGER_BOUNDS.get(name, (0, MAX_ID))
+    return bounded(value, name, low, high)
+
+
+def record_id(value: str | int, name: str) -> int:
+    """The id of one of our rows (1 … 2³¹−1), or :class:`BadWebhook`."""
+    return bounded(value, name, MIN_ID, MAX_ID)
+
+
+class BadId(BadRequest):
+    """An id in a URL path outside 1 … 2³¹−1: a plain-text 400, raised while routing."""
+
+    def get_body(self, environ: object = None, scope: object = None) -> str:
+        return f"bad request: {self.description}\n"
+
+    def get_headers(self, environ: object = None, scope: object = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "text/plain; charset=utf-8")]
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>`` in a route: any run of digits (with a sign) matches, so that an id out
+    of range is answered 400 with a log line rather than 404, 500 or an apology."""
+
+    regex = r"-?[0-9]+"
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        try:
+            return record_id(value, "id")
+        except BadWebhook:
+            pass
+        log_event(
+            logger,
+            "request.bad_id",
+            logging.WARNING,
+            path=request.path if has_request_context() else None,
+            value=value,
+        )
+        raise BadId(f"an id in the path is not from {MIN_ID} to {MAX_ID}")
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+def use_id_converter(state: BlueprintSetupState) -> None:
+    """Register :class:`IdConverter` as ``id`` on the app a blueprint is registered on;
+    call as ``blueprint.record_once(use_id_converter)`` before the blueprint's routes."""
+    state.app.url_map.converters.setdefault("id", IdConverter)
 
 
 def _required(form: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
