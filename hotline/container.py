@@ -47,7 +47,7 @@ def build(settings: HotlineSettings, clock: Clock | None = None) -> Hotline:
     The settings are checked again: a test's overrides have not been yet."""
     settings.check()
     clock = clock or SystemClock()
-    db = make_engine(settings.database_url, clock)
+    db = make_engine(settings.database_url, clock, lock_timeout_s=settings.db_lock_timeout_s)
     sessions = make_session_factory(db)
     audio = PromptAudio(Path(settings.prompt_audio_dir)) if settings.prompt_audio else None
     recognizer = build_recognizer(settings.speech_backend)

@@ -19,6 +19,8 @@ from typing import Any, Self, TypeVar
 
 LOCAL_AUTH_TOKEN = "local-simulator-token"
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
+MAX_DB_LOCK_TIMEOUT_S = 10
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,9 @@ class Settings:
 
     env: str = setting("local", "IVR_ENV")
     database_url: str = setting("sqlite:///var/hotline.db", "DATABASE_URL")
+    db_lock_timeout_s: float = setting(DEFAULT_DB_LOCK_TIMEOUT_S, "DB_LOCK_TIMEOUT_S")
+    """Longest wait for a database lock or statement; then the step fails (the caller hears
+    the apology and an agent) well before Twilio gives up on the webhook (15 s)."""
     public_base_url: str = setting("http://127.0.0.1:5000", "PUBLIC_BASE_URL")
     twilio_account_sid: str = setting(LOCAL_ACCOUNT_SID, "TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = setting(LOCAL_AUTH_TOKEN, "TWILIO_AUTH_TOKEN", secret=True)
@@ -73,6 +78,11 @@ class Settings:
             raise ConfigError(f"IVR_ENV must be local, test or production, not {self.env!r}")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+        if not 0 < self.db_lock_timeout_s <= MAX_DB_LOCK_TIMEOUT_S:
+            raise ConfigError(
+                f"DB_LOCK_TIMEOUT_S must be more than 0 and at most {MAX_DB_LOCK_TIMEOUT_S} "
+                "seconds (Twilio gives up on a webhook after 15)"
+            )
         if not self.production:
             return
         min_secret_bytes = 32  # SECRET_KEY signs the desk's session cookies
@@ -118,6 +128,11 @@ def _convert(name: str, raw: str, kind: Any) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if kind in (float, "float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
     return raw
 
 

@@ -13,13 +13,19 @@ from ivr.services import current_core
 health = Blueprint("health", __name__)
 logger = logging.getLogger("ivr.health")
 
+MIGRATION_VERSION = sa.text("SELECT version_num FROM alembic_version")
+"""A real table: an empty database (created by mistake, or migrated by no one) has none."""
+
 
 @health.get("/healthz")
 def healthz() -> ResponseReturnValue:
     try:
         with current_core().db.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            version = conn.execute(MIGRATION_VERSION).scalar()
     except sa.exc.SQLAlchemyError as error:
         logger.error("health.database_down", extra={"error": str(error)[:200]})
+        return jsonify(status="unavailable", database="down"), 503
+    if version is None:
+        logger.error("health.database_down", extra={"error": "no migration applied"})
         return jsonify(status="unavailable", database="down"), 503
     return jsonify(status="ok", database="up")

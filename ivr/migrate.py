@@ -20,7 +20,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Bring the database at *database_url* up to *revision*."""
+    """Bring the database at *database_url* up to *revision*. A missing SQLite file is
+    created (migrations/env.py asks for it): the app and the worker never create one."""
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -19,7 +19,14 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", SystemClock())
+    # The one place that may create the database (a new SQLite file); it waits for locks
+    # as long as a migration needs.
+    engine = make_engine(
+        config.get_main_option("sqlalchemy.url") or "",
+        SystemClock(),
+        lock_timeout_s=None,
+        create=True,
+    )
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
