@@ -8,8 +8,12 @@ Conventions shared by every function:
 * Money is always an ``int`` count of fen (1 yuan = 100 fen); floats are rejected with
   ``TypeError`` so that a rounding error can never be read out to a customer.
 * ``language`` is exactly ``"zh-CN"`` or ``"en-US"``; anything else raises ``ValueError``.
-* Chinese numerals use 二, never 两 (二百, 二千, 二万, 二十元, 二点五G), as the 10010 IVR
-  reads amounts; a single, predictable form is also what the prompt catalog is tuned for.
+* Chinese numerals follow Putonghua usage of 两 and 二: 两 for a leading 2 before 百, 千,
+  万 or 亿 (两百, 两千元, 两万) and for a lone 2 before a measure word or unit (两次, 两条,
+  两分钟, 两元, 两角, 两分, 两G); 二 in every other digit position (十二, 二十二, 一百零二),
+  in decimals (二点五G), in ordinals (第二位) and dates (二月), and for the bare number.
+  :func:`integer` is the bare number; :func:`count` is a number before a measure word, and
+  the catalog applies :func:`before_measure` to a placeholder its text follows with one.
 * English figures stay as plain Arabic digits without thousands separators ("12345 yuan"):
   the English TTS voice reads digits correctly, and separators are read inconsistently.
 """
@@ -21,6 +25,8 @@ from typing import Final
 
 __all__ = [
     "LANGUAGES",
+    "before_measure",
+    "count",
     "data_volume",
     "date",
     "date_time",
@@ -28,6 +34,7 @@ __all__ = [
     "integer",
     "money",
     "month",
+    "ordinal",
     "phone_number",
     "time_of_day",
     "written_data_volume",
@@ -48,6 +55,13 @@ _ZH_SMALL_UNITS: Final = ("", "十", "百", "千")
 # Section units, largest first: each is 10**4 times the next.  Larger numbers recurse on
 # the multiplier (10**12 -> 一万亿), which cn2an and ordinary usage both accept.
 _ZH_SECTIONS: Final = ((10**8, "亿"), (10**4, "万"))
+# Words a Chinese number is counted in: before these a lone 2 is 两 (两次, 两分钟, 两G).
+# 月, 日, 号 and 年 are left out: after a bare numeral they name a date (二月, 二日).
+MEASURE_WORDS: Final = (
+    "分钟", "小时", "个", "次", "位", "条", "天", "周", "秒", "元", "角", "分", "块", "毛",
+    "张", "台", "项", "笔", "份", "遍", "倍", "名", "人", "兆", "G", "M",
+)  # fmt: skip
+_ZH_NUMERAL_CHARS: Final = frozenset("零一二两三四五六七八九十百千万亿")
 # Month names are spelled out here rather than taken from :mod:`calendar`, whose names
 # follow the process locale.
 _EN_MONTHS: Final = (
@@ -118,12 +132,27 @@ def _zh_positive(n: int, leading: bool) -> str:
     return _zh_below_10000(n, leading)
 
 
-def _zh_integer(n: int) -> str:
+def _zh_integer(n: int, *, measure: bool = False) -> str:
+    """Chinese numerals for *n*: 两 for a leading 2 before 百/千/万/亿 (两百, 两万三千);
+    with *measure* (a measure word follows) a lone 2 is 两 too."""
     if n == 0:
         return "零"
     if n < 0:
-        return "负" + _zh_positive(-n, leading=True)
-    return _zh_positive(n, leading=True)
+        return "负" + _zh_integer(-n, measure=measure)
+    words = _zh_positive(n, leading=True)
+    lone = len(words) == 1 and measure
+    if words[0] == "二" and (lone or words[1:2] in ("百", "千", "万", "亿")):
+        words = "两" + words[1:]
+    return words
+
+
+def before_measure(words: str) -> str:
+    """A Chinese numeral as it is said before a measure word: ``二`` becomes ``两``.
+
+    Anything that is not a lone 二 is returned unchanged (十二, 两百, 幺三八…): the catalog
+    applies this to whatever fills a placeholder followed by a measure word.
+    """
+    return "两" if words == "二" else words
 
 
 def integer(n: int, language: str) -> str:
@@ -135,6 +164,21 @@ def integer(n: int, language: str) -> str:
     return f"minus {-n}" if n < 0 else str(n)
 
 
+def ordinal(words: str) -> str:
+    """A Chinese numeral as it is said after 第: ordinals keep 二 (第二百位, not 第两百位)."""
+    return "二" + words[1:] if words.startswith("两") else words
+
+
+def count(n: int, language: str) -> str:
+    """A number before a measure word: zh ``2 -> 两`` (两次, 两位), ``12 -> 十二``,
+    ``200 -> 两百``; en as :func:`integer`. Counts are never negative."""
+    _check_language(language)
+    _check_int(n, "n")
+    if n < 0:
+        raise ValueError(f"a count must not be negative (got {n})")
+    return _zh_integer(n, measure=True) if language == "zh-CN" else str(n)
+
+
 def money(fen: int, language: str) -> str:
     """An amount of money as spoken, e.g. zh 一百二十三元四角五分, en 123 yuan and 45 fen.
 
@@ -142,7 +186,9 @@ def money(fen: int, language: str) -> str:
     ``abs()`` and a stray negative here is a bug, not something to read out.
 
     zh follows the operator's reading of 元/角/分: zero parts are left out, and 零 is
-    spoken only when 角 is missing between 元 and 分 (八十七元零六分; 十元五角).
+    spoken only when 角 is missing between 元 and 分 (八十七元零六分; 十元五角). Each of
+    元, 角 and 分 is a unit, so a lone 2 before it is 两 (两元两角两分, 十二元), except
+    after 零 (一元零二分).
     """
     _check_language(language)
     _check_int(fen, "fen")
@@ -158,13 +204,13 @@ def money(fen: int, language: str) -> str:
         return f"{yuan} yuan and {cents} fen"
     if fen == 0:
         return "零元"
-    words = _zh_integer(yuan) + "元" if yuan else ""
+    words = _zh_integer(yuan, measure=True) + "元" if yuan else ""
     if jiao:
-        words += _ZH_DIGITS[jiao] + "角"
+        words += _zh_integer(jiao, measure=True) + "角"
     if fen_digit:
-        if yuan and not jiao:
-            words += "零"
-        words += _ZH_DIGITS[fen_digit] + "分"
+        # After 零 the figure reads as a digit position, as in 一百零二: 一元零二分.
+        gap = bool(yuan and not jiao)
+        words += ("零" if gap else "") + _zh_integer(fen_digit, measure=not gap) + "分"
     return words
 
 
@@ -195,6 +241,7 @@ def data_volume(kb: int, language: str) -> str:
     Rounded down so remaining data is never overstated: below 1 GB whole megabytes
     (zh 三百二十兆, en 320 megabytes), below 1 MB "不足一兆" / "less than 1 megabyte",
     from 1 GB gigabytes with at most one decimal (二点五G, 2.5 gigabytes; 三G, 3 gigabytes).
+    兆 and G are units: 两兆, 两G, but 二点五G.
     """
     _check_language(language)
     _check_kb(kb)
@@ -206,11 +253,13 @@ def data_volume(kb: int, language: str) -> str:
     if kb < KB_PER_GB:
         mb = kb // KB_PER_MB
         if zh:
-            return _zh_integer(mb) + "兆"
+            return _zh_integer(mb, measure=True) + "兆"
         return "1 megabyte" if mb == 1 else f"{mb} megabytes"
     whole, tenth = _gigabyte_tenths(kb)
     if zh:
-        return _zh_integer(whole) + (f"点{_ZH_DIGITS[tenth]}" if tenth else "") + "G"
+        if tenth:
+            return f"{_zh_integer(whole)}点{_ZH_DIGITS[tenth]}G"
+        return _zh_integer(whole, measure=True) + "G"
     if tenth:
         return f"{whole}.{tenth} gigabytes"
     return "1 gigabyte" if whole == 1 else f"{whole} gigabytes"
@@ -296,26 +345,40 @@ def hours(n: int, language: str) -> str:
     if n < 0:
         raise ValueError(f"hours must not be negative (got {n})")
     if language == "zh-CN":
-        return _zh_integer(n) + "小时"
+        return _zh_integer(n, measure=True) + "小时"
     return "1 hour" if n == 1 else f"{n} hours"
 
 
-def time_of_day(t: datetime.time, language: str) -> str:
-    """A clock time, to the minute: zh ``15点30分``, ``9点05分``, ``15点整``;
-    en ``3:30 PM``, ``9:05 AM``, ``3 PM``, ``12 PM`` (noon), ``12 AM`` (midnight).
+# Parts of the day a Mandarin clock time is said with, by the hour they start at (24-hour).
+_ZH_PARTS_OF_DAY: Final = (
+    (0, "凌晨"), (5, "早上"), (10, "上午"), (12, "中午"), (13, "下午"), (18, "晚上"),
+)  # fmt: skip
 
-    zh uses the 24-hour clock with Arabic digits, like :func:`date`; seconds are dropped.
+
+def time_of_day(t: datetime.time, language: str) -> str:
+    """A clock time, to the minute: zh ``下午三点三十分``, ``早上九点零五分``, ``晚上九点``,
+    ``中午十二点``, ``凌晨零点``; en ``3:30 PM``, ``9:05 AM``, ``3 PM``, ``12 PM`` (noon),
+    ``12 AM`` (midnight).
+
+    zh is said as people say it: the part of the day (凌晨, 早上, 上午, 中午, 下午, 晚上) and
+    a 12-hour clock in Chinese numerals, 两点 for 2 o'clock; a whole hour has no minutes (a
+    24-hour "21点整" is read off a timetable, not said). Seconds are dropped.
     """
     _check_language(language)
     if language == "zh-CN":
-        return f"{t.hour}点整" if t.minute == 0 else f"{t.hour}点{t.minute:02d}分"
+        part = next(name for start, name in reversed(_ZH_PARTS_OF_DAY) if t.hour >= start)
+        hour = t.hour if t.hour <= 12 else t.hour - 12
+        words = f"{part}{_zh_integer(hour, measure=True)}点"
+        if t.minute:
+            words += ("零" if t.minute < 10 else "") + _zh_integer(t.minute) + "分"
+        return words
     hour = t.hour % 12 or 12
     half = "AM" if t.hour < 12 else "PM"
     return f"{hour} {half}" if t.minute == 0 else f"{hour}:{t.minute:02d} {half}"
 
 
 def date_time(at: datetime.datetime, language: str) -> str:
-    """A day and a time of day, already in local time: zh ``11月26日15点30分``,
+    """A day and a time of day, already in local time: zh ``11月26日下午三点三十分``,
     en ``3:30 PM on November 26th``."""
     _check_language(language)
     day, clock = date(at.date(), language), time_of_day(at.time(), language)
@@ -324,7 +387,8 @@ def date_time(at: datetime.datetime, language: str) -> str:
 
 def written_date_time(at: datetime.datetime, language: str) -> str:
     """A day and time for SMS text, already in local time: zh ``11月26日15:30``,
-    en ``26 Nov 15:30``."""
+    en ``26 Nov 15:30``. Written, the 24-hour clock is unambiguous (03:59 is not 15:59), so
+    it needs no part of the day."""
     _check_language(language)
     if language == "zh-CN":
         return f"{at.month}月{at.day}日{at.hour:02d}:{at.minute:02d}"

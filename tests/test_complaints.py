@@ -291,9 +291,9 @@ def test_the_spoken_deadline_is_in_shanghai_time(caller: Caller, hotline: Any) -
     _complain(caller, key="2").record(RECORDING)
     [ticket] = _tickets(hotline)
     local = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai"))
-    expected = f"{local.month}月{local.day}日{local.hour}点{local.minute:02d}分"
-    if local.minute == 0:
-        expected = f"{local.month}月{local.day}日{local.hour}点整"
+    from prompts import spoken  # how a clock time is said: tests/test_spoken_time.py
+
+    expected = f"{local.month}月{local.day}日{spoken.time_of_day(local.time(), 'zh-CN')}"
     assert f"最迟于{expected}前答复您" in caller.last_heard
 
 

@@ -237,7 +237,7 @@ def test_no_expert_with_the_skill_logged_in_offers_a_callback_or_an_agent(
 def test_closed_hours_say_the_hours_and_book_a_callback_that_joins_the_line(
     caller: Caller, desk: Desk, expert: int
 ) -> None:
-    closed = "专家坐席的服务时间为每天12点整至13点整，现在是非服务时间。"
+    closed = "专家坐席的服务时间为每天中午十二点至下午一点，现在是非服务时间。"
     at_desk(caller)
     assert caller.said == [
         "欢迎使用智能终端专家坐席，我们的专家为您解答手机设置、操作系统和常用应用的问题。",

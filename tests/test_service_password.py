@@ -138,7 +138,7 @@ def test_the_new_password_works_on_the_next_call_and_the_old_one_does_not(
 ) -> None:
     _at_current_password(caller).press(DEMO).press(NEW).press(NEW)
     again = _at_current_password(Caller(twilio)).press(DEMO)
-    assert again.last_heard.startswith("密码错误，您还可以输入二次。")
+    assert again.last_heard.startswith("密码错误，您还可以输入两次。")
     again.press(NEW)
     assert again.last_heard.startswith("请输入新的六位服务密码")
 
@@ -233,7 +233,7 @@ def test_three_wrong_entries_lock_the_password_and_tell_the_owner(
     caller: Caller, hotline: Any
 ) -> None:
     _at_current_password(caller).press(WRONG)
-    assert caller.last_heard.startswith("密码错误，您还可以输入二次。 请输入您的六位服务密码")
+    assert caller.last_heard.startswith("密码错误，您还可以输入两次。 请输入您的六位服务密码")
     caller.press(WRONG)
     assert caller.last_heard.startswith("密码错误，您还可以输入一次，再次输错密码将被锁定。")
     caller.press(WRONG)
@@ -294,7 +294,7 @@ def test_the_lockout_lasts_24_hours_and_unlocks_after(hotline: Any) -> None:
 
 def test_the_unlock_time_is_spoken_in_shanghai_time() -> None:
     until = dt.datetime(2026, 11, 26, 17, 30, 20)  # UTC: 01:30:20 the next day in Shanghai
-    assert _unlock_moment(until, "zh-CN") == "11月27日1点31分"
+    assert _unlock_moment(until, "zh-CN") == "11月27日凌晨一点三十一分"
     assert _unlock_moment(until, "en-US") == "1:31 AM on November 27th"
 
 

@@ -90,7 +90,7 @@ def test_wrong_passwords_lock_the_number_for_its_owner_too(
     caller: Caller, twilio: Any, hotline: Any
 ) -> None:
     caller.dial("1001011", STRANGER).press("1").press(DEMO_ZH).press(WRONG)
-    assert caller.last_heard.startswith("密码错误，您还可以输入二次。 请输入该号码的六位服务密码")
+    assert caller.last_heard.startswith("密码错误，您还可以输入两次。 请输入该号码的六位服务密码")
     caller.press(WRONG).press(WRONG)
     assert caller.last_heard.startswith("密码错误次数过多，该号码的服务密码已被锁定")
     assert _call(hotline, caller.call_sid).subscriber_id is None
