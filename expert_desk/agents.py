@@ -36,6 +36,7 @@ from expert_desk.models import (
     WRAP_UP,
     DeskAgent,
     DeskAgentSkill,
+    DeskLoginFailure,
     DeskOffer,
     DeskWrapup,
 )
@@ -45,8 +46,14 @@ from expert_desk.staff import end_wrap_up, lock_agent, release_agent
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 PHONE = re.compile(r"\+?[0-9]{5,20}|client:[A-Za-z0-9._-]{1,64}")
 MIN_PASSWORD = 8
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=5)
+#: Wrong passwords in a row an account takes without delay; each further one doubles the
+#: wait before the next try (1 s, 2 s, 4 s ... at most ``MAX_LOGIN_DELAY``). A delay, not a
+#: lock: a stranger who knows a name can slow its owner down by a minute at most.
+FREE_FAILED_LOGINS = 4
+MAX_LOGIN_DELAY = dt.timedelta(seconds=60)
+#: Refused logins one client address may make within the window, and all addresses together.
+PER_ADDRESS_FAILURES, PER_ADDRESS_WINDOW = 10, dt.timedelta(minutes=10)
+GLOBAL_FAILURES, GLOBAL_WINDOW = 100, dt.timedelta(minutes=1)
 MAX_NOTES = 4000
 MAX_SMS = 500
 
@@ -118,7 +125,7 @@ def set_password(agent: DeskAgent, password: str) -> None:
     """A new password ends every session the agent has open."""
     check_password(password)
     agent.password_hash = generate_password_hash(password)
-    agent.session_version += 1
+    end_sessions(agent)
 
 
 @cache
@@ -126,11 +133,64 @@ def _decoy_hash() -> str:
     return generate_password_hash("not-a-password-of-anyone")
 
 
+def login_delay(failures: int) -> dt.timedelta:
+    """How long an account waits before its next try after *failures* wrong passwords."""
+    if failures <= FREE_FAILED_LOGINS:
+        return dt.timedelta(0)
+    return min(dt.timedelta(seconds=2 ** (failures - FREE_FAILED_LOGINS - 1)), MAX_LOGIN_DELAY)
+
+
+def _retry_after(
+    session: Session,
+    where: sa.ColumnElement[bool],
+    limit: int,
+    window: dt.timedelta,
+    now: dt.datetime,
+) -> dt.timedelta | None:
+    """How long until fewer than *limit* failures matching *where* are within *window*."""
+    times = session.scalars(
+        sa.select(DeskLoginFailure.at)
+        .where(where, DeskLoginFailure.at > now - window)
+        .order_by(DeskLoginFailure.at.desc())
+        .limit(limit)
+    ).all()
+    if len(times) < limit:
+        return None
+    return max(times[limit - 1] + window - now, dt.timedelta(seconds=1))
+
+
+def login_throttled(session: Session, address: str, now: dt.datetime) -> dt.timedelta | None:
+    """How long this client address must wait before it may try to log in again (too many
+    refused logins from it, or from everyone together), or None. The counts are rows in the
+    database, so every app process agrees on them."""
+    waits = [
+        _retry_after(
+            session,
+            DeskLoginFailure.address == address[:64],
+            PER_ADDRESS_FAILURES,
+            PER_ADDRESS_WINDOW,
+            now,
+        ),
+        _retry_after(session, sa.true(), GLOBAL_FAILURES, GLOBAL_WINDOW, now),
+    ]
+    found = [w for w in waits if w is not None]
+    return max(found) if found else None
+
+
+def login_failed(session: Session, address: str, username: str, now: dt.datetime) -> None:
+    """Count a refused login toward the address's and the global throttle (and forget
+    those older than any window)."""
+    session.add(DeskLoginFailure(at=now, address=address[:64], username=username[:64]))
+    oldest = now - max(PER_ADDRESS_WINDOW, GLOBAL_WINDOW)
+    session.execute(sa.delete(DeskLoginFailure).where(DeskLoginFailure.at < oldest))
+
+
 def authenticate(
     session: Session, username: str, password: str, now: dt.datetime
 ) -> DeskAgent | None:
-    """The agent, when the password is right. After ``MAX_FAILED_LOGINS`` wrong passwords the
-    account refuses logins for a few minutes. Unknown names cost the same hashing time."""
+    """The agent, when the password is right. After ``FREE_FAILED_LOGINS`` wrong passwords
+    in a row the account takes the next try only after a growing delay
+    (:func:`login_delay`). Unknown names cost the same hashing time."""
     agent = session.scalar(DeskAgent.by_username(username.strip().lower()).with_for_update())
     if agent is None or not agent.active:
         check_password_hash(_decoy_hash(), password)
@@ -140,11 +200,16 @@ def authenticate(
         return None
     if not check_password_hash(agent.password_hash, password):
         agent.failed_logins += 1
-        if agent.failed_logins >= MAX_FAILED_LOGINS:
-            agent.locked_until, agent.failed_logins = now + LOCKOUT, 0
+        delay = login_delay(agent.failed_logins)
+        agent.locked_until = now + delay if delay else None
         return None
     agent.failed_logins, agent.locked_until = 0, None
     return agent
+
+
+def end_sessions(agent: DeskAgent) -> None:
+    """End every console session the agent has open: each request checks the version."""
+    agent.session_version += 1
 
 
 # -- status --------------------------------------------------------------------------------

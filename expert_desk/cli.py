@@ -1,4 +1,4 @@
-"""Operators' commands: ``ivr agents add|list|passwd|remove`` and ``ivr desk sweep|report``."""
+"""Operators' commands: ``ivr agents add|list|passwd|signout`` and ``ivr desk sweep|report``."""
 
 from __future__ import annotations
 
@@ -85,6 +85,20 @@ def agents_passwd(username: str, password_stdin: bool) -> None:
     except DeskError as error:
         raise click.ClickException(error.detail) from error
     click.echo(f"password of {username} changed")
+
+
+@agents.command("signout")
+@click.argument("username")
+def agents_signout(username: str) -> None:
+    """End every console session of an agent now (they go offline, a call goes on)."""
+    hotline = command_core()
+    with transaction(hotline.sessions) as session:
+        agent = session.scalar(DeskAgent.by_username(username))
+        if agent is None:
+            raise click.ClickException(f"no agent {username}")
+        agent_service.set_status(session, agent.id, "offline", None, hotline.clock.now())
+        agent_service.end_sessions(agent)
+    click.echo(f"{username} signed out everywhere")
 
 
 @agents.command("list")

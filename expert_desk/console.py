@@ -10,6 +10,7 @@ a CSRF token (Flask-WTF); every response carries a strict Content-Security-Polic
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -142,28 +143,42 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("desk/login.html")
     desk = current_desk()
+    now = desk.now()
+    address = request.remote_addr or "unknown"
     username = request.form.get("username", "")[:64]
     with transaction(desk.sessions) as db:
-        agent = agents.authenticate(
-            db, username, request.form.get("password", "")[:200], desk.now()
-        )
-        signed_in = (
-            None if agent is None else (agent.id, agent.session_version, agent.is_supervisor)
-        )
+        wait = agents.login_throttled(db, address, now)
+        if wait is None:
+            agent = agents.authenticate(db, username, request.form.get("password", "")[:200], now)
+            if agent is None:
+                agents.login_failed(db, address, username, now)
+            signed_in = (
+                None if agent is None else (agent.id, agent.session_version, agent.is_supervisor)
+            )
+    if wait is not None:
+        seconds = math.ceil(wait.total_seconds())
+        flash(f"Too many sign-in attempts: try again in {seconds} s.", "error")
+        page = render_template("desk/login.html", username=username)
+        return page, 429, {"Retry-After": str(seconds)}
     if signed_in is None:
-        flash("Wrong name or password (or too many tries: wait a few minutes).", "error")
+        flash("Wrong name or password (or too many tries: wait a minute).", "error")
         return render_template("desk/login.html", username=username), 401
     session.clear()
     session["desk_agent"], session["desk_version"], _ = signed_in
-    session["desk_since"] = desk.now().isoformat()
+    session["desk_since"] = now.isoformat()
     return redirect(_next_page())
 
 
 @desk_console.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Sign out: the agent goes offline and every session they have open ends on the
+    server, so a copy of the cookie no longer works either."""
     desk = current_desk()
     with transaction(desk.sessions) as db:
         agents.set_status(db, g.agent.id, "offline", None, desk.now())
+        agent = db.get(DeskAgent, g.agent.id)
+        if agent is not None:
+            agents.end_sessions(agent)
     session.clear()
     flash("Signed out; you are offline and get no calls.", "info")
     return redirect(url_for("desk_console.login"))
@@ -285,6 +300,21 @@ def supervisor() -> ResponseReturnValue:
 @supervisor_only
 def supervisor_live() -> ResponseReturnValue:
     return render_template("desk/_supervisor_live.html", page=_supervisor_page())
+
+
+@desk_console.post("/supervisor/agents/<username>/signout")
+@supervisor_only
+def sign_out_agent(username: str) -> ResponseReturnValue:
+    """A supervisor ends every console session of an agent, who goes offline too."""
+    desk = current_desk()
+    with transaction(desk.sessions) as db:
+        agent = db.scalar(DeskAgent.by_username(username[:64]))
+        if agent is None:
+            abort(404)
+        agents.set_status(db, agent.id, "offline", None, desk.now())
+        agents.end_sessions(agent)
+    flash(f"{username} is signed out everywhere and offline.", "info")
+    return redirect(url_for("desk_console.supervisor"))
 
 
 def _supervisor_page() -> views.SupervisorPage:

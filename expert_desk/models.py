@@ -87,6 +87,20 @@ class DeskAgent(Base):
         return sa.select(cls).where(cls.username == username)
 
 
+class DeskLoginFailure(Base):
+    """A refused console login, kept for a while: the per-address and global login
+    throttles count these rows, so every app process sees the same counts."""
+
+    __tablename__ = "desk_login_failures"
+    __table_args__ = (sa.Index("ix_desk_login_failures_address", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    #: The client's address as the app sees it (``request.remote_addr``).
+    address: Mapped[str] = mapped_column(sa.String(64))
+    username: Mapped[str] = mapped_column(sa.String(64))
+
+
 class DeskAgentSkill(Base):
     """A skill of an agent (a topic the desk routes on) and its level, 1 (basic) to 5."""
 
