@@ -108,9 +108,13 @@ def refusal(session: Session, to_number: str, from_number: str, port: str | None
         status = session.scalar(sa.select(Port.status).where(Port.port == port))
         if status == "closed":
             return PORT_CLOSED
-    if opted_out(session, to_number, port or from_number):
-        return OPTED_OUT
-    return None
+    # An opt-out from a port's prefix (``TWILIO_SMS_FROM_MAP`` sends all its ports from one
+    # Twilio number, and a reply to that number reaches us as the prefix) covers the port.
+    senders = ([port[:i] for i in range(len(port), 7, -1)] or [port]) if port else [from_number]
+    found = session.scalar(
+        sa.select(OptOut.id).where(OptOut.msisdn == to_number, OptOut.sender.in_(senders)).limit(1)
+    )
+    return OPTED_OUT if found is not None else None
 
 
 def close(session: Session, port: str, reason: str, now: dt.datetime) -> bool:

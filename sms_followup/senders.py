@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -26,10 +25,11 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from ivr import numbers
 from ivr.clock import Clock
 from ivr.db import transaction
 from sms_followup.models import LocalDelivery
-from sms_followup.settings import SmsSettings
+from sms_followup.settings import SmsSettings, TwilioSenders, is_messaging_service
 
 logger = logging.getLogger("sms_followup.senders")
 
@@ -37,7 +37,6 @@ logger = logging.getLogger("sms_followup.senders")
 LOOKUP_MARGIN = dt.timedelta(minutes=10)
 # How many of the recipient's latest messages from the sender the lookup reads.
 LOOKUP_LIMIT = 200
-CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,11 @@ class TransientSendError(Exception):
         self.maybe_accepted = maybe_accepted
 
 
+class AuthenticationFailed(TransientSendError):
+    """The provider refused the account's credentials (HTTP 401, Twilio 20003): no message
+    can go until they are fixed, so sending pauses; no message is at fault."""
+
+
 class PermanentSendError(Exception):
     """The provider will never accept this message as it is (``code``: Twilio's error code)."""
 
@@ -82,7 +86,11 @@ class PermanentSendError(Exception):
         self.code = code
 
 
+AUTHENTICATION_FAILED = 20003
 UNSUBSCRIBED_RECIPIENT = 21610
+INVALID_RECIPIENT = 21211
+NOT_A_MOBILE = 21614
+BODY_TOO_LONG = 21617
 
 
 class Sender(Protocol):
@@ -96,9 +104,12 @@ class Reconciler(Protocol):
         ...
 
 
-def e164(number: str) -> str:
-    """Chinese mobile numbers in the international form Twilio wants; others as they are."""
-    return "+86" + number if CN_MOBILE.fullmatch(number) else number
+def recipient(sms: OutgoingSms) -> str:
+    """The recipient in E.164, or :class:`PermanentSendError` saying why there is none."""
+    try:
+        return numbers.e164(sms.to_number)
+    except numbers.InvalidNumber as error:
+        raise PermanentSendError(f"recipient {sms.to_number!r}: {error}") from error
 
 
 class LocalSender:
@@ -132,9 +143,15 @@ class LocalSender:
 class TwilioSender:
     """Sends through the real ``twilio.rest.Client`` (Twilio, or the local stand-in)."""
 
-    def __init__(self, client: Client, status_callback: str, clock: Clock) -> None:
+    def __init__(
+        self, client: Client, status_callback: str, clock: Clock, senders: TwilioSenders
+    ) -> None:
+        """Each message goes from the Twilio sender its logical sender maps to (*senders*),
+        through the Messaging Service when that is one, with *status_callback* given
+        explicitly, so delivery reports never depend on the number's console settings."""
         self._client = client
         self._clock = clock
+        self._senders = senders
         self._status_callback = status_callback
         self._last_headers = threading.local()
         http = client.http_client
@@ -144,19 +161,17 @@ class TwilioSender:
 
     def send(self, sms: OutgoingSms) -> str:
         self._last_headers.value = {}
+        to = recipient(sms)
+        sender = self._senders.for_logical(sms.from_number)
+        origin: dict[str, str] = (
+            {"messaging_service_sid": sender} if is_messaging_service(sender) else {"from_": sender}
+        )
         try:
             message = self._client.messages.create(
-                to=e164(sms.to_number),
-                from_=sms.from_number,
-                body=sms.body,
-                status_callback=self._status_callback,
+                to=to, body=sms.body, status_callback=self._status_callback, **origin
             )
         except TwilioRestException as error:
-            reason = f"HTTP {error.status} {error.code}: {error.msg}"
-            if error.status == 429 or error.status >= 500:
-                raise TransientSendError(reason, self._retry_after()) from error
-            code = error.code if isinstance(error.code, int) else None
-            raise PermanentSendError(reason, code) from error
+            raise classify(error, self._retry_after()) from error
         except (requests.Timeout, requests.ConnectionError) as error:
             raise TransientSendError(
                 f"{type(error).__name__}: {error}", maybe_accepted=True
@@ -164,14 +179,19 @@ class TwilioSender:
         return str(message.sid)
 
     def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
+        sender = self._senders.for_logical(sms.from_number)
+        service = is_messaging_service(sender)
         try:
-            messages = self._client.messages.list(
-                to=e164(sms.to_number), from_=sms.from_number, limit=LOOKUP_LIMIT
+            listed = self._client.messages.list(
+                to=recipient(sms), from_=None if service else sender, limit=LOOKUP_LIMIT
             )
         except TwilioRestException as error:
+            if error.status == 401:
+                raise classify(error, None) from error
             raise TransientSendError(f"lookup: HTTP {error.status} {error.code}") from error
         except (requests.Timeout, requests.ConnectionError) as error:
             raise TransientSendError(f"lookup: {type(error).__name__}") from error
+        messages = [m for m in listed if not service or m.messaging_service_sid == sender]
         found = []
         for m in messages:
             created = _naive_utc(m.date_created)
@@ -186,6 +206,18 @@ class TwilioSender:
         headers: Mapping[str, str] = getattr(self._last_headers, "value", {})
         value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
         return parse_retry_after(value, self._clock.now())
+
+
+def classify(error: TwilioRestException, retry_after_s: float | None) -> Exception:
+    """Twilio's answer as a send error: 401/20003 pauses sending, 429 and 5xx are retried
+    (429 after its Retry-After), any other 4xx is permanent with Twilio's code."""
+    reason = f"HTTP {error.status} {error.code}: {error.msg}"
+    if error.status == 401 or error.code == AUTHENTICATION_FAILED:
+        return AuthenticationFailed(reason)
+    if error.status == 429 or error.status >= 500:
+        return TransientSendError(reason, retry_after_s)
+    code = error.code if isinstance(error.code, int) else None
+    return PermanentSendError(reason, code)
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
@@ -221,4 +253,9 @@ def build_sender(
         return LocalSender(sessions)
     if client is None:
         raise ValueError("SMS_SENDER=twilio needs a Twilio REST client")
-    return TwilioSender(client, settings.public_base_url.rstrip("/") + "/sms/status", clock)
+    return TwilioSender(
+        client,
+        settings.public_base_url.rstrip("/") + "/sms/status",
+        clock,
+        settings.twilio_senders(),
+    )

@@ -28,15 +28,13 @@ TWIML = "text/xml"  # Flask adds "; charset=utf-8" (see ivr.webhooks.TWIML)
 @twilio_signed
 def incoming() -> Response:
     form = params.sms_params(request.form)
-    sms_in = inbound.Incoming(
-        form.message_sid, _national(form.from_number), _national(form.to_number), form.body
-    )
     hotline = current_core()
+    settings = SmsSettings.of(hotline.settings)
+    service = _logical_sender(form.to_number, request.form.get("MessagingServiceSid"), settings)
+    sms_in = inbound.Incoming(form.message_sid, _national(form.from_number), service, form.body)
     try:
         with transaction(hotline.sessions) as session:
-            outcome = inbound.handle(
-                session, SmsSettings.of(hotline.settings), sms_in, hotline.clock.now()
-            )
+            outcome = inbound.handle(session, settings, sms_in, hotline.clock.now())
     except Exception:
         # Nothing was kept (the transaction rolled back): say so rather than fail silently.
         logger.exception("sms.inbound_failed", extra={"message_sid": sms_in.sid})
@@ -64,6 +62,18 @@ def status_callback() -> Response:
         result=result,
     )
     return Response(str(MessagingResponse()), mimetype=TWIML)
+
+
+def _logical_sender(to: str, messaging_service_sid: str | None, settings: SmsSettings) -> str:
+    """The sender the service speaks of (``10010``, a port) that a handset texted: the
+    Twilio number (or Messaging Service) it reached mapped back, else ``To`` as dialed."""
+    if settings.sms_sender == "twilio":
+        senders = settings.twilio_senders()
+        for reached in (to.strip(), messaging_service_sid):
+            logical = senders.logical_for(reached, settings.sms_from_number) if reached else None
+            if logical is not None:
+                return logical
+    return _national(to)
 
 
 def _national(number: str) -> str:

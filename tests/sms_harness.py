@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "sms-test-token"
 MESSAGES = r"/Messages\.json$"
+# The Twilio senders the test account owns, and what each logical sender goes out from.
+SERVICE_FROM = "+8613010010000"  # 10010
+PORT_021_FROM = "+8613010655021"  # the 10655021... ports
+PORT_877_SERVICE = "MG" + "8" * 32  # the 10655877... ports, through a Messaging Service
+PORT_877_POOL = "+8613010655877"
+FROM_MAP = f"10655021={PORT_021_FROM},10655877={PORT_877_SERVICE}"
 
 
 class Wire:
@@ -52,6 +58,8 @@ class Wire:
             "twilio_auth_token": TOKEN,
             "public_base_url": self.url,
             "sms_send_timeout_s": 5,
+            "twilio_sms_from": SERVICE_FROM,
+            "twilio_sms_from_map": FROM_MAP,
             **extra,
         }
 
@@ -66,6 +74,8 @@ class Wire:
             "PUBLIC_BASE_URL": self.url,
             "PROMPT_AUDIO": "false",
             "IVR_ENV": "test",
+            "TWILIO_SMS_FROM": SERVICE_FROM,
+            "TWILIO_SMS_FROM_MAP": FROM_MAP,
             **extra,
         }
 

@@ -24,7 +24,14 @@ from sms_followup.templates import segments
 from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker, max_batch
 from tests.caller import DEMO_ZH, Caller, TwilioClient
 from tests.polling import wait_for
-from tests.sms_harness import MESSAGES, Wire, add_pending, history, outbox_rows
+from tests.sms_harness import (
+    MESSAGES,
+    SERVICE_FROM,
+    Wire,
+    add_pending,
+    history,
+    outbox_rows,
+)
 
 HANDSET = "+86" + DEMO_ZH
 
@@ -61,8 +68,8 @@ def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
     creates = live.creates()
     assert sorted(c["Body"] for c in creates) == ["msg 0000", "msg 0001", "msg 0002"]
     assert {(c["To"], c["From"], c["StatusCallback"]) for c in creates} == {
-        (HANDSET, "10010", live.url + "/sms/status")
-    }
+        (HANDSET, SERVICE_FROM, live.url + "/sms/status")
+    }  # 10010 is the logical sender; Twilio sends from the number the account owns
     rows = outbox_rows(hotline)
     assert [(r.status, r.attempts) for r in rows] == [("delivered", 1)] * 3
     steps = history(hotline, ids[0])
@@ -205,7 +212,7 @@ def test_dead_letter_can_be_retried_by_the_operator(
 
 
 def test_provider_opt_out_21610_is_recorded_and_not_retried(live: Wire, hotline: Any) -> None:
-    live.network.opt_outs.observe(HANDSET, "10010", "STOP")
+    live.network.opt_outs.observe(HANDSET, SERVICE_FROM, "STOP")
     add_pending(hotline, 1)
     assert worker(hotline).run_once().dead == 1
     [row] = outbox_rows(hotline)
@@ -242,7 +249,7 @@ def _callback(twilio: TwilioClient, sid: str, status: str, **extra: str) -> Any:
         "MessageStatus": status,
         "SmsStatus": status,
         "AccountSid": twilio.settings.twilio_account_sid,
-        "From": "10010",
+        "From": SERVICE_FROM,
         "To": HANDSET,
         "ApiVersion": "2010-04-01",
         **extra,
