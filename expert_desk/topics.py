@@ -36,8 +36,11 @@ OTHER: Final = BY_NAME["other"]
 SKILLS: Final = tuple(t.skill for t in TOPICS)
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-# Latin words run straight into Chinese ("我的iPhone连不上WiFi"): split them apart.
-_SCRIPT_CHANGE = re.compile(r"(?<=[a-z0-9])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[a-z0-9])")
+# Latin words run straight into Chinese and into model numbers ("我的iPhone连不上WiFi",
+# "iPhone15怎么设置"): a change of script (Latin, digits, anything else) splits them apart.
+_SCRIPT_CHANGE = re.compile(
+    r"(?<=[a-z])(?=[^a-z])|(?<=[^a-z])(?=[a-z])|(?<=[0-9])(?=[^0-9])|(?<=[^0-9])(?=[0-9])"
+)
 _OS_BY_MODEL: Final = (
     (("iphone", "ipad", "apple"), "ios"),
     (("huawei", "honor", "华为", "荣耀", "harmony"), "harmonyos"),

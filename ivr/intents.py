@@ -9,10 +9,15 @@ from prompts.intents import phrases
 
 NAVIGATION = frozenset({"queries", "main_menu", "back", "repeat"})
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# Recognisers return Latin words run into Chinese ("iPhone怎么设置", "我的iPhone15"): where
+# the script changes (Latin, digits, anything else) is a word boundary.
+_SCRIPT_CHANGE = re.compile(
+    r"(?<=[a-z])(?=[^a-z])|(?<=[^a-z])(?=[a-z])|(?<=[0-9])(?=[^0-9])|(?<=[^0-9])(?=[0-9])"
+)
 
 
 def _normalise(text: str) -> str:
-    return _NOISE.sub(" ", text.lower()).strip()
+    return " ".join(_NOISE.sub(" ", _SCRIPT_CHANGE.sub(" ", text.lower())).split())
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,8 @@ def match(said: str, language: str) -> Heard | None:
     means the balance, not the queries menu. Both languages are tried, the call's own
     first: callers mix them ("查 balance").
     Latin phrases must match whole words ("app" is not in "happy"); Chinese phrases
-    match anywhere, as Chinese has no spaces between words.
+    match anywhere, as Chinese has no spaces between words. A change of script is a word
+    boundary, so "iPhone怎么设置" holds the word "iphone" and "5G套餐" the phrase "5g套餐".
     """
     text = f" {_normalise(said)} "
     best: tuple[tuple[bool, int], Heard] | None = None
