@@ -17,7 +17,7 @@ from ivr.engine import Answer
 from ivr.reply import Reply
 from ivr.security import twilio_signed
 from ivr.services import current_core
-from ivr.webhooks import TWIML, respond
+from ivr.webhooks import acknowledge, respond
 from prompts.catalog import LANGUAGES
 
 logger = logging.getLogger("expert_desk.webhooks")
@@ -95,8 +95,8 @@ def dialed(desk_call_id: int) -> Response:
 @twilio_signed
 def callback_status(desk_call_id: int) -> Response:
     params.call_params(request.form)
-    _calls().callback_status(desk_call_id, request.form.get("CallStatus", "")[:16])
-    return Response("<Response/>", mimetype=TWIML)
+    call_status = request.form.get("CallStatus", "")[:16]
+    return acknowledge(lambda: _calls().callback_status(desk_call_id, call_status))
 
 
 def _twiml(step: Callable[[], Answer], *, holding: bool = False) -> Response:

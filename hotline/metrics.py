@@ -8,9 +8,10 @@ reports the same truth and nothing is lost when a process restarts.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, g, request
@@ -21,12 +22,15 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.logs import log_event
 from ivr.models import Call
 from sms_followup.models import OutboxMessage
+
+logger = logging.getLogger("hotline.metrics")
 
 WEBHOOK_SECONDS = Histogram(
     "hotline_webhook_seconds",
@@ -70,6 +74,37 @@ class DatabaseCollector(Collector):
         yield from (calls, sms, waiting)
 
 
+class Guarded(Collector):
+    """The gauges read from the database, or none when it cannot answer (locked, gone):
+    the scrape still answers, with the rest and ``hotline_database_up`` 0, and a log line.
+    Once the database failed, the collectors after it are not tried (each would wait)."""
+
+    def __init__(self, collectors: Iterable[Collector]) -> None:
+        self._collectors = tuple(collectors)
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "hotline_database_up", "1 if the database answered this scrape's queries, else 0."
+        )
+        for collector in self._collectors:
+            try:
+                families = list(collector.collect())
+            except sa.exc.SQLAlchemyError as error:
+                log_event(
+                    logger,
+                    "metrics.database_unavailable",
+                    logging.WARNING,
+                    collector=type(collector).__name__,
+                    error=str(error)[:200],
+                )
+                up.add_metric([], 0)
+                yield up
+                return
+            yield from families
+        up.add_metric([], 1)
+        yield up
+
+
 def install(app: Flask, sessions: sessionmaker[Session], *collectors: Collector) -> None:
     """Time every request and serve ``/metrics`` with ours and the given *collectors*."""
     registry = CollectorRegistry()
@@ -77,8 +112,7 @@ def install(app: Flask, sessions: sessionmaker[Session], *collectors: Collector)
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(WEBHOOK_SECONDS)
-    for collector in (DatabaseCollector(sessions), *collectors):
-        registry.register(collector)
+    registry.register(Guarded((DatabaseCollector(sessions), *collectors)))
 
     @app.before_request
     def _start_timer() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
 from ivr import params
@@ -25,6 +26,9 @@ voice = Blueprint("voice", __name__, url_prefix="/voice")
 TWIML = "text/xml"
 """The TwiML mimetype: Flask adds ``; charset=utf-8`` to a ``text/`` mimetype (naming the
 charset here too would say it twice)."""
+
+STATUS_RETRY_AFTER_S = 5
+"""What a status callback that could not be recorded asks Twilio to wait before retrying."""
 
 
 def bad_webhook(error: params.BadWebhook) -> Response:
@@ -88,8 +92,36 @@ def status() -> Response:
     duration = (
         params.integer(request.form, "CallDuration", 0) if "CallDuration" in request.form else None
     )
-    current_core().engine.status(call_sid, call_status, duration)
-    return Response("<Response/>", mimetype=TWIML)
+    return acknowledge(lambda: current_core().engine.status(call_sid, call_status, duration))
+
+
+def acknowledge(apply: Callable[[], object], body: str = "<Response/>") -> Response:
+    """A status callback's answer: empty TwiML (*body*) once *apply* has committed.
+
+    If it could not (a locked or unreachable database, a failed step), nothing was kept:
+    503 with ``Retry-After`` and a log line, never a 500, so that Twilio tries again.
+    """
+    try:
+        apply()
+    except Exception as error:
+        logger.error(
+            "webhook.status_not_committed",
+            # A database that cannot answer is said in one line; anything else is a bug.
+            exc_info=not isinstance(error, sa.exc.OperationalError),
+            extra={
+                "path": request.path,
+                "error": str(error)[:200],
+                "call_sid": request.form.get("CallSid", "")[:64],
+                "message_sid": request.form.get("MessageSid", "")[:64],
+            },
+        )
+        return Response(
+            "status not recorded, try again\n",
+            503,
+            headers={"Retry-After": str(STATUS_RETRY_AFTER_S)},
+            mimetype="text/plain",
+        )
+    return Response(body, mimetype=TWIML)
 
 
 def apology() -> Answer:

@@ -13,6 +13,7 @@ from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.security import twilio_signed
 from ivr.services import current_core
+from ivr.webhooks import acknowledge
 from sms_followup import inbound, status
 from sms_followup import models as _models  # noqa: F401  (registers the tables on Base)
 from sms_followup.settings import SmsSettings
@@ -51,17 +52,21 @@ def incoming() -> Response:
 def status_callback() -> Response:
     sid = params.message_sid(request.form)
     message_status, error_code = params.message_status(request.form)
-    with transaction(current_core().sessions) as session:
-        result = status.apply_callback(session, sid, message_status, error_code)
-    log_event(
-        logger,
-        "sms.status",
-        message_sid=sid,
-        status=message_status,
-        error_code=error_code,
-        result=result,
-    )
-    return Response(str(MessagingResponse()), mimetype=TWIML)
+
+    def apply() -> None:
+        with transaction(current_core().sessions) as session:
+            result = status.apply_callback(session, sid, message_status, error_code)
+        log_event(
+            logger,
+            "sms.status",
+            message_sid=sid,
+            status=message_status,
+            error_code=error_code,
+            result=result,
+        )
+
+    # Not recorded (a locked database): 503 and Twilio tries again, never a 500.
+    return acknowledge(apply, str(MessagingResponse()))
 
 
 def _logical_sender(to: str, messaging_service_sid: str | None, settings: SmsSettings) -> str:
