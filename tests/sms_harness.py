@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from hotline.container import Hotline
 from ivr.db import transaction
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
@@ -119,7 +120,7 @@ class Wire:
 
 
 def add_pending(
-    hotline: Any, count: int, to: str = "13800138000", prefix: str = "msg"
+    hotline: Hotline, count: int, to: str = "13800138000", prefix: str = "msg"
 ) -> list[int]:
     """``count`` due outbox messages with distinct bodies; their ids."""
     with transaction(hotline.sessions) as session:
@@ -139,12 +140,12 @@ def add_pending(
         return [r.id for r in rows]
 
 
-def outbox_rows(hotline: Any) -> list[OutboxMessage]:
+def outbox_rows(hotline: Hotline) -> list[OutboxMessage]:
     with hotline.sessions() as session:
         return list(session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def history(hotline: Any, outbox_id: int) -> list[tuple[str, str]]:
+def history(hotline: Hotline, outbox_id: int) -> list[tuple[str, str]]:
     with hotline.sessions() as session:
         row = session.get_one(OutboxMessage, outbox_id)
         events = session.scalars(StatusEvent.history(row.id, row.provider_sid))

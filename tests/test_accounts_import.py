@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from accounts.importer import import_csv
 from hotline.cli import main
+from hotline.container import Hotline
 from ivr.models import Subscriber, UsageCounter
 
 CSV = """\
@@ -26,7 +27,7 @@ msisdn,balance_fen,name,language,plan,data_quota_mb,data_used_mb,voice_quota_min
 
 
 @pytest.mark.postgres
-def test_import_keeps_good_rows_and_reports_bad_ones_by_line(hotline: Any) -> None:
+def test_import_keeps_good_rows_and_reports_bad_ones_by_line(hotline: Hotline) -> None:
     with hotline.sessions.begin() as session:
         report = import_csv(session, io.StringIO(CSV), "2026-11")
     assert report.imported == 2
@@ -46,7 +47,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_line(hotline: Any) -> No
         assert (data.quota, data.used) == (1024 * 1024, 100 * 1024)
 
 
-def test_missing_required_column_is_reported(hotline: Any) -> None:
+def test_missing_required_column_is_reported(hotline: Hotline) -> None:
     with hotline.sessions.begin() as session:
         report = import_csv(session, io.StringIO("msisdn,name\n13100131000,x\n"), "2026-11")
     assert report.imported == 0

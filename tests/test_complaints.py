@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from complaints import tickets
 from complaints.tickets import Ticket, TicketEvent
 from hotline.cli import main
+from hotline.container import Hotline
 from hotline.settings import HotlineSettings
 from ivr.models import Account, CallEvent, Subscriber
 from sms_followup.models import OutboxMessage
@@ -28,7 +29,7 @@ T0 = dt.datetime(2026, 11, 26, 18, 30)  # UTC: 02:30 on November 27th in Shangha
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _tickets(hotline: Any) -> list[Ticket]:
+def _tickets(hotline: Hotline) -> list[Ticket]:
     with hotline.sessions() as session:
         rows = list(session.scalars(sa.select(Ticket).order_by(Ticket.id)))
         for row in rows:
@@ -37,7 +38,7 @@ def _tickets(hotline: Any) -> list[Ticket]:
         return rows
 
 
-def _messages(hotline: Any, kind: str) -> list[OutboxMessage]:
+def _messages(hotline: Hotline, kind: str) -> list[OutboxMessage]:
     with hotline.sessions() as session:
         return list(
             session.scalars(
@@ -48,7 +49,7 @@ def _messages(hotline: Any, kind: str) -> list[OutboxMessage]:
         )
 
 
-def _set_line(hotline: Any, msisdn: str, status: str, balance_fen: int | None = None) -> None:
+def _set_line(hotline: Hotline, msisdn: str, status: str, balance_fen: int | None = None) -> None:
     with hotline.sessions() as session, session.begin():
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         subscriber.line_status = status
@@ -107,7 +108,13 @@ def _file(session: Any, msisdn: str, category: str, now: dt.datetime) -> Ticket:
     ],
 )
 def test_each_category_files_a_ticket_with_its_time_limit(
-    caller: Caller, hotline: Any, key: str, category: str, queue: str, hours: int, spoken_hours: str
+    caller: Caller,
+    hotline: Hotline,
+    key: str,
+    category: str,
+    queue: str,
+    hours: int,
+    spoken_hours: str,
 ) -> None:
     _complain(caller, key=key)
     assert_asked_for_a_description(caller)
@@ -129,7 +136,7 @@ def test_each_category_files_a_ticket_with_its_time_limit(
     assert "服务质量监督电话61481100" in sms.body
 
 
-def test_english_complaint(caller: Caller, hotline: Any) -> None:
+def test_english_complaint(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, DEMO_EN, "3").record(RECORDING)
     assert caller.last_heard.startswith("Your complaint has been registered. The ticket number is")
     assert "We will resolve it within 48 hours, by " in caller.last_heard
@@ -147,7 +154,9 @@ def test_english_complaint(caller: Caller, hotline: Any) -> None:
         ("服务态度", "other"),
     ],
 )
-def test_the_category_can_be_said(caller: Caller, hotline: Any, words: str, category: str) -> None:
+def test_the_category_can_be_said(
+    caller: Caller, hotline: Hotline, words: str, category: str
+) -> None:
     _complain(caller).say(words)
     assert_asked_for_a_description(caller)
     assert [t.category for t in _tickets(hotline)] == [category]
@@ -158,14 +167,14 @@ def test_saying_a_kind_of_complaint_at_the_main_menu_reaches_complaints(caller: 
     assert caller.last_heard.startswith("缴费后仍未恢复开机请按1")
 
 
-def test_a_complaint_without_a_description_still_stands(caller: Caller, hotline: Any) -> None:
+def test_a_complaint_without_a_description_still_stands(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, key="3").stay_silent()  # nothing recorded: falls through the Redirect
     assert caller.last_heard.startswith("您的投诉已受理，工单号")
     [ticket] = _tickets(hotline)
     assert (ticket.description, ticket.recording_url) == ("none", None)
 
 
-def test_hanging_up_while_recording_keeps_the_recording(caller: Caller, hotline: Any) -> None:
+def test_hanging_up_while_recording_keeps_the_recording(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, key="4").record(RECORDING, ended_by="hangup")
     [ticket] = _tickets(hotline)
     assert ticket.recording_url == RECORDING
@@ -180,7 +189,7 @@ def test_pound_repeats_the_ticket_number_and_9_returns_to_the_main_menu(caller: 
     assert caller.last_heard.startswith("查询业务请按1")
 
 
-def test_a_repeated_recording_callback_changes_nothing(caller: Caller, hotline: Any) -> None:
+def test_a_repeated_recording_callback_changes_nothing(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, key="3")
     caller.record(RECORDING)
     caller.webhook("/voice/complaints/recording", RecordingUrl=RECORDING + "x", Digits="#")
@@ -208,7 +217,7 @@ def test_the_recording_callback_checks_signature_and_parameters(
 
 @pytest.mark.postgres
 def test_a_paid_up_line_suspended_for_arrears_is_reopened_at_once(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _set_line(hotline, DEMO_ZH, "suspended_arrears")  # balance 123.45: paid up
     _complain(caller, key="1")
@@ -231,7 +240,7 @@ def test_a_paid_up_line_suspended_for_arrears_is_reopened_at_once(
     [(DEMO_ARREARS, "suspended_arrears"), (DEMO_ZH, "active"), (DEMO_ZH, "suspended_abnormal")],
 )
 def test_otherwise_payment_not_reopened_goes_to_the_urgent_queue(
-    caller: Caller, hotline: Any, msisdn: str, line_status: str
+    caller: Caller, hotline: Hotline, msisdn: str, line_status: str
 ) -> None:
     _set_line(hotline, msisdn, line_status)
     _complain(caller, msisdn, "1").record(RECORDING)
@@ -245,7 +254,7 @@ def test_otherwise_payment_not_reopened_goes_to_the_urgent_queue(
 
 
 def test_calling_again_about_an_open_ticket_hears_its_status_first(
-    caller: Caller, twilio: Any, hotline: Any
+    caller: Caller, twilio: Any, hotline: Hotline
 ) -> None:
     _complain(caller, key="3").record(RECORDING)
     caller.hang_up()
@@ -264,7 +273,7 @@ def test_calling_again_about_an_open_ticket_hears_its_status_first(
     assert _complain(Caller(twilio)).last_heard.startswith("缴费后仍未恢复开机请按1")
 
 
-def test_a_caller_with_an_overdue_ticket_hears_an_apology(twilio: Any, hotline: Any) -> None:
+def test_a_caller_with_an_overdue_ticket_hears_an_apology(twilio: Any, hotline: Hotline) -> None:
     with hotline.sessions() as session, session.begin():
         _file(session, DEMO_ZH, "network", dt.datetime(2020, 1, 1))
     heard = _complain(Caller(twilio)).last_heard
@@ -274,7 +283,7 @@ def test_a_caller_with_an_overdue_ticket_hears_an_apology(twilio: Any, hotline: 
 # -- deadlines in Shanghai time --------------------------------------------------------
 
 
-def test_deadlines_are_computed_and_written_in_shanghai_time(hotline: Any) -> None:
+def test_deadlines_are_computed_and_written_in_shanghai_time(hotline: Hotline) -> None:
     with hotline.sessions() as session, session.begin():
         urgent = _file(session, DEMO_ZH, "abnormal_suspension", T0)
         standard = _file(session, DEMO_ZH, "billing", T0)
@@ -287,7 +296,7 @@ def test_deadlines_are_computed_and_written_in_shanghai_time(hotline: Any) -> No
     assert "（11月29日02:30前）" in standard_sms
 
 
-def test_the_spoken_deadline_is_in_shanghai_time(caller: Caller, hotline: Any) -> None:
+def test_the_spoken_deadline_is_in_shanghai_time(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, key="2").record(RECORDING)
     [ticket] = _tickets(hotline)
     local = ticket.due_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo("Asia/Shanghai"))
@@ -300,7 +309,7 @@ def test_the_spoken_deadline_is_in_shanghai_time(caller: Caller, hotline: Any) -
 # -- life cycle and escalation ---------------------------------------------------------
 
 
-def test_status_moves_along_the_life_cycle_only(hotline: Any) -> None:
+def test_status_moves_along_the_life_cycle_only(hotline: Hotline) -> None:
     with hotline.sessions() as session, session.begin():
         number = _file(session, DEMO_ZH, "billing", T0).number
         for status in ("in_progress", "answered", "in_progress", "answered", "closed"):
@@ -315,7 +324,7 @@ def test_status_moves_along_the_life_cycle_only(hotline: Any) -> None:
 
 
 @pytest.mark.postgres
-def test_escalation_when_the_deadline_nears_and_when_it_passes(hotline: Any) -> None:
+def test_escalation_when_the_deadline_nears_and_when_it_passes(hotline: Hotline) -> None:
     with hotline.sessions() as session, session.begin():
         urgent = _file(session, DEMO_ZH, "payment_not_reopened", T0).number
         standard = _file(session, DEMO_ZH, "network", T0).number
@@ -343,7 +352,7 @@ def test_escalation_when_the_deadline_nears_and_when_it_passes(hotline: Any) -> 
 
 
 def test_cli_lists_overdue_tickets_shows_escalates_and_closes(
-    app: Any, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    app: Any, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with hotline.sessions() as session, session.begin():
         late = _file(session, DEMO_ZH, "abnormal_suspension", dt.datetime(2020, 1, 1)).number

@@ -13,6 +13,7 @@ from flask import Flask
 from expert_desk import recordings
 from expert_desk.agents import set_status
 from expert_desk.desk import Desk
+from hotline.container import Hotline
 from tests.caller import DEMO_EN, Caller
 from tests.clocks import TestClock
 from tests.desk_support import (
@@ -152,7 +153,7 @@ def test_skipping_the_recording_joins_the_line_without_a_question(
 
 
 def test_a_mandarin_recording_that_cannot_be_transcribed_offline_still_joins_the_line(
-    caller: Caller, desk: Desk, expert: int, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    caller: Caller, desk: Desk, expert: int, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(recordings, "fetch", lambda settings, url: b"RIFF-audio")
     desk.transcribe = recordings.transcriber(hotline.recognizer)  # the real backend

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from hotline.cli import main
+from hotline.container import Hotline
 from hotline.settings import load_settings
 from ivr.config import ConfigError
 from ivr.numbers import Entry, InvalidNumber, entry_for, normalize
@@ -100,17 +101,17 @@ class ScriptedSender:
         return f"SM{len(self.sent):032d}"
 
 
-def _due_summary(caller: Caller, hotline: Any) -> None:
+def _due_summary(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", DEMO_ZH)
     caller.hang_up()
 
 
-def _message(hotline: Any) -> OutboxMessage:
+def _message(hotline: Hotline) -> OutboxMessage:
     with hotline.sessions() as session:
         return session.scalars(sa.select(OutboxMessage)).one()
 
 
-def _make_due(hotline: Any) -> None:
+def _make_due(hotline: Hotline) -> None:
     with hotline.sessions.begin() as session:
         session.execute(
             sa.update(OutboxMessage).values(next_attempt_at=sa.func.current_timestamp())
@@ -118,7 +119,9 @@ def _make_due(hotline: Any) -> None:
 
 
 @pytest.mark.postgres
-def test_transient_failure_is_retried_later_then_sent_once(caller: Caller, hotline: Any) -> None:
+def test_transient_failure_is_retried_later_then_sent_once(
+    caller: Caller, hotline: Hotline
+) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(TransientSendError("HTTP 503", retry_after_s=30))
     worker = OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock)
@@ -133,7 +136,7 @@ def test_transient_failure_is_retried_later_then_sent_once(caller: Caller, hotli
 
 
 @pytest.mark.postgres
-def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline: Any) -> None:
+def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline: Hotline) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(PermanentSendError("HTTP 400 21610: unsubscribed recipient"))
     assert (
@@ -144,7 +147,7 @@ def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline:
     assert "21610" in message.last_error
 
 
-def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Any) -> None:
+def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Hotline) -> None:
     _due_summary(caller, hotline)
     sender = ScriptedSender(*[TransientSendError("timeout")] * MAX_ATTEMPTS)
     worker = OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock)
@@ -156,7 +159,9 @@ def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Any) -
     assert sender.sent == []
 
 
-def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(hotline: Any, caller: Caller) -> None:
+def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(
+    hotline: Hotline, caller: Caller
+) -> None:
     runner = CliRunner()
     seeded = runner.invoke(main, ["seed-demo"], obj=hotline)
     assert seeded.exit_code == 0 and DEMO_ZH in seeded.output

@@ -8,13 +8,13 @@ import json
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.container import Hotline
 from ivr.db import transaction
 from ivr.models import Subscriber, UsageCounter
 from sms_followup import reminders
@@ -32,14 +32,14 @@ MORNING = dt.datetime(2026, 11, 27, 0, 0)  # 08:00 the next day in Shanghai
 
 
 @pytest.fixture(autouse=True)
-def no_usage(hotline: Any) -> None:
+def no_usage(hotline: Hotline) -> None:
     """Start every test from no usage at all; each test sets what it needs."""
     with transaction(hotline.sessions) as session:
         session.execute(sa.delete(UsageCounter))
 
 
 def usage(
-    hotline: Any, msisdn: str, kind: str, quota: int, used: int, period: str = "2026-11"
+    hotline: Hotline, msisdn: str, kind: str, quota: int, used: int, period: str = "2026-11"
 ) -> None:
     with transaction(hotline.sessions) as session:
         subscriber = session.scalars(Subscriber.by_msisdn(msisdn)).one()
@@ -57,7 +57,7 @@ def usage(
 
 
 def roaming(
-    hotline: Any,
+    hotline: Hotline,
     msisdn: str,
     day: dt.date,
     data_kb: int,
@@ -78,11 +78,11 @@ def roaming(
         row.data_kb, row.country, row.network, row.maritime = data_kb, country, network, maritime
 
 
-def run(hotline: Any, now: dt.datetime = NOW) -> reminders.ReminderRun:
+def run(hotline: Hotline, now: dt.datetime = NOW) -> reminders.ReminderRun:
     return reminders.run(hotline.sessions, hotline.settings, now)
 
 
-def sms(hotline: Any, to: str = DEMO_ZH) -> list[tuple[str, str]]:
+def sms(hotline: Hotline, to: str = DEMO_ZH) -> list[tuple[str, str]]:
     with hotline.sessions() as session:
         rows = session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.to_number == to).order_by(OutboxMessage.id)
@@ -90,11 +90,11 @@ def sms(hotline: Any, to: str = DEMO_ZH) -> list[tuple[str, str]]:
         return [(m.kind, m.body) for m in rows]
 
 
-def kinds(hotline: Any, to: str = DEMO_ZH) -> list[str]:
+def kinds(hotline: Hotline, to: str = DEMO_ZH) -> list[str]:
     return [kind for kind, _ in sms(hotline, to)]
 
 
-def only_data(hotline: Any) -> None:
+def only_data(hotline: Hotline) -> None:
     """No weekly summaries in the way: the week's is already sent."""
     with transaction(hotline.sessions) as session:
         for subscriber_id in session.scalars(sa.select(Subscriber.id)):
@@ -112,7 +112,7 @@ def only_data(hotline: Any) -> None:
 # -- remaining allowances ------------------------------------------------------------------
 
 
-def test_remaining_data_under_20_then_5_percent_sends_one_sms_each(hotline: Any) -> None:
+def test_remaining_data_under_20_then_5_percent_sends_one_sms_each(hotline: Hotline) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 10 * GB, 8 * GB + 200 * MB)
     assert run(hotline).sent == Counter({"reminder.data_low": 1})
@@ -126,7 +126,7 @@ def test_remaining_data_under_20_then_5_percent_sends_one_sms_each(hotline: Any)
     ]
 
 
-def test_crossing_both_thresholds_at_once_sends_only_the_more_urgent(hotline: Any) -> None:
+def test_crossing_both_thresholds_at_once_sends_only_the_more_urgent(hotline: Hotline) -> None:
     only_data(hotline)
     usage(hotline, DEMO_EN, "data", 10 * GB, 9 * GB + 900 * MB)
     run(hotline)
@@ -145,7 +145,7 @@ def test_crossing_both_thresholds_at_once_sends_only_the_more_urgent(hotline: An
     ],
 )
 def test_remaining_minutes_and_texts_are_reminded_too(
-    hotline: Any, kind: str, expected: str
+    hotline: Hotline, kind: str, expected: str
 ) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, kind, 300, 250)
@@ -153,7 +153,7 @@ def test_remaining_minutes_and_texts_are_reminded_too(
     assert sms(hotline) == [(f"reminder.{kind}_low", expected)]
 
 
-def test_thresholds_follow_the_plan(hotline: Any) -> None:
+def test_thresholds_follow_the_plan(hotline: Hotline) -> None:
     only_data(hotline)
     usage(hotline, DATA_CARD, "data", 20 * GB, 17 * GB)  # 15% left: the card's rule is 10%
     assert run(hotline).total == 0
@@ -168,7 +168,7 @@ def test_thresholds_follow_the_plan(hotline: Any) -> None:
 
 
 def test_data_cap_then_each_out_of_package_step_is_warned_once_even_at_night(
-    hotline: Any,
+    hotline: Hotline,
 ) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 5 * GB, 5 * GB + 10 * MB)
@@ -194,7 +194,7 @@ def test_data_cap_then_each_out_of_package_step_is_warned_once_even_at_night(
     assert all(d < MORNING for d in due)  # cost warnings do not wait for the morning
 
 
-def test_repeated_overage_brings_one_upgrade_hint_a_quarter(hotline: Any) -> None:
+def test_repeated_overage_brings_one_upgrade_hint_a_quarter(hotline: Hotline) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 2 * GB, 3 * GB, period="2026-09")
     usage(hotline, DEMO_ZH, "data", 2 * GB, 1 * GB, period="2026-10")
@@ -214,7 +214,7 @@ def test_repeated_overage_brings_one_upgrade_hint_a_quarter(hotline: Any) -> Non
 # -- summaries -----------------------------------------------------------------------------
 
 
-def test_phones_get_a_weekly_and_data_cards_a_daily_data_summary(hotline: Any) -> None:
+def test_phones_get_a_weekly_and_data_cards_a_daily_data_summary(hotline: Hotline) -> None:
     usage(hotline, DEMO_ZH, "data", 5 * GB, 1 * GB)
     usage(hotline, DATA_CARD, "data", 20 * GB, 2 * GB)
     for day in range(4):  # Thursday to Sunday: one week
@@ -230,7 +230,7 @@ def test_phones_get_a_weekly_and_data_cards_a_daily_data_summary(hotline: Any) -
     )
 
 
-def test_summaries_found_at_night_wait_for_the_morning(hotline: Any) -> None:
+def test_summaries_found_at_night_wait_for_the_morning(hotline: Hotline) -> None:
     usage(hotline, DEMO_EN, "data", 10 * GB, 1 * GB)
     result = run(hotline, NIGHT)
     assert result.for_morning >= 1
@@ -244,7 +244,7 @@ def test_summaries_found_at_night_wait_for_the_morning(hotline: Any) -> None:
 # -- roaming -------------------------------------------------------------------------------
 
 
-def test_roaming_data_is_reported_at_every_10_mb_crossed(hotline: Any) -> None:
+def test_roaming_data_is_reported_at_every_10_mb_crossed(hotline: Hotline) -> None:
     only_data(hotline)
     today = dt.date(2026, 11, 26)
     roaming(hotline, DEMO_ZH, today, 5 * MB)
@@ -260,7 +260,7 @@ def test_roaming_data_is_reported_at_every_10_mb_crossed(hotline: Any) -> None:
     ]
 
 
-def test_yesterdays_roaming_is_summed_up_once_in_the_morning(hotline: Any) -> None:
+def test_yesterdays_roaming_is_summed_up_once_in_the_morning(hotline: Hotline) -> None:
     only_data(hotline)
     roaming(hotline, DEMO_EN, dt.date(2026, 11, 25), 8 * MB, country="Japan")
     run(hotline)
@@ -273,7 +273,7 @@ def test_yesterdays_roaming_is_summed_up_once_in_the_morning(hotline: Any) -> No
     ]
 
 
-def test_a_maritime_network_is_warned_at_once_even_at_night(hotline: Any) -> None:
+def test_a_maritime_network_is_warned_at_once_even_at_night(hotline: Hotline) -> None:
     only_data(hotline)
     roaming(hotline, DEMO_ZH, dt.date(2026, 11, 26), 0, network="Telenor Maritime", maritime=True)
     run(hotline, NIGHT)
@@ -289,7 +289,7 @@ def test_a_maritime_network_is_warned_at_once_even_at_night(hotline: Any) -> Non
 
 
 @pytest.mark.postgres
-def test_two_jobs_at_once_send_each_reminder_exactly_once(hotline: Any) -> None:
+def test_two_jobs_at_once_send_each_reminder_exactly_once(hotline: Hotline) -> None:
     for number in (DEMO_ZH, DEMO_EN, "13600136000", DATA_CARD, "18500185000"):
         usage(hotline, number, "data", 10 * GB, 9 * GB + 900 * MB)
         usage(hotline, number, "voice", 100, 95)
@@ -313,7 +313,7 @@ def test_two_jobs_at_once_send_each_reminder_exactly_once(hotline: Any) -> None:
     assert sum(r.already_sent for r in results) == 3 * 20
 
 
-def test_an_opted_out_subscriber_gets_no_reminder_and_the_refusal_is_kept(hotline: Any) -> None:
+def test_an_opted_out_subscriber_gets_no_reminder_and_the_refusal_is_kept(hotline: Hotline) -> None:
     only_data(hotline)
     with transaction(hotline.sessions) as session:
         session.add(OptOut(msisdn=DEMO_ZH, sender="10010", keyword="TD"))
@@ -334,7 +334,7 @@ def test_an_opted_out_subscriber_gets_no_reminder_and_the_refusal_is_kept(hotlin
 
 
 def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
-    hotline: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hotline: Hotline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 10 * GB, 0)
@@ -390,7 +390,7 @@ def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
         )
 
 
-def test_usage_ingest_reads_json_lines(hotline: Any, tmp_path: Path) -> None:
+def test_usage_ingest_reads_json_lines(hotline: Hotline, tmp_path: Path) -> None:
     path = tmp_path / "usage.jsonl"
     rows = [
         {"msisdn": DEMO_EN, "at": "2026-11-26T08:00:00", "kind": "sms", "amount": 3},
@@ -409,7 +409,7 @@ def test_usage_ingest_reads_json_lines(hotline: Any, tmp_path: Path) -> None:
 
 
 def test_reminders_command_runs_with_a_given_time(
-    hotline: Any, monkeypatch: pytest.MonkeyPatch
+    hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 10 * GB, 9 * GB + 900 * MB)
@@ -436,7 +436,7 @@ def test_reminders_command_runs_with_a_given_time(
     ],
 )
 def test_quiet_hours_are_shanghai_time(
-    hotline: Any, hours: str, local: str, until: str | None
+    hotline: Hotline, hours: str, local: str, until: str | None
 ) -> None:
     from ivr.clock import SERVICE_TZ
     from sms_followup.outbox import quiet_until

@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from hotline.container import Hotline
 from ivr.db import transaction
 from sms_followup.models import OutboxMessage, StatusEvent
 from tests.polling import wait_for
@@ -72,7 +73,7 @@ def start_worker(wire: Wire, database_url: str, tmp_path: Path) -> Iterator[Star
                 worker.wait()
 
 
-def _seed(hotline: Any) -> list[str]:
+def _seed(hotline: Hotline) -> list[str]:
     """Due messages, claimed in the order of their bodies; the bodies."""
     bodies = [f"crash test message {i}" for i in range(MESSAGE_COUNT)]
     with transaction(hotline.sessions) as session:
@@ -92,18 +93,18 @@ def _seed(hotline: Any) -> list[str]:
     return bodies
 
 
-def _rows(hotline: Any) -> dict[str, OutboxMessage]:
+def _rows(hotline: Hotline) -> dict[str, OutboxMessage]:
     with hotline.sessions() as session:
         return {r.body: r for r in session.scalars(sa.select(OutboxMessage))}
 
 
-def _left(hotline: Any, bodies: list[str]) -> list[tuple[str, str | None]]:
+def _left(hotline: Hotline, bodies: list[str]) -> list[tuple[str, str | None]]:
     """Status and SID of each message, as the killed worker left them."""
     rows = _rows(hotline)
     return [(rows[body].status, rows[body].provider_sid) for body in bodies]
 
 
-def _worker_steps(hotline: Any, body: str) -> list[tuple[str, str | None]]:
+def _worker_steps(hotline: Hotline, body: str) -> list[tuple[str, str | None]]:
     with hotline.sessions() as session:
         return [
             (e.status, e.detail)
@@ -126,7 +127,7 @@ def _kill(worker: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _sid_commit_blocked(hotline: Any, body: str) -> Iterator[None]:
+def _sid_commit_blocked(hotline: Hotline, body: str) -> Iterator[None]:
     """The message's row locked (on SQLite, the whole database): no worker records its SID."""
     with transaction(hotline.sessions) as session:
         session.execute(
@@ -136,10 +137,9 @@ def _sid_commit_blocked(hotline: Any, body: str) -> Iterator[None]:
 
 
 def test_killed_workers_lose_nothing_and_send_nothing_twice(
-    app: Flask, wire: Wire, start_worker: StartWorker
+    app: Flask, hotline: Hotline, wire: Wire, start_worker: StartWorker
 ) -> None:
     wire.serve(app)
-    hotline = app.extensions["hotline"]
     bodies = _seed(hotline)
     faults = wire.standin.faults
 

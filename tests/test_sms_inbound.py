@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.container import Hotline
 from ivr.db import transaction
 from ivr.models import Account, Subscriber
 from sms_followup import outbox, vas
@@ -62,7 +63,7 @@ def replies(twiml: ET.Element) -> list[str]:
     return [m.text or "" for m in twiml.iter("Message")]
 
 
-def queued(hotline: Any, to: str = DEMO_ZH) -> list[OutboxMessage]:
+def queued(hotline: Hotline, to: str = DEMO_ZH) -> list[OutboxMessage]:
     with hotline.sessions() as session:
         return list(
             session.scalars(
@@ -73,7 +74,7 @@ def queued(hotline: Any, to: str = DEMO_ZH) -> list[OutboxMessage]:
         )
 
 
-def industry(hotline: Any, port: str = PORT, to: str = DEMO_ZH, body: str = "促销") -> Any:
+def industry(hotline: Hotline, port: str = PORT, to: str = DEMO_ZH, body: str = "促销") -> Any:
     with transaction(hotline.sessions) as session:
         message = outbox.enqueue(
             session,
@@ -88,13 +89,13 @@ def industry(hotline: Any, port: str = PORT, to: str = DEMO_ZH, body: str = "促
         return message.status, message.refused_reason
 
 
-def deliver(hotline: Any) -> Any:
+def deliver(hotline: Hotline) -> Any:
     return OutboxWorker(
         hotline.sessions, hotline.sender, hotline.settings, hotline.clock
     ).run_once()
 
 
-def handset(hotline: Any, number: str = DEMO_ZH) -> list[tuple[str, str]]:
+def handset(hotline: Hotline, number: str = DEMO_ZH) -> list[tuple[str, str]]:
     with hotline.sessions() as session:
         rows = session.scalars(
             sa.select(LocalDelivery)
@@ -104,7 +105,7 @@ def handset(hotline: Any, number: str = DEMO_ZH) -> list[tuple[str, str]]:
         return [(r.from_number, r.body) for r in rows]
 
 
-def port_counters(hotline: Any, port: str = PORT) -> tuple[int, int, int, str]:
+def port_counters(hotline: Hotline, port: str = PORT) -> tuple[int, int, int, str]:
     with hotline.sessions() as session:
         p = session.get_one(Port, port)
         return p.sent, p.refused, p.rejections, p.status
@@ -116,7 +117,7 @@ def port_counters(hotline: Any, port: str = PORT) -> tuple[int, int, int, str]:
 @pytest.mark.parametrize("port", ["106550211234", "10655877999"])
 @pytest.mark.parametrize("word", ["0000", "００００", " 0000 ", "TD", "td", "退订", "STOP"])
 def test_0000_or_unsubscribe_to_an_industry_port_unsubscribes_at_once(
-    twilio: TwilioClient, hotline: Any, port: str, word: str
+    twilio: TwilioClient, hotline: Hotline, port: str, word: str
 ) -> None:
     assert replies(text_in(twilio, word, to=port)) == []
     with hotline.sessions() as session:
@@ -130,7 +131,7 @@ def test_0000_or_unsubscribe_to_an_industry_port_unsubscribes_at_once(
 
 @pytest.mark.postgres
 def test_later_sends_from_that_port_are_refused_and_logged_never_dropped(
-    twilio: TwilioClient, hotline: Any, caplog: pytest.LogCaptureFixture
+    twilio: TwilioClient, hotline: Hotline, caplog: pytest.LogCaptureFixture
 ) -> None:
     text_in(twilio, "0000", to=PORT)
     with caplog.at_level(logging.WARNING, logger="sms_followup.outbox"):
@@ -145,7 +146,7 @@ def test_later_sends_from_that_port_are_refused_and_logged_never_dropped(
 
 
 def test_an_unsubscribe_that_arrives_before_the_send_stops_a_queued_message(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     industry(hotline)
     text_in(twilio, "0000", to=PORT)
@@ -158,7 +159,7 @@ def test_an_unsubscribe_that_arrives_before_the_send_stops_a_queued_message(
 
 
 def test_0000_to_the_service_number_explains_where_to_send_it(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     [reply] = replies(text_in(twilio, "0000"))
     assert "10655021" in reply and "10655877" in reply
@@ -167,7 +168,7 @@ def test_0000_to_the_service_number_explains_where_to_send_it(
 
 
 def test_ports_report_flags_ports_over_the_threshold_and_close_stops_them(
-    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    twilio: TwilioClient, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     subscribers = [DEMO_ZH, DEMO_EN, "13600136000", "18600186000"]
     for number in subscribers:
@@ -202,7 +203,7 @@ def test_ports_report_flags_ports_over_the_threshold_and_close_stops_them(
 
 @pytest.mark.parametrize("word", ["TD", "退订", "ＴＤ"])
 def test_td_to_the_service_number_stops_reminders_but_not_service_messages(
-    twilio: TwilioClient, hotline: Any, word: str
+    twilio: TwilioClient, hotline: Hotline, word: str
 ) -> None:
     assert replies(text_in(twilio, word)) == []
     [confirmation] = queued(hotline)
@@ -240,7 +241,7 @@ def test_td_to_the_service_number_stops_reminders_but_not_service_messages(
 
 
 def test_twilio_stop_words_unsubscribe_without_a_reply_of_ours_and_start_undoes_it(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     assert replies(text_in(twilio, "STOP")) == []
     assert queued(hotline) == []  # Twilio answers STOP itself and blocks ours
@@ -258,7 +259,7 @@ def test_twilio_stop_words_unsubscribe_without_a_reply_of_ours_and_start_undoes_
     ("word", "number"), [("HELP", DEMO_ZH), ("帮助", DEMO_ZH), ("help", DEMO_EN)]
 )
 def test_help_is_answered_at_once_in_the_subscribers_language(
-    twilio: TwilioClient, hotline: Any, word: str, number: str
+    twilio: TwilioClient, hotline: Hotline, word: str, number: str
 ) -> None:
     [reply] = replies(text_in(twilio, word, from_=number))
     expected = (
@@ -282,7 +283,11 @@ def test_unknown_words_get_a_hint(twilio: TwilioClient) -> None:
     ],
 )
 def test_spam_reports_are_recorded_for_review(
-    twilio: TwilioClient, hotline: Any, body: str, reported: str, monkeypatch: pytest.MonkeyPatch
+    twilio: TwilioClient,
+    hotline: Hotline,
+    body: str,
+    reported: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     [reply] = replies(text_in(twilio, body))
     assert reported in reply
@@ -293,7 +298,9 @@ def test_spam_reports_are_recorded_for_review(
     assert listed.output.split()[:2] == [reported, "1"]
 
 
-def test_a_report_without_a_number_explains_the_format(twilio: TwilioClient, hotline: Any) -> None:
+def test_a_report_without_a_number_explains_the_format(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
     [reply] = replies(text_in(twilio, "举报"))
     assert "举报+号码" in reply
 
@@ -301,7 +308,7 @@ def test_a_report_without_a_number_explains_the_format(twilio: TwilioClient, hot
 # -- webhook hygiene -----------------------------------------------------------------------
 
 
-def test_a_redelivered_message_sid_changes_nothing(twilio: TwilioClient, hotline: Any) -> None:
+def test_a_redelivered_message_sid_changes_nothing(twilio: TwilioClient, hotline: Hotline) -> None:
     sid = "SM" + "b" * 32
     text_in(twilio, "0000", to=PORT, sid=sid)
     text_in(twilio, "0000", to=PORT, sid=sid)
@@ -337,7 +344,7 @@ def test_malformed_inbound_sms_gets_400(
     assert twilio.post("/sms/incoming", params | change).status_code == status
 
 
-def test_unsigned_inbound_sms_is_refused(twilio: TwilioClient, hotline: Any) -> None:
+def test_unsigned_inbound_sms_is_refused(twilio: TwilioClient, hotline: Hotline) -> None:
     params = {"MessageSid": "SM" + "c" * 32, "From": "+8613800138000", "To": PORT, "Body": "0000"}
     assert twilio.post("/sms/incoming", params, signed=False).status_code == 403
     assert queued(hotline) == []
@@ -346,7 +353,7 @@ def test_unsigned_inbound_sms_is_refused(twilio: TwilioClient, hotline: Any) -> 
 # -- value-added services ------------------------------------------------------------------
 
 
-def orders(hotline: Any) -> list[tuple[str, str]]:
+def orders(hotline: Hotline) -> list[tuple[str, str]]:
     with hotline.sessions() as session:
         return [
             (o.product_code, o.status)
@@ -354,7 +361,7 @@ def orders(hotline: Any) -> list[tuple[str, str]]:
         ]
 
 
-def test_an_order_needs_a_confirming_reply(twilio: TwilioClient, hotline: Any) -> None:
+def test_an_order_needs_a_confirming_reply(twilio: TwilioClient, hotline: Hotline) -> None:
     assert replies(text_in(twilio, "KT CL")) == []
     assert orders(hotline) == [("CL", "pending")]
     [ask] = queued(hotline)
@@ -369,7 +376,7 @@ def test_an_order_needs_a_confirming_reply(twilio: TwilioClient, hotline: Any) -
 
 
 def test_without_a_reply_nothing_is_ordered_and_a_late_reply_orders_nothing(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     text_in(twilio, "订购SJB", from_=DEMO_EN)
     assert queued(hotline, DEMO_EN)[0].body.startswith("China Unicom: you are ordering Mobile News")
@@ -387,7 +394,9 @@ def test_without_a_reply_nothing_is_ordered_and_a_late_reply_orders_nothing(
     )
 
 
-def test_other_replies_do_not_confirm_and_n_declines(twilio: TwilioClient, hotline: Any) -> None:
+def test_other_replies_do_not_confirm_and_n_declines(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
     text_in(twilio, "KT YY")
     for body in ("好的", "YES PLEASE", "1"):
         text_in(twilio, body)
@@ -399,7 +408,7 @@ def test_other_replies_do_not_confirm_and_n_declines(twilio: TwilioClient, hotli
 
 
 def test_unknown_product_codes_and_strangers_order_nothing(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     text_in(twilio, "KT ZZZ")
     assert queued(hotline)[-1].body == "【中国联通】未找到业务代码ZZZ，请核对后重试，详询10010。"
@@ -408,7 +417,7 @@ def test_unknown_product_codes_and_strangers_order_nothing(
     assert orders(hotline) == []
 
 
-def test_td_with_a_code_cancels_that_subscription(twilio: TwilioClient, hotline: Any) -> None:
+def test_td_with_a_code_cancels_that_subscription(twilio: TwilioClient, hotline: Hotline) -> None:
     text_in(twilio, "KT CL")
     text_in(twilio, "是")
     text_in(twilio, "KT CL")
@@ -419,7 +428,7 @@ def test_td_with_a_code_cancels_that_subscription(twilio: TwilioClient, hotline:
 
 
 def test_order_requested_by_another_channel_also_waits_for_the_sms_reply(
-    hotline: Any, twilio: TwilioClient, monkeypatch: pytest.MonkeyPatch
+    hotline: Hotline, twilio: TwilioClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requested = CliRunner().invoke(
         main, ["vas", "request", DEMO_ZH, "LL10", "--channel", "app"], obj=hotline
@@ -431,7 +440,9 @@ def test_order_requested_by_another_channel_also_waits_for_the_sms_reply(
 
 
 @pytest.mark.postgres
-def test_every_deduction_is_announced_once_per_month(twilio: TwilioClient, hotline: Any) -> None:
+def test_every_deduction_is_announced_once_per_month(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
     text_in(twilio, "KT CL")
     text_in(twilio, "Y")
     noon = dt.datetime(2026, 11, 30, 4, 0)  # 12:00 in Shanghai
@@ -450,7 +461,7 @@ def test_every_deduction_is_announced_once_per_month(twilio: TwilioClient, hotli
 
 
 def test_a_deduction_taken_at_night_is_announced_in_the_morning(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     text_in(twilio, "KT CL")
     text_in(twilio, "Y")
@@ -470,7 +481,7 @@ def test_a_handset_replying_0000_over_the_network_gets_the_confirmation(
 
     app = create_app({"database_url": database_url, "prompt_audio": False, **wire.overrides()})
     wire.serve(app)
-    hotline = app.extensions["hotline"]
+    hotline: Hotline = app.extensions["hotline"]
     handset_number = "+86" + DEMO_ZH
     exchange = wire.network.send_sms(handset_number, PORT, "0000")
     assert exchange.errors == [] and exchange.replies == []
@@ -484,7 +495,7 @@ def test_a_handset_replying_0000_over_the_network_gets_the_confirmation(
 
 
 def test_a_failure_inside_is_answered_politely_and_keeps_nothing(
-    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    twilio: TwilioClient, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: Any) -> None:
         raise RuntimeError("database on fire")
@@ -497,7 +508,7 @@ def test_a_failure_inside_is_answered_politely_and_keeps_nothing(
 
 
 def test_the_local_handset_shows_what_it_received(
-    twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    twilio: TwilioClient, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text_in(twilio, "退订", to=PORT)
     deliver(hotline)

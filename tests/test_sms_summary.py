@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from hotline.container import Hotline
 from ivr.models import Call, CallQuery
 from sms_followup.models import LocalDelivery, OutboxMessage
 from sms_followup.worker import OutboxWorker
@@ -16,19 +17,19 @@ from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 pytestmark = pytest.mark.postgres
 
 
-def outbox(hotline: Any) -> list[OutboxMessage]:
+def outbox(hotline: Hotline) -> list[OutboxMessage]:
     with hotline.sessions() as session:
         return list(session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def handset(hotline: Any, number: str) -> list[str]:
+def handset(hotline: Hotline, number: str) -> list[str]:
     with hotline.sessions() as session:
         return list(
             session.scalars(sa.select(LocalDelivery.body).where(LocalDelivery.to_number == number))
         )
 
 
-def deliver(hotline: Any) -> Any:
+def deliver(hotline: Hotline) -> Any:
     return OutboxWorker(
         hotline.sessions,
         hotline.sender,
@@ -38,7 +39,7 @@ def deliver(hotline: Any) -> Any:
     ).run_once()
 
 
-def test_query_writes_a_held_summary_in_the_same_step(caller: Caller, hotline: Any) -> None:
+def test_query_writes_a_held_summary_in_the_same_step(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", DEMO_ZH)
     [message] = outbox(hotline)
     assert message.status == "held"
@@ -49,14 +50,14 @@ def test_query_writes_a_held_summary_in_the_same_step(caller: Caller, hotline: A
         assert session.scalar(sa.select(sa.func.count()).select_from(CallQuery)) == 1
 
 
-def test_held_summary_is_not_sent_while_the_call_goes_on(caller: Caller, hotline: Any) -> None:
+def test_held_summary_is_not_sent_while_the_call_goes_on(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", DEMO_ZH)
     assert deliver(hotline).sent == 0
     assert handset(hotline, DEMO_ZH) == []
 
 
 def test_hangup_releases_one_sms_summarising_everything_queried(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("10010", DEMO_ZH).press("111").press("9").press("12").press("9").press("13")
     caller.press("1")  # hearing the bill again is not a new query
@@ -73,7 +74,7 @@ def test_hangup_releases_one_sms_summarising_everything_queried(
     assert message.status == "sent" and message.provider_sid.startswith("SM")
 
 
-def test_summary_is_in_the_language_the_caller_ended_in(caller: Caller, hotline: Any) -> None:
+def test_summary_is_in_the_language_the_caller_ended_in(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", DEMO_ZH).press("2")
     caller.hang_up()
     deliver(hotline)
@@ -82,7 +83,7 @@ def test_summary_is_in_the_language_the_caller_ended_in(caller: Caller, hotline:
     assert "Balance CNY 123.45" in sms
 
 
-def test_repeated_status_callbacks_send_it_once(caller: Caller, hotline: Any) -> None:
+def test_repeated_status_callbacks_send_it_once(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", DEMO_EN)
     caller.hang_up()
     caller.hang_up()
@@ -92,21 +93,21 @@ def test_repeated_status_callbacks_send_it_once(caller: Caller, hotline: Any) ->
     assert len(handset(hotline, DEMO_EN)) == 1
 
 
-def test_a_call_without_queries_sends_nothing(caller: Caller, hotline: Any) -> None:
+def test_a_call_without_queries_sends_nothing(caller: Caller, hotline: Hotline) -> None:
     caller.dial("10010", DEMO_ZH).press("1")
     caller.hang_up()
     deliver(hotline)
     assert outbox(hotline) == []
 
 
-def test_unknown_caller_gets_no_sms(caller: Caller, hotline: Any) -> None:
+def test_unknown_caller_gets_no_sms(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001011", STRANGER)
     caller.hang_up()
     assert outbox(hotline) == []
 
 
 def test_sweeper_releases_the_summary_when_the_status_callback_never_comes(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001011", DEMO_ZH)
     assert hotline.engine.sweep_stale_calls() == 0
@@ -123,7 +124,7 @@ def test_sweeper_releases_the_summary_when_the_status_callback_never_comes(
     assert deliver(hotline).sent == 0
 
 
-def test_status_callback_records_duration_and_outcome(caller: Caller, hotline: Any) -> None:
+def test_status_callback_records_duration_and_outcome(caller: Caller, hotline: Hotline) -> None:
     caller.dial("1001012", DEMO_ZH)
     caller.hang_up(duration=37)
     with hotline.sessions() as session:

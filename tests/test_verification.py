@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from accounts import passwords
 from accounts.passwords import DEMO_PASSWORD, ServicePassword
 from accounts.verification import CallAuth
+from hotline.container import Hotline
 from ivr.models import Call, CallQuery, Subscriber
 from sms_followup.models import OutboxMessage
 from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
@@ -17,14 +18,14 @@ from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 WRONG = "864209"
 
 
-def _call(hotline: Any, call_sid: str) -> Call:
+def _call(hotline: Hotline, call_sid: str) -> Call:
     with hotline.sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         session.expunge(call)
         return call
 
 
-def _subscriber_id(hotline: Any, msisdn: str) -> int:
+def _subscriber_id(hotline: Hotline, msisdn: str) -> int:
     with hotline.sessions() as session:
         return int(session.scalar(sa.select(Subscriber.id).where(Subscriber.msisdn == msisdn)))
 
@@ -43,7 +44,7 @@ def test_an_unknown_caller_is_offered_verification(caller: Caller) -> None:
 
 @pytest.mark.postgres
 def test_a_verified_foreign_caller_hears_the_service_they_dialed(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001011", STRANGER).press("1").press(DEMO_ZH)
     assert caller.last_heard == "请输入该号码的六位服务密码，以井号键结束。"
@@ -60,7 +61,7 @@ def test_a_verified_foreign_caller_hears_the_service_they_dialed(
 
 
 def test_verification_is_per_call_and_kept_in_the_database(
-    caller: Caller, twilio: Any, hotline: Any
+    caller: Caller, twilio: Any, hotline: Hotline
 ) -> None:
     caller.dial("10010", STRANGER).press("1").press("2").press("2")  # services, other number
     caller.press(DEMO_ZH).press(DEMO_PASSWORD)
@@ -87,7 +88,7 @@ def test_a_short_number_is_a_wrong_choice(caller: Caller) -> None:
 
 @pytest.mark.postgres
 def test_wrong_passwords_lock_the_number_for_its_owner_too(
-    caller: Caller, twilio: Any, hotline: Any
+    caller: Caller, twilio: Any, hotline: Hotline
 ) -> None:
     caller.dial("1001011", STRANGER).press("1").press(DEMO_ZH).press(WRONG)
     assert caller.last_heard.startswith("密码错误，您还可以输入两次。 请输入该号码的六位服务密码")
@@ -104,7 +105,7 @@ def test_wrong_passwords_lock_the_number_for_its_owner_too(
 
 
 def test_a_foreign_caller_can_change_the_password_after_proving_it(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001015", STRANGER).press("1")
     assert caller.last_heard.startswith("请输入要办理的十一位联通手机号码")
@@ -132,7 +133,7 @@ def test_a_foreign_caller_complaining_is_verified_first(caller: Caller) -> None:
 
 
 def test_asking_for_another_number_keeps_each_summary_with_its_owner(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("10010", DEMO_ZH).press("111")  # own balance first
     assert "一百二十三元四角五分" in caller.last_heard

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from flows.balance import ReadingBalance
+from hotline.container import Hotline
 from ivr.models import Call, CallEvent
 from tests.caller import DEMO_ZH, Caller, TwilioClient
 
@@ -141,7 +141,7 @@ def test_a_crash_inside_a_step_is_an_apology_and_an_agent_not_a_500(
     assert caller.enqueued == "general"
 
 
-def _event_kinds(hotline: Any, call_sid: str) -> list[str]:
+def _event_kinds(hotline: Hotline, call_sid: str) -> list[str]:
     with hotline.sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         return list(
@@ -152,7 +152,7 @@ def _event_kinds(hotline: Any, call_sid: str) -> list[str]:
 
 
 def test_a_step_that_crashes_records_none_of_its_events_and_leaves_nothing_behind(
-    caller: Caller, twilio: TwilioClient, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    caller: Caller, twilio: TwilioClient, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caller.dial("10010", DEMO_ZH)
     before = _event_kinds(hotline, caller.call_sid)
