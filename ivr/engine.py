@@ -249,7 +249,7 @@ class Engine:
             else state.hear(ctx, heard) or _hotline_wide(self._flows.speech_routes, state, heard)
         )
         if goto is None:
-            return self._strike(ctx, state, "invalid")
+            return self._strike(ctx, state, "not_understood")
         return self._enter(ctx, goto)
 
     def _choose(self, ctx: CallContext, state: State, key: str) -> Goto | None:
@@ -293,11 +293,17 @@ class Engine:
         raise RuntimeError(f"flow loops without speaking at state {goto.state!r}")
 
     def _strike(self, ctx: CallContext, state: State, reason: str) -> Reply:
-        """A wrong key or silence: ask again, and after the last strike stop asking."""
+        """A wrong key, speech not understood or silence: ask again, and after the last
+        strike stop asking."""
         ctx.call.strikes += 1
         ctx.event("reprompt", reason=reason, strikes=ctx.call.strikes)
         if ctx.call.strikes < self._settings.max_strikes:
-            lead = Line("error.no_input" if reason == "no_input" else "error.invalid")
+            if reason == "no_input":
+                lead = Line("error.no_input")
+            elif reason == "not_understood":  # speech: say what can be said, not "keys"
+                lead = Line("error.not_understood")
+            else:
+                lead = Line("error.invalid")
             return state.prompt(ctx).after(lead)
         if reason == "no_input":
             ctx.event("call.gave_up", reason=reason)

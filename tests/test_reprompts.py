@@ -27,9 +27,18 @@ def test_every_menu_falls_through_to_a_no_input_redirect(caller: Caller) -> None
     assert caller.gather.get("finishOnKey") == ""
 
 
-def test_garbage_speech_is_a_wrong_choice(caller: Caller) -> None:
+def test_garbage_speech_is_not_understood_and_told_what_can_be_said(caller: Caller) -> None:
     caller.dial("10010", DEMO_ZH).press("1").say("今天天气不错")
-    assert caller.last_heard.startswith("对不起，您的输入有误。")
+    assert caller.last_heard.startswith(
+        "对不起，没有听懂您说的话。您可以直接说出要办理的业务，例如“查话费”“查流量”“转人工”，"
+        "也可以按键选择。 查询业务请按1"
+    )
+    assert "输入有误" not in caller.last_heard
+
+
+def test_english_speech_not_understood_says_so_in_english(caller: Caller) -> None:
+    caller.dial("10010", DEMO_ZH).press("2").say("the weather is nice")
+    assert caller.last_heard.startswith("Sorry, I did not understand what you said.")
 
 
 def test_third_wrong_key_puts_the_caller_through_to_an_agent(caller: Caller) -> None:
