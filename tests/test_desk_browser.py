@@ -160,3 +160,22 @@ def test_an_agent_takes_a_waiting_caller_while_the_supervisor_watches(
         assert dialogs == []
         assert page.evaluate("window.__xss") is None
         assert page.locator("img[src=x]").count() == 0
+
+
+def test_a_supervisor_signs_an_agent_out_from_the_dashboard(
+    live: LiveHotline, browser: Any
+) -> None:
+    base = live.server.url
+    agent, _ = sign_in(browser, base, "li.na")
+    supervisor, dialogs = sign_in(browser, base, "chen.jing")
+    supervisor.goto(f"{base}/desk/supervisor")
+
+    supervisor.locator('tr[data-agent="li.na"] button.sign-out').click()
+
+    supervisor.wait_for_url(f"{base}/desk/supervisor")
+    assert "li.na is signed out everywhere" in supervisor.locator(".flash").inner_text()
+    shot(supervisor, "8-supervisor-signed-an-agent-out")
+    agent.reload()
+    assert agent.url.startswith(f"{base}/desk/login"), agent.url
+    assert agent.locator("input[name=username]").count() == 1
+    assert dialogs == []
