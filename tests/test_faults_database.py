@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from expert_desk.models import DeskCall
+from hotline.container import Hotline
 from hotline.settings import load_settings
 from ivr.config import ConfigError
 from ivr.db import Base
@@ -65,7 +66,7 @@ def locked(database_url: str) -> Iterator[None]:
 
 
 @pytest.mark.postgres
-def test_database_waits_are_bounded_by_the_setting(hotline: Any, backend: str) -> None:
+def test_database_waits_are_bounded_by_the_setting(hotline: Hotline, backend: str) -> None:
     with hotline.db.connect() as conn:
         if backend == "sqlite":
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
@@ -108,7 +109,7 @@ def test_the_call_goes_on_once_the_lock_is_gone(caller: Caller, database_url: st
 
 @pytest.mark.postgres
 def test_a_call_status_callback_that_cannot_commit_answers_503_then_is_retried(
-    caller: Caller, hotline: Any, database_url: str, caplog: pytest.LogCaptureFixture
+    caller: Caller, hotline: Hotline, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caller.dial("1001011", DEMO_ZH)
     with locked(database_url), caplog.at_level(logging.ERROR, "ivr.webhooks"):
@@ -145,7 +146,7 @@ def test_an_sms_status_callback_that_cannot_commit_answers_503(
 
 @pytest.mark.postgres
 def test_a_desk_callback_status_that_cannot_commit_answers_503(
-    caller: Caller, hotline: Any, database_url: str, caplog: pytest.LogCaptureFixture
+    caller: Caller, hotline: Hotline, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caller.to_number = DEMO_ZH  # the desk calls the caller back
     with locked(database_url), caplog.at_level(logging.ERROR, "ivr.webhooks"):
@@ -191,7 +192,7 @@ def _dialing(caller: Caller, number: str) -> dict[str, str]:
     return caller.params(CallStatus="ringing")
 
 
-def _call(hotline: Any, call_sid: str) -> Call:
+def _call(hotline: Hotline, call_sid: str) -> Call:
     with hotline.sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         assert call is not None

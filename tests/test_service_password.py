@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from accounts import passwords
 from accounts.passwords import PasswordEvent, PasswordPolicy, ServicePassword
 from accounts.verification import CallAuth
+from hotline.container import Hotline
 from hotline.settings import HotlineSettings
 from ivr.clock import local_datetime
 from ivr.logs import JsonFormatter
@@ -37,7 +38,7 @@ SETTINGS = HotlineSettings()
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _record(hotline: Any, msisdn: str) -> ServicePassword:
+def _record(hotline: Hotline, msisdn: str) -> ServicePassword:
     with hotline.sessions() as session:
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         record = session.scalar(ServicePassword.of(subscriber))
@@ -45,7 +46,7 @@ def _record(hotline: Any, msisdn: str) -> ServicePassword:
         return record
 
 
-def _outbox(hotline: Any, kind: str | None = None) -> list[OutboxMessage]:
+def _outbox(hotline: Hotline, kind: str | None = None) -> list[OutboxMessage]:
     with hotline.sessions() as session:
         query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
         if kind is not None:
@@ -53,7 +54,7 @@ def _outbox(hotline: Any, kind: str | None = None) -> list[OutboxMessage]:
         return list(session.scalars(query))
 
 
-def _update_password(hotline: Any, msisdn: str, **values: Any) -> None:
+def _update_password(hotline: Hotline, msisdn: str, **values: Any) -> None:
     with hotline.sessions() as session, session.begin():
         subscriber = session.scalar(Subscriber.by_msisdn(msisdn))
         session.execute(
@@ -95,7 +96,7 @@ def test_password_entry_collects_six_keys_only_ended_by_pound(caller: Caller) ->
 
 
 def test_an_entry_of_the_wrong_length_is_a_wrong_choice_not_a_wrong_password(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press("1357")
     assert caller.last_heard.startswith("对不起，您的输入有误。 请输入您的六位服务密码")
@@ -113,7 +114,7 @@ def test_star_goes_back_and_zero_reaches_an_agent_during_entry(caller: Caller) -
 
 
 def test_change_asks_current_then_new_twice_and_tells_the_owner(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press(DEMO)
     assert caller.last_heard == "请输入新的六位服务密码，以井号键结束。"
@@ -143,7 +144,7 @@ def test_the_new_password_works_on_the_next_call_and_the_old_one_does_not(
     assert again.last_heard.startswith("请输入新的六位服务密码")
 
 
-def test_english_change(caller: Caller, hotline: Any) -> None:
+def test_english_change(caller: Caller, hotline: Hotline) -> None:
     _at_current_password(caller, DEMO_EN).press(DEMO).press(NEW).press(NEW)
     assert caller.last_heard.startswith("Your service password has been changed.")
     [notice] = _outbox(hotline, "password_changed")
@@ -166,7 +167,7 @@ def test_english_change(caller: Caller, hotline: Any) -> None:
     ],
 )
 def test_a_weak_new_password_is_refused_with_the_reason(
-    caller: Caller, hotline: Any, new: str, reason: str, heard: str
+    caller: Caller, hotline: Hotline, new: str, reason: str, heard: str
 ) -> None:
     _at_current_password(caller).press(DEMO).press(new)
     assert caller.last_heard.startswith(heard)
@@ -186,7 +187,7 @@ def test_ordinary_passwords_are_not_weak(password: str) -> None:
 
 
 def test_mismatched_confirmation_starts_the_new_password_again(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press(DEMO).press(NEW).press("246814")
     assert caller.last_heard.startswith(
@@ -200,7 +201,7 @@ def test_mismatched_confirmation_starts_the_new_password_again(
 
 
 def test_the_first_entry_waits_in_the_database_as_a_hash_and_expires(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press(DEMO).press(NEW)
     with hotline.sessions() as session, session.begin():
@@ -214,7 +215,7 @@ def test_the_first_entry_waits_in_the_database_as_a_hash_and_expires(
 
 
 def test_the_new_password_cannot_be_reached_without_the_current_one(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     """A call whose stored state says "new password" but never proved the current one."""
     _at_current_password(caller)
@@ -230,7 +231,7 @@ def test_the_new_password_cannot_be_reached_without_the_current_one(
 
 @pytest.mark.postgres
 def test_three_wrong_entries_lock_the_password_and_tell_the_owner(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press(WRONG)
     assert caller.last_heard.startswith("密码错误，您还可以输入两次。 请输入您的六位服务密码")
@@ -251,7 +252,7 @@ def test_three_wrong_entries_lock_the_password_and_tell_the_owner(
 
 @pytest.mark.postgres
 def test_the_lockout_holds_across_calls_and_even_for_the_right_password(
-    caller: Caller, twilio: Any, hotline: Any
+    caller: Caller, twilio: Any, hotline: Hotline
 ) -> None:
     _at_current_password(caller).press(WRONG).press(WRONG)
     second = _at_current_password(Caller(twilio)).press(WRONG)
@@ -264,7 +265,7 @@ def test_the_lockout_holds_across_calls_and_even_for_the_right_password(
     assert third.gather.get("numDigits") is None  # back to a menu, not asked again
 
 
-def test_the_lockout_lasts_24_hours_and_unlocks_after(hotline: Any) -> None:
+def test_the_lockout_lasts_24_hours_and_unlocks_after(hotline: Hotline) -> None:
     with hotline.sessions() as session, session.begin():
         owner = _subscriber(session, DEMO_ZH)
         for _ in range(2):
@@ -299,14 +300,14 @@ def test_the_unlock_time_is_spoken_in_shanghai_time() -> None:
 
 
 @pytest.mark.parametrize("settings_overrides", [{"password_lockout_s": 3600}])
-def test_the_lockout_period_is_configurable(caller: Caller, hotline: Any) -> None:
+def test_the_lockout_period_is_configurable(caller: Caller, hotline: Hotline) -> None:
     _at_current_password(caller).press(WRONG).press(WRONG).press(WRONG)
     with hotline.sessions() as session:
         locked = session.scalar(sa.select(PasswordEvent.at).where(PasswordEvent.kind == "locked"))
     assert _record(hotline, DEMO_ZH).locked_until == locked + dt.timedelta(hours=1)
 
 
-def test_a_right_entry_resets_the_count_of_wrong_ones(caller: Caller, hotline: Any) -> None:
+def test_a_right_entry_resets_the_count_of_wrong_ones(caller: Caller, hotline: Hotline) -> None:
     _at_current_password(caller).press(WRONG).press(WRONG).press(DEMO)
     assert _record(hotline, DEMO_ZH).failures == 0
     assert caller.last_heard.startswith("请输入新的六位服务密码")
@@ -316,7 +317,7 @@ def test_a_right_entry_resets_the_count_of_wrong_ones(caller: Caller, hotline: A
 
 
 @pytest.mark.postgres
-def test_one_number_guessing_across_accounts_is_stopped(hotline: Any) -> None:
+def test_one_number_guessing_across_accounts_is_stopped(hotline: Hotline) -> None:
     policy = PasswordPolicy()
     with hotline.sessions() as session, session.begin():
         targets = [_subscriber(session, n) for n in (DEMO_ZH, DEMO_EN, DEMO_ARREARS)]
@@ -348,7 +349,7 @@ def test_one_number_guessing_across_accounts_is_stopped(hotline: Any) -> None:
 
 
 @pytest.mark.postgres
-def test_many_numbers_waiting_out_lockouts_on_one_account_are_stopped(hotline: Any) -> None:
+def test_many_numbers_waiting_out_lockouts_on_one_account_are_stopped(hotline: Hotline) -> None:
     policy = PasswordPolicy()
     with hotline.sessions() as session, session.begin():
         owner = _subscriber(session, DEMO_ZH)
@@ -385,7 +386,7 @@ def test_a_rate_limited_phone_is_told_when_to_try_again(caller: Caller, twilio: 
 # -- forgotten password ----------------------------------------------------------------
 
 
-def _temporary_password(hotline: Any) -> str:
+def _temporary_password(hotline: Hotline) -> str:
     [message] = _outbox(hotline, "password_temporary")
     found = re.search(r"临时服务密码为(\d{6})", message.body) or re.search(
         r"password is (\d{6})", message.body
@@ -396,7 +397,7 @@ def _temporary_password(hotline: Any) -> str:
 
 @pytest.mark.postgres
 def test_a_forgotten_password_is_replaced_by_a_temporary_one_sent_to_the_own_phone(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001015", DEMO_ZH).press("2")
     assert caller.last_heard.startswith("临时服务密码已通过短信发送到您的手机")
@@ -410,7 +411,7 @@ def test_a_forgotten_password_is_replaced_by_a_temporary_one_sent_to_the_own_pho
 
 
 def test_the_temporary_password_must_be_changed_at_its_first_use(
-    caller: Caller, twilio: Any, hotline: Any
+    caller: Caller, twilio: Any, hotline: Hotline
 ) -> None:
     caller.dial("1001015", DEMO_ZH).press("2")
     temporary = _temporary_password(hotline)
@@ -424,7 +425,7 @@ def test_the_temporary_password_must_be_changed_at_its_first_use(
 
 
 def test_a_forgotten_password_is_not_sent_for_a_call_from_another_number(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001015", STRANGER).press("2")
     assert caller.last_heard.startswith("为保护您的账户安全，找回服务密码请使用本机拨打")
@@ -432,7 +433,7 @@ def test_a_forgotten_password_is_not_sent_for_a_call_from_another_number(
 
 
 def test_a_verified_caller_on_another_phone_cannot_get_a_temporary_password_either(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("10010", DEMO_EN).press("2").press("2").press("2")  # services, other number
     caller.press(DEMO_ZH).press(DEMO)
@@ -441,7 +442,7 @@ def test_a_verified_caller_on_another_phone_cannot_get_a_temporary_password_eith
     assert _outbox(hotline, "password_temporary") == []
 
 
-def test_temporary_passwords_are_limited_to_three_a_day(twilio: Any, hotline: Any) -> None:
+def test_temporary_passwords_are_limited_to_three_a_day(twilio: Any, hotline: Hotline) -> None:
     for _ in range(3):
         Caller(twilio).dial("1001015", DEMO_ZH).press("2")
     fourth = Caller(twilio).dial("1001015", DEMO_ZH).press("2")
@@ -449,7 +450,7 @@ def test_temporary_passwords_are_limited_to_three_a_day(twilio: Any, hotline: An
     assert len(_outbox(hotline, "password_temporary")) == 3
 
 
-def test_a_temporary_password_ends_a_lockout(caller: Caller, twilio: Any, hotline: Any) -> None:
+def test_a_temporary_password_ends_a_lockout(caller: Caller, twilio: Any, hotline: Hotline) -> None:
     _at_current_password(caller).press(WRONG).press(WRONG).press(WRONG)
     Caller(twilio).dial("1001015", DEMO_ZH).press("2")
     assert _record(hotline, DEMO_ZH).locked_until is None
@@ -458,7 +459,7 @@ def test_a_temporary_password_ends_a_lockout(caller: Caller, twilio: Any, hotlin
 
 
 def test_a_subscriber_without_a_password_is_told_how_to_get_one(
-    caller: Caller, hotline: Any
+    caller: Caller, hotline: Hotline
 ) -> None:
     with hotline.sessions() as session, session.begin():
         session.execute(sa.delete(ServicePassword))
@@ -470,7 +471,7 @@ def test_a_subscriber_without_a_password_is_told_how_to_get_one(
 
 
 def test_no_password_digits_reach_events_logs_or_sms_but_the_temporary_one(
-    caller: Caller, twilio: Any, hotline: Any, caplog: pytest.LogCaptureFixture
+    caller: Caller, twilio: Any, hotline: Hotline, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     # Typed ahead at a menu straight into a password entry: dropped, not recorded.
