@@ -36,16 +36,31 @@ class ReadingUsage(Report):
             lines.append(_data_line(counters["data"]["used"], counters["data"]["quota"], language))
         for kind in ("voice", "sms"):
             if kind in counters:
-                used, quota = counters[kind]["used"], counters[kind]["quota"]
-                remaining = spoken.integer(max(quota - used, 0), language)
-                params = {"used": spoken.integer(used, language), "remaining": remaining}
-                lines.append(Line(f"report.usage.{kind}", params))
+                lines.append(
+                    _count_line(kind, counters[kind]["used"], counters[kind]["quota"], language)
+                )
         return tuple(lines) or (Line("report.usage.none"),)
 
 
 def _data_line(used: int, quota: int, language: str) -> Line:
+    """Used, left and the plan's data; a plan without data says so, and nothing left is
+    "used up" rather than "0 megabytes left"."""
     volume = spoken.data_volume
+    if quota == 0:
+        return Line("report.usage.data_no_quota", {"used": volume(used, language)})
     params = {"used": volume(used, language), "quota": volume(quota, language)}
     if used > quota:
         return Line("report.usage.data_over", {**params, "over": volume(used - quota, language)})
+    if used == quota:
+        return Line("report.usage.data_used_up", params)
     return Line("report.usage.data", {**params, "remaining": volume(quota - used, language)})
+
+
+def _count_line(kind: str, used: int, quota: int, language: str) -> Line:
+    """Minutes of calls or text messages: used and left, used up, or not in the plan."""
+    said = {"used": spoken.count(max(used, 0), language)}
+    if quota == 0:
+        return Line(f"report.usage.{kind}_no_quota", said)
+    if used >= quota:
+        return Line(f"report.usage.{kind}_used_up", said)
+    return Line(f"report.usage.{kind}", {**said, "remaining": spoken.count(quota - used, language)})
