@@ -27,9 +27,10 @@ class ConfigError(ValueError):
     """The configuration cannot work; the message says which variable to fix."""
 
 
-def setting(default: Any, env: str, *, secret: bool = False) -> Any:
-    """A settings field read from the environment variable *env*."""
-    return field(default=default, metadata={"env": env}, repr=not secret)
+def setting(default: Any, env: str, *, secret: bool = False, empty_ok: bool = False) -> Any:
+    """A settings field read from the environment variable *env*. An empty value means the
+    default, unless *empty_ok*: then ``VAR=`` (set, empty) is the empty string."""
+    return field(default=default, metadata={"env": env, "empty_ok": empty_ok}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def read_settings(kind: type[S], environ: Mapping[str, str] | None = None) -> S:
     values: dict[str, Any] = {}
     for f in fields(kind):
         name = f.metadata["env"]
-        if environ.get(name, "") != "":
+        if environ.get(name, "") != "" or (name in environ and f.metadata.get("empty_ok")):
             values[f.name] = _convert(name, environ[name], f.type)
     # Resolved once, here: a relative PROMPT_AUDIO_DIR is under the directory the process
     # starts in, where `ivr prompts render` writes it. Left relative, the app would find the

@@ -58,6 +58,30 @@ def sender_for(kind: str, settings: SmsSettings) -> str:
     return mapping.get(kind) or mapping.get(kind.split(".", 1)[0]) or settings.sms_from_number
 
 
+# How long a message is worth sending: a temporary password for minutes, a call summary for
+# a few hours, a reminder or cost warning until its day ends in Shanghai, anything else a day.
+TIME_TO_LIVE = {
+    "password": dt.timedelta(minutes=15),
+    "call_summary": dt.timedelta(hours=4),
+}
+DEFAULT_TIME_TO_LIVE = dt.timedelta(hours=24)
+_UNTIL_DAY_ENDS = (Category.REMINDER, Category.COST_WARNING)
+
+
+def expires_at(kind: str, created_at: dt.datetime, settings: SmsSettings) -> dt.datetime:
+    """Naive UTC after which the worker stops retrying a message of *kind* written at
+    *created_at* and dead-letters it (``expired``)."""
+    head = kind.split(".", 1)[0].split("_", 1)[0]
+    if kind in TIME_TO_LIVE or head in TIME_TO_LIVE:
+        return created_at + TIME_TO_LIVE.get(kind, TIME_TO_LIVE.get(head, DEFAULT_TIME_TO_LIVE))
+    if category(kind) in _UNTIL_DAY_ENDS:
+        due = quiet_until(created_at, settings) or created_at  # a quiet night: its morning
+        local = due.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
+        day_ends = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), SERVICE_TZ)
+        return day_ends.astimezone(dt.UTC).replace(tzinfo=None)
+    return created_at + DEFAULT_TIME_TO_LIVE
+
+
 def quiet_until(now: dt.datetime, settings: SmsSettings) -> dt.datetime | None:
     """If naive-UTC ``now`` falls in the quiet hours (Shanghai time), when they end (naive
     UTC); otherwise None."""

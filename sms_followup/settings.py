@@ -62,7 +62,7 @@ class SmsSettings(Settings):
     sms_from_numbers: str = setting("", "SMS_FROM_NUMBERS")
     sms_send_timeout_s: int = setting(10, "SMS_SEND_TIMEOUT_S")
     sms_lease_s: int = setting(120, "SMS_LEASE_S")
-    sms_quiet_hours: str = setting("22:00-08:00", "SMS_QUIET_HOURS")
+    sms_quiet_hours: str = setting("22:00-08:00", "SMS_QUIET_HOURS", empty_ok=True)
     industry_port_prefixes: str = setting("10655021,10655877", "INDUSTRY_PORT_PREFIXES")
     port_review_threshold_pct: int = setting(5, "PORT_REVIEW_THRESHOLD_PCT")
     reminder_rules_file: str = setting("", "REMINDER_RULES_FILE")

@@ -31,11 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ivr.clock import Clock
 from ivr.db import transaction
 from ivr.logs import log_event
-from sms_followup import ports, status
+from sms_followup import pause, ports, status
 from sms_followup.models import OutboxMessage, OutboxStatus
-from sms_followup.outbox import Category, category, record
+from sms_followup.outbox import Category, category, expires_at, record
 from sms_followup.senders import (
     UNSUBSCRIBED_RECIPIENT,
+    AuthenticationFailed,
     OutgoingSms,
     PermanentSendError,
     Reconciler,
@@ -46,9 +47,11 @@ from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.worker")
 
-MAX_ATTEMPTS = 6
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
+# Retries are bounded by each message's time to live (outbox.expires_at), not by a count.
+# This name stays only for tests/test_operations.py's import until that test is rewritten.
+MAX_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,12 @@ class Pass:
     swept_calls: int = 0
     refused: int = 0
     adopted: int = 0
+    paused: int = 0  # 1 when the provider refused the credentials: sending paused
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
     """Exponential backoff with full jitter: up to 5 s, 10 s, 20 s ... capped at 10 min."""
-    return rng.uniform(0, min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** (attempt - 1)))
+    return rng.uniform(0, min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** min(attempt - 1, 20)))
 
 
 def max_batch(settings: SmsSettings) -> int:
@@ -101,16 +105,21 @@ class OutboxWorker:
         swept = self._sweep_calls() if self._sweep_calls else 0
         with transaction(self._sessions) as session:
             status.catch_up_all(session, self._clock.now())
-        counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted"), 0)
-        while True:
+        counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted", "paused"), 0)
+        while not counts["paused"]:
             self._reclaim_expired_leases()
+            if self._paused_now():
+                break
             claimed, refused = self._claim()
             counts["refused"] += refused
             if not claimed and not refused:
                 break
-            for sms in claimed:
+            for index, sms in enumerate(claimed):
                 outcome = self._deliver(sms)
                 counts[outcome] += 1
+                if outcome == "paused":
+                    self._release(claimed[index + 1 :])
+                    break
         return Pass(
             sent=counts["sent"] + counts["adopted"],
             retried=counts["retry"],
@@ -118,6 +127,7 @@ class OutboxWorker:
             swept_calls=swept,
             refused=counts["refused"],
             adopted=counts["adopted"],
+            paused=counts["paused"],
         )
 
     def run_forever(self, idle_sleep_s: float = 1.0) -> None:
@@ -186,6 +196,8 @@ class OutboxWorker:
             if adopted is not None:
                 return self._sent(sms, adopted, "adopted")
             sid = self._sender.send(sms)
+        except AuthenticationFailed as error:
+            return self._paused(sms, str(error))
         except TransientSendError as error:
             return self._failed(sms, str(error), error.retry_after_s, error.maybe_accepted)
         except PermanentSendError as error:
@@ -218,8 +230,9 @@ class OutboxWorker:
             row = session.get_one(OutboxMessage, sms.outbox_id)
             row.status, row.provider_sid = OutboxStatus.SENT, sid
             row.sent_at = self._clock.now()
-            row.last_error = row.outcome_unknown_since = None
+            row.last_error = row.error_code = row.outcome_unknown_since = None
             record(session, row.id, "sent", sid=sid, detail=None if outcome == "sent" else outcome)
+            pause.resume(session, self._clock.now())
             if row.port:
                 ports.count(session, row.port, "sent")
             status.catch_up(session, row)
@@ -250,8 +263,13 @@ class OutboxWorker:
                 row.error_code = str(code)
             if code == UNSUBSCRIBED_RECIPIENT:
                 ports.opt_out(session, row.to_number, row.port or row.from_number, "provider-21610")
-            if permanent or row.attempts >= MAX_ATTEMPTS:
+            now = self._clock.now()
+            expires = expires_at(row.kind, row.created_at, self._settings)
+            if not permanent and now >= expires:
+                reason = f"expired after {row.attempts} attempt(s): {reason}"
+            if permanent or now >= expires:
                 row.status = OutboxStatus.DEAD
+                row.last_error = reason
                 record(session, row.id, "dead", error_code=row.error_code, detail=reason)
                 log_event(
                     logger,
@@ -263,8 +281,11 @@ class OutboxWorker:
                 )
                 return "dead"
             delay = max(retry_after_s or 0.0, backoff(row.attempts, self._rng))
+            # The last try is at the expiry itself: an outage shorter than the time to live
+            # loses nothing.
+            delay = min(delay, (expires - now).total_seconds())
             row.status = OutboxStatus.PENDING
-            row.next_attempt_at = self._clock.now() + dt.timedelta(seconds=delay)
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)
             record(session, row.id, "retry", detail=f"in {delay:.1f} s: {reason}")
             log_event(
                 logger,
@@ -276,6 +297,33 @@ class OutboxWorker:
                 reason=reason,
             )
             return "retry"
+
+    def _paused(self, sms: OutgoingSms, reason: str) -> str:
+        """Credentials refused: the message waits (never dead-lettered) and sending pauses."""
+        with transaction(self._sessions) as session:
+            until = pause.pause(session, self._clock.now(), reason)
+            row = session.get_one(OutboxMessage, sms.outbox_id)
+            row.status, row.next_attempt_at, row.last_error = OutboxStatus.PENDING, until, reason
+            record(session, row.id, "retry", detail=f"sending paused: {reason}")
+        return "paused"
+
+    def _release(self, claimed: list[OutgoingSms]) -> None:
+        """Claimed messages not attempted (sending paused): due again when the pause ends."""
+        if not claimed:
+            return
+        with transaction(self._sessions) as session:
+            paused = pause.sending_paused(session)
+            due = paused.until if paused else self._clock.now()
+            for sms in claimed:
+                row = session.get_one(OutboxMessage, sms.outbox_id)
+                row.status, row.next_attempt_at = OutboxStatus.PENDING, due
+                row.attempts -= 1
+                record(session, row.id, "released", detail="sending paused")
+
+    def _paused_now(self) -> bool:
+        with self._sessions() as session:
+            paused = pause.sending_paused(session)
+        return paused is not None and self._clock.now() < paused.until
 
     def _reclaim_expired_leases(self) -> None:
         """Messages a dead worker left ``sending`` become due again, outcome unknown."""
