@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from flask import Flask
 
 from hotline.cli import main
-from hotline.container import sms_sender
+from hotline.container import Hotline, sms_sender
 from ivr.db import transaction
 from sms_followup import outbox
 from sms_followup.models import OptOut, OutboxMessage, StatusEvent
@@ -42,25 +43,25 @@ def settings_overrides(wire: Wire) -> dict[str, Any]:
 
 
 @pytest.fixture
-def live(app: Any, wire: Wire) -> Iterator[Wire]:
+def live(app: Flask, wire: Wire) -> Iterator[Wire]:
     wire.serve(app)
     yield wire
     wire.settle()
 
 
-def worker(hotline: Any, seed: int = 1) -> OutboxWorker:
+def worker(hotline: Hotline, seed: int = 1) -> OutboxWorker:
     return OutboxWorker(
         hotline.sessions, hotline.sender, hotline.settings, hotline.clock, rng=random.Random(seed)
     )
 
 
-def make_due(hotline: Any) -> None:
+def make_due(hotline: Hotline) -> None:
     with hotline.sessions.begin() as session:
         session.execute(sa.update(OutboxMessage).values(next_attempt_at=hotline.clock.now()))
 
 
 def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
-    live: Wire, hotline: Any
+    live: Wire, hotline: Hotline
 ) -> None:
     ids = add_pending(hotline, 3)
     assert worker(hotline).run_once().sent == 3
@@ -86,7 +87,7 @@ def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
 
 
 def test_server_error_is_retried_later_with_backoff_then_sent_once(
-    live: Wire, hotline: Any
+    live: Wire, hotline: Hotline
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=500, count=1, method="POST")
@@ -107,7 +108,7 @@ def test_server_error_is_retried_later_with_backoff_then_sent_once(
     assert sorted(steps[3:]) == ["delivered", "sent", "sent"]
 
 
-def test_rate_limit_waits_at_least_retry_after(live: Wire, hotline: Any) -> None:
+def test_rate_limit_waits_at_least_retry_after(live: Wire, hotline: Hotline) -> None:
     add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=429, count=1, retry_after=120, method="POST")
     before = hotline.clock.now()
@@ -127,9 +128,10 @@ def test_retry_after_is_read_as_seconds_or_an_http_date(header: str, seconds: fl
     assert parse_retry_after(header, now) == seconds
 
 
-def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(wire: Wire, app: Any) -> None:
+def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(
+    wire: Wire, app: Flask, hotline: Hotline
+) -> None:
     wire.serve(app)
-    hotline = app.extensions["hotline"]
     settings = hotline.settings.with_overrides({"sms_send_timeout_s": 1})
     sender = sms_sender(settings, hotline.sessions, hotline.clock)
     add_pending(hotline, 1)
@@ -156,7 +158,7 @@ def test_a_timed_out_send_the_provider_took_is_adopted_not_sent_again(wire: Wire
 
 
 def test_expired_lease_is_sent_again_when_the_provider_never_got_it(
-    live: Wire, hotline: Any
+    live: Wire, hotline: Hotline
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     with transaction(hotline.sessions) as session:
@@ -177,7 +179,7 @@ def test_expired_lease_is_sent_again_when_the_provider_never_got_it(
     assert [s for source, s in steps if source == "callback"] == ["sent", "delivered"]
 
 
-def test_permanent_error_dead_letters_at_once_with_the_reason(live: Wire, hotline: Any) -> None:
+def test_permanent_error_dead_letters_at_once_with_the_reason(live: Wire, hotline: Hotline) -> None:
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(
         MESSAGES, status=400, code=21211, message="Invalid 'To' Phone Number", method="POST"
@@ -190,7 +192,7 @@ def test_permanent_error_dead_letters_at_once_with_the_reason(live: Wire, hotlin
 
 
 def test_transient_failures_dead_letter_only_when_the_time_to_live_is_over(
-    live: Wire, hotline: Any
+    live: Wire, hotline: Hotline
 ) -> None:
     add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=503, count=None, method="POST")
@@ -209,7 +211,7 @@ def test_transient_failures_dead_letter_only_when_the_time_to_live_is_over(
 
 
 def test_dead_letter_can_be_retried_by_the_operator(
-    live: Wire, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    live: Wire, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=400, code=21211, method="POST")
@@ -219,7 +221,7 @@ def test_dead_letter_can_be_retried_by_the_operator(
     assert worker(hotline).run_once().sent == 1
 
 
-def test_provider_opt_out_21610_is_recorded_and_not_retried(live: Wire, hotline: Any) -> None:
+def test_provider_opt_out_21610_is_recorded_and_not_retried(live: Wire, hotline: Hotline) -> None:
     live.network.opt_outs.observe(HANDSET, SERVICE_FROM, "STOP")
     add_pending(hotline, 1)
     assert worker(hotline).run_once().dead == 1
@@ -230,7 +232,7 @@ def test_provider_opt_out_21610_is_recorded_and_not_retried(live: Wire, hotline:
     assert (opt_out.msisdn, opt_out.sender) == (DEMO_ZH, "10010")
 
 
-def test_undelivered_callback_keeps_the_error_code(live: Wire, hotline: Any) -> None:
+def test_undelivered_callback_keeps_the_error_code(live: Wire, hotline: Hotline) -> None:
     live.network.messages.fail_deliveries_to(HANDSET, 30003)
     add_pending(hotline, 1)
     worker(hotline).run_once()
@@ -242,7 +244,7 @@ def test_undelivered_callback_keeps_the_error_code(live: Wire, hotline: Any) -> 
 # -- /sms/status ---------------------------------------------------------------------------
 
 
-def _sent_row(hotline: Any, sid: str) -> int:
+def _sent_row(hotline: Hotline, sid: str) -> int:
     [outbox_id] = add_pending(hotline, 1)
     with transaction(hotline.sessions) as session:
         row = session.get_one(OutboxMessage, outbox_id)
@@ -269,7 +271,7 @@ SID = "SM" + "a" * 32
 
 
 @pytest.mark.postgres
-def test_replayed_status_callback_changes_nothing(twilio: TwilioClient, hotline: Any) -> None:
+def test_replayed_status_callback_changes_nothing(twilio: TwilioClient, hotline: Hotline) -> None:
     outbox_id = _sent_row(hotline, SID)
     for _ in range(3):
         response = _callback(twilio, SID, "delivered")
@@ -281,7 +283,7 @@ def test_replayed_status_callback_changes_nothing(twilio: TwilioClient, hotline:
 
 @pytest.mark.postgres
 def test_out_of_order_callbacks_never_move_a_message_backwards(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     outbox_id = _sent_row(hotline, SID)
     for status in ("delivered", "sent", "queued", "sending"):
@@ -295,7 +297,7 @@ def test_out_of_order_callbacks_never_move_a_message_backwards(
     ]
 
 
-def test_failed_callback_records_the_error_code(twilio: TwilioClient, hotline: Any) -> None:
+def test_failed_callback_records_the_error_code(twilio: TwilioClient, hotline: Hotline) -> None:
     _sent_row(hotline, SID)
     _callback(twilio, SID, "failed", ErrorCode="30006")
     row = outbox_rows(hotline)[0]
@@ -303,7 +305,7 @@ def test_failed_callback_records_the_error_code(twilio: TwilioClient, hotline: A
 
 
 def test_callback_that_beats_the_sid_commit_is_applied_when_the_sid_is_saved(
-    twilio: TwilioClient, hotline: Any
+    twilio: TwilioClient, hotline: Hotline
 ) -> None:
     class FixedSid:
         def send(self, sms: OutgoingSms) -> str:
@@ -337,7 +339,7 @@ def test_malformed_status_callbacks_get_400(
     assert twilio.post("/sms/status", params).status_code == status
 
 
-def test_unsigned_status_callback_is_refused(twilio: TwilioClient, hotline: Any) -> None:
+def test_unsigned_status_callback_is_refused(twilio: TwilioClient, hotline: Hotline) -> None:
     _sent_row(hotline, SID)
     response = twilio.post("/sms/status", {"MessageSid": SID, "MessageStatus": "failed"}, False)
     assert response.status_code == 403
@@ -348,7 +350,7 @@ def test_unsigned_status_callback_is_refused(twilio: TwilioClient, hotline: Any)
 
 
 @pytest.mark.postgres
-def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: Any) -> None:
+def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: Hotline) -> None:
     add_pending(hotline, 60)
     # The first send is held until the other worker has finished: that one must have
     # claimed around the first one's claim, and sent everything else.
@@ -389,7 +391,7 @@ def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: An
 
 
 def test_each_message_type_has_its_sender_number(
-    app: Any, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    app: Flask, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = hotline.settings.with_overrides(
         {"sms_from_numbers": "reminder=1001088,warning.maritime=1001099"}
@@ -411,7 +413,7 @@ def test_each_message_type_has_its_sender_number(
         assert message.from_number == "1001088"
 
 
-def test_every_outbound_message_counts_its_segments(caller: Caller, hotline: Any) -> None:
+def test_every_outbound_message_counts_its_segments(caller: Caller, hotline: Hotline) -> None:
     caller.dial("10010", DEMO_ZH).press("111").press("9").press("12").press("9").press("13")
     caller.hang_up()
     with transaction(hotline.sessions) as session:
@@ -445,14 +447,14 @@ def test_segments_follow_the_70_and_160_character_limits(body: str, count: int) 
     assert segments(body) == count
 
 
-def test_a_claim_never_takes_more_than_the_lease_can_cover(hotline: Any) -> None:
+def test_a_claim_never_takes_more_than_the_lease_can_cover(hotline: Hotline) -> None:
     settings = hotline.settings.with_overrides({"sms_lease_s": 120, "sms_send_timeout_s": 10})
     assert max_batch(settings) == 5
     assert max_batch(settings.with_overrides({"sms_lease_s": 21})) == 1
 
 
 def test_history_and_outbox_commands_show_the_message(
-    live: Wire, hotline: Any, monkeypatch: pytest.MonkeyPatch
+    live: Wire, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     worker(hotline).run_once()
