@@ -157,6 +157,15 @@ def integer(form: Mapping[str, str], name: str, default: int) -> int:
     return bounded(value, name, low, high)
 
 
+def integers_in_bounds(form: Mapping[str, str]) -> None:
+    """Every integer parameter Twilio may send (:data:`INTEGER_BOUNDS`) that *form* carries
+    is within its bounds, read by the step or not; else :class:`BadWebhook`."""
+    for name, (low, high) in INTEGER_BOUNDS.items():
+        value = form.get(name, "")
+        if value != "":
+            bounded(value, name, low, high)
+
+
 def record_id(value: str | int, name: str) -> int:
     """The id of one of our rows (1 … 2³¹−1), or :class:`BadWebhook`."""
     return bounded(value, name, MIN_ID, MAX_ID)

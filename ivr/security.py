@@ -12,6 +12,7 @@ from flask import Response, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from ivr import params
 from ivr.logs import clip, log_event
 from ivr.services import current_core
 
@@ -33,7 +34,8 @@ def public_url(base_url: str, full_path: str) -> str:
 def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
     """Refuse (403) any request whose Twilio signature is missing or wrong, then (400) any
     request naming a parameter twice: Twilio never does, and the app reads only the first
-    value. The signature is checked over every value sent, as Twilio computes it."""
+    value; and (400, :class:`ivr.params.BadWebhook`) any integer Twilio sends out of its
+    bounds. The signature is checked over every value sent, as Twilio computes it."""
 
     @functools.wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
@@ -73,6 +75,7 @@ def twilio_signed(view: Callable[P, R]) -> Callable[P, R | Response]:
                 400,
                 mimetype="text/plain",
             )
+        params.integers_in_bounds(request.form)
         return view(*args, **kwargs)
 
     return checked

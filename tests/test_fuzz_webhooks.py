@@ -1,8 +1,11 @@
-"""Fuzzing every webhook described in openapi/webhooks.yaml.
+"""Fuzzing every webhook and console route described in openapi/webhooks.yaml.
 
-The description and the app's routes must match; then, for every operation: an unsigned
-request is always refused (the signature is checked first), and a signed one carrying
-arbitrary parameters gets an answer, never a 500.
+The description and the app's routes must match, and its integer bounds those the app
+checks (ivr.params); then, for every operation: an unsigned webhook is always refused (the
+signature is checked first; an id out of range in the path is refused while routing), a
+signed one carrying arbitrary parameters gets an answer, never a 500, and any id or integer
+outside its described bounds gets a 400. The console's routes get the same with a
+supervisor signed in.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from expert_desk.demo import DEMO_PASSWORD
+from ivr import params
 from tests.caller import TwilioClient
+from tests.desk_support import OPEN_ALL_DAY
 
 SPEC = Path(__file__).resolve().parents[1] / "openapi" / "webhooks.yaml"
 EXTRA_NAMES = ["Digits", "SpeechResult", "Body", "CallDuration", "QueuePosition", "Junk"]
+FORM = "application/x-www-form-urlencoded"
 
 
 @cache
@@ -41,34 +49,81 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _field_names(schema: dict[str, Any]) -> set[str]:
+def _fields(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each form field's schema, through $ref and allOf."""
     schema = _resolve(schema)
-    names = set(schema.get("properties", {}))
+    fields = {name: _resolve(field) for name, field in schema.get("properties", {}).items()}
     for part in schema.get("allOf", []):
-        names |= _field_names(part)
-    return names
+        fields |= _fields(part)
+    return fields
 
 
-def operations() -> list[tuple[str, list[str]]]:
-    """(path template, form field names) of every POST the description lists."""
-    found = []
-    for path, item in spec()["paths"].items():
-        body = item["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
-        found.append((path, sorted(_field_names(body["schema"]))))
-    return found
+class Operation:
+    """One described operation: its method, path template, path and query parameters and
+    form fields, each with its schema."""
+
+    def __init__(self, method: str, path: str, item: dict[str, Any]) -> None:
+        self.method, self.path, self.item = method, path, item
+        found = [_resolve(p) for p in item.get("parameters", [])]
+        self.path_params = {p["name"]: _resolve(p["schema"]) for p in found if p["in"] == "path"}
+        self.query_params = {p["name"]: _resolve(p["schema"]) for p in found if p["in"] == "query"}
+        body = item.get("requestBody", {}).get("content", {}).get(FORM)
+        self.fields = _fields(body["schema"]) if body else {}
+        self.console = "console" in item.get("tags", [])
+
+    def __repr__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def operations() -> list[Operation]:
+    return [
+        Operation(method, path, item)
+        for path, methods in spec()["paths"].items()
+        for method, item in methods.items()
+    ]
 
 
 OPERATIONS = operations()
+WEBHOOKS = [op for op in OPERATIONS if not op.console]
+CONSOLE = [op for op in OPERATIONS if op.console and not op.item.get("x-ends-session")]
 
 
-def test_the_description_lists_exactly_the_apps_webhooks(app: Flask) -> None:
-    routes = {
-        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+def _rules(app: Flask, prefixes: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {
+        (method.lower(), re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(("/voice/", "/sms/")) and "POST" in (rule.methods or ())
+        if rule.rule.startswith(prefixes) and rule.endpoint != "desk_console.static"
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
-    assert routes == {path for path, _ in OPERATIONS}
 
+
+def test_the_description_lists_exactly_the_apps_webhooks_and_console_routes(app: Flask) -> None:
+    described = {(op.method, op.path) for op in OPERATIONS}
+    assert _rules(app, ("/voice/", "/sms/")) == {op for op in described if op[1][:6] != "/desk/"}
+    assert _rules(app, ("/desk/",)) == {op for op in described if op[1][:6] == "/desk/"}
+    assert all(op.method == "post" for op in WEBHOOKS)
+
+
+def test_every_id_in_a_path_is_checked_as_the_description_bounds_it(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        assert "<int:" not in rule.rule, f"{rule.rule}: ids are <id:...>"
+    for op in OPERATIONS:
+        for schema in op.path_params.values():
+            if schema.get("type") == "integer":
+                assert (schema["minimum"], schema["maximum"]) == (params.MIN_ID, params.MAX_ID)
+
+
+def test_the_integer_bounds_described_are_those_the_app_checks() -> None:
+    described = {
+        name: (field["minimum"], field["maximum"])
+        for op in WEBHOOKS
+        for name, field in op.fields.items()
+        if field.get("type") == "integer"
+    }
+    assert described == params.INTEGER_BOUNDS
+
+
+# -- what is sent ------------------------------------------------------------------------------
 
 values = st.one_of(
     st.text(max_size=40),
@@ -77,14 +132,75 @@ values = st.one_of(
     st.sampled_from(["completed", "in-progress", "bridged", "delivered", "-1", "1e309", "NaN"]),
     st.text(min_size=2000, max_size=4000),
 )
+HUGE = 10**25
+VALID = {
+    "CallSid": "CA" + "0" * 32,
+    "From": "+8613800138000",
+    "To": "10010",
+    "CallStatus": "in-progress",
+    "MessageSid": "SM" + "0" * 32,
+    "MessageStatus": "delivered",
+}
+"""A form Twilio could send to any webhook, so that garbage reaches past the first check."""
+
+
+def integers(low: int, high: int) -> st.SearchStrategy[int]:
+    """Inside, at and just outside *low* … *high*, zero, negative and huge."""
+    return st.one_of(
+        st.integers(low, min(high, low + 5)),
+        st.sampled_from([low - 1, high + 1, 0, -1, -HUGE, HUGE, 2**31, 2**63, low, high]),
+        st.integers(-HUGE, HUGE),
+    )
+
+
+def _in_bounds(value: int, schema: dict[str, Any]) -> bool:
+    return schema.get("minimum", -HUGE) <= value <= schema.get("maximum", HUGE)
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
-    template, names = draw(st.sampled_from(OPERATIONS))
-    path = re.sub(r"\{\w+\}", lambda _: str(draw(st.integers(0, 3))), template)
-    form = draw(st.dictionaries(st.sampled_from(names + EXTRA_NAMES), values, max_size=12))
-    return path, form
+def numbers(draw: st.DrawFn, op: Operation, schemas: dict[str, dict[str, Any]]) -> Any:
+    """A value for each integer in *schemas*, and whether all are within their bounds."""
+    drawn = {}
+    for name, schema in schemas.items():
+        if schema.get("type") == "integer" and (name in op.path_params or draw(st.booleans())):
+            drawn[name] = draw(integers(schema.get("minimum", 0), schema.get("maximum", HUGE)))
+    return drawn, all(_in_bounds(v, schemas[n]) for n, v in drawn.items())
+
+
+@st.composite
+def requests(draw: st.DrawFn, ops: list[Operation]) -> tuple[Operation, str, dict[str, str], bool]:
+    """(operation, path, form, whether every id and integer is within its bounds)."""
+    op = draw(st.sampled_from(ops))
+    ids, ids_ok = draw(numbers(op, op.path_params))
+    path = re.sub(r"\{(\w+)\}", lambda m: _path_value(draw, op, m.group(1), ids), op.path)
+    names = sorted(op.fields) + EXTRA_NAMES
+    form = (VALID if draw(st.booleans()) else {}) | draw(
+        st.dictionaries(st.sampled_from(names), values, max_size=12)
+    )
+    ints, ints_ok = draw(numbers(op, op.fields))
+    form |= {name: str(value) for name, value in ints.items()}
+    if op.query_params:
+        query = draw(st.dictionaries(st.sampled_from(sorted(op.query_params)), dates(), max_size=2))
+        path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return op, path, form, ids_ok and ints_ok
+
+
+def _path_value(draw: st.DrawFn, op: Operation, name: str, ids: dict[str, int]) -> str:
+    if name in ids:
+        return str(ids[name])
+    return draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz._-0123456789", min_size=1))
+
+
+def dates() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.dates().map(dt_iso),
+        st.sampled_from(["0001-01-01", "9999-12-31", "2026-02-30", "", "today", "2026-11-26"]),
+        st.text(max_size=20).map(lambda t: re.sub(r"[&#%\s]", "", t)),
+    )
+
+
+def dt_iso(day: Any) -> str:
+    return str(day.isoformat())
 
 
 FUZZ = settings(
@@ -96,23 +212,77 @@ FUZZ = settings(
 )
 
 
+# -- webhooks ----------------------------------------------------------------------------------
+
+
 @FUZZ
-@given(request=requests())
+@given(request=requests(WEBHOOKS))
 def test_unsigned_requests_are_refused_whatever_they_carry(
-    twilio: TwilioClient, request: tuple[str, dict[str, str]]
+    twilio: TwilioClient, request: tuple[Operation, str, dict[str, str], bool]
 ) -> None:
-    path, form = request
-    assert twilio.post(path, form, signed=False).status_code == 403
+    op, path, form, _ = request
+    ids_ok = all(_in_bounds(int(n), op.path_params[k]) for k, n in _path_ids(op, path).items())
+    expected = 403 if ids_ok else 400
+    assert twilio.post(path, form, signed=False).status_code == expected, path
 
 
 @FUZZ
-@given(request=requests())
+@given(request=requests(WEBHOOKS))
 def test_signed_garbage_gets_an_answer_never_a_500(
-    twilio: TwilioClient, request: tuple[str, dict[str, str]]
+    twilio: TwilioClient, request: tuple[Operation, str, dict[str, str], bool]
 ) -> None:
-    path, form = request
+    _, path, form, in_bounds = request
     response = twilio.post(path, form)
     assert response.status_code in (200, 204, 400, 404, 413), (path, response.status_code)
+    if not in_bounds:
+        assert response.status_code == 400, (path, form)
+
+
+def _path_ids(op: Operation, path: str) -> dict[str, str]:
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path))
+    found = re.fullmatch(pattern, path.partition("?")[0])
+    assert found, (pattern, path)
+    return {k: v for k, v in found.groupdict().items() if k in op.path_params}
+
+
+# -- the console ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return OPEN_ALL_DAY
+
+
+@pytest.fixture
+def supervisor(client: FlaskClient) -> tuple[FlaskClient, str]:
+    """A client signed in as the demo supervisor, and its CSRF token."""
+
+    def token(path: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(True))
+        assert found, path
+        return found.group(1)
+
+    login = {"username": "chen.jing", "password": DEMO_PASSWORD, "csrf_token": token("/desk/login")}
+    assert client.post("/desk/login", data=login).status_code == 302
+    return client, token("/desk/")
+
+
+@settings(FUZZ, max_examples=160)
+@given(request=requests(CONSOLE))
+def test_console_garbage_gets_a_page_never_a_500(
+    supervisor: tuple[FlaskClient, str], request: tuple[Operation, str, dict[str, str], bool]
+) -> None:
+    client, csrf = supervisor
+    op, path, form, in_bounds = request
+    if op.method == "get":
+        response = client.get(path)
+    else:
+        response = client.post(path, data={**form, "csrf_token": csrf})
+    assert response.status_code < 500, (path, response.status_code)
+    if not in_bounds:
+        assert response.status_code == 400, (path, form)
+    if "report" in op.path:
+        assert response.status_code == 200
 
 
 @FUZZ

@@ -197,3 +197,23 @@ def test_without_any_data_the_report_day_is_today(client: FlaskClient) -> None:
     csv = client.get("/desk/supervisor/report.csv?day=0001-01-01").get_data(as_text=True)
 
     assert csv.splitlines()[1].startswith("2026-11-26,")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        ("/voice/status", "SequenceNumber", HUGE),
+        ("/voice/desk/wait", "QueuePosition", "0"),
+        ("/voice/queue/done", "QueueTime", "-5"),
+        ("/voice/desk/wait", "CurrentQueueSize", "5001"),
+    ],
+)
+def test_an_integer_twilio_sends_is_bounded_even_where_the_step_does_not_read_it(
+    twilio: TwilioClient, caplog: pytest.LogCaptureFixture, path: str, name: str, value: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = twilio.post(path, _call(**{name: value}))
+
+    assert response.status_code == 400
+    assert f"{name} is not an integer from" in response.get_data(as_text=True)
+    assert [r.getMessage() for r in _refused(caplog)] == ["webhook.rejected"]
