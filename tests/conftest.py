@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from hotline.container import Hotline
 from hotline.demo import seed
 from ivr.db import Base, transaction
 from ivr.migrate import upgrade
@@ -110,7 +111,7 @@ def wire(clock: TestClock) -> Iterator[Wire]:
 
 
 @pytest.fixture
-def hotline(app: Flask) -> Any:
+def hotline(app: Flask) -> Hotline:
     return app.extensions["hotline"]
 
 
