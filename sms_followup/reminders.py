@@ -40,6 +40,7 @@ from ivr.clock import local_date
 from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.models import Subscriber, UsageCounter
+from prompts.countries import country_name
 from prompts.spoken import KB_PER_MB, written_data_volume
 from sms_followup import outbox
 from sms_followup.models import ReminderLog, RoamingDay
@@ -306,7 +307,7 @@ def _roaming(
     found = []
     current = days.get(today)
     if current is not None:
-        country = current.country or text("roaming.abroad", language)
+        country = country_name(current.country, language) or text("roaming.abroad", language)
         step_kb = rules.roaming_step_mb * KB_PER_MB
         step = current.data_kb // step_kb if step_kb > 0 else 0
         if step >= 1:
@@ -319,7 +320,7 @@ def _roaming(
     if before is not None and before.data_kb > 0:
         params = {
             "date": _short_date(yesterday, language),
-            "country": before.country or text("roaming.abroad", language),
+            "country": country_name(before.country, language) or text("roaming.abroad", language),
             "used": written_data_volume(before.data_kb, language),
         }
         found.append(Reminder("reminder.roaming_daily", "day", yesterday.isoformat(), params))
