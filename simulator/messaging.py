@@ -13,6 +13,7 @@ from simulator.errors import RestError
 from simulator.sids import new_sid
 
 MAX_BODY = 1600
+FINAL_STATES = frozenset({"delivered", "undelivered", "failed", "received", "read"})
 OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"}
 )
@@ -149,6 +150,17 @@ class MessageStore:
                 m for m in self._messages.values() if m.to == handset and m.status == "delivered"
             ]
         return sorted(delivered, key=lambda m: m.date_created)
+
+    def redact(self, message: Message) -> None:
+        """Remove a message's body, as Twilio does on ``POST /Messages/{Sid}`` with an empty
+        ``Body``: only once the message has reached a final state."""
+        with self._lock:
+            if message.status not in FINAL_STATES:
+                raise RestError(
+                    400, 20009, f"Cannot redact message {message.sid} in state {message.status}"
+                )
+            message.body = ""
+            message.date_updated = self._now()
 
     def fail_deliveries_to(self, handset: str, error_code: int = 30003) -> None:
         """From now on messages to ``handset`` end ``undelivered`` with ``error_code``."""

@@ -47,7 +47,7 @@ _ACCOUNT = API + "/Accounts/<account>"
 _RULES = Map(
     [
         Rule(_ACCOUNT + "/Messages.json", endpoint="messages", methods=["GET", "POST"]),
-        Rule(_ACCOUNT + "/Messages/<sid>.json", endpoint="message", methods=["GET"]),
+        Rule(_ACCOUNT + "/Messages/<sid>.json", endpoint="message", methods=["GET", "POST"]),
         Rule(_ACCOUNT + "/Calls.json", endpoint="calls", methods=["GET", "POST"]),
         Rule(_ACCOUNT + "/Calls/<sid>.json", endpoint="call", methods=["GET", "POST"]),
         Rule(_ACCOUNT + "/Queues.json", endpoint="queues", methods=["GET", "POST"]),
@@ -209,6 +209,10 @@ class RestStandin:
         message = self.network.messages.get(sid)
         if message is None:
             raise RestError(404, 20404, f"The requested resource Message {sid} was not found")
+        if request.method == "POST":
+            if "Body" not in request.form or request.form["Body"] != "":
+                raise RestError(400, 20001, "Body may only be set to empty (redaction)")
+            self.network.messages.redact(message)
         return _json(self._message_json(message))
 
     def _message_json(self, message: Message) -> dict[str, Any]:

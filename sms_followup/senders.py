@@ -98,6 +98,13 @@ class Sender(Protocol):
 
 
 @runtime_checkable
+class Redactor(Protocol):
+    def redact(self, sid: str) -> None:
+        """Remove the text of the provider's copy of a delivered message."""
+        ...
+
+
+@runtime_checkable
 class Reconciler(Protocol):
     def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
         """Messages to ``sms.to_number`` from ``sms.from_number`` created since ``since``."""
@@ -198,6 +205,15 @@ class TwilioSender:
             if created is None or created >= since - LOOKUP_MARGIN:
                 found.append(Accepted(str(m.sid), str(m.body or ""), created))
         return found
+
+    def redact(self, sid: str) -> None:
+        """``POST /Messages/{Sid}`` with an empty ``Body``: Twilio keeps no text of it."""
+        try:
+            self._client.messages(sid).update(body="")
+        except TwilioRestException as error:
+            raise classify(error, None) from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise TransientSendError(f"redact: {type(error).__name__}") from error
 
     def _remember_headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_headers.value = dict(response.headers)

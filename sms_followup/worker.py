@@ -40,6 +40,7 @@ from sms_followup.senders import (
     OutgoingSms,
     PermanentSendError,
     Reconciler,
+    Redactor,
     Sender,
     TransientSendError,
 )
@@ -47,6 +48,10 @@ from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.worker")
 
+# Messages whose text is a secret: redacted at the provider and in the outbox once final.
+REDACTED_KINDS = ("password_temporary",)
+REDACTED = ""
+_FINAL = (OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
 # Retries are bounded by each message's time to live (outbox.expires_at), not by a count.
@@ -120,6 +125,8 @@ class OutboxWorker:
                 if outcome == "paused":
                     self._release(claimed[index + 1 :])
                     break
+        if not counts["paused"]:
+            self._redact_delivered()
         return Pass(
             sent=counts["sent"] + counts["adopted"],
             retried=counts["retry"],
@@ -297,6 +304,37 @@ class OutboxWorker:
                 reason=reason,
             )
             return "retry"
+
+    def _redact_delivered(self) -> None:
+        """Secrets (temporary passwords) do not stay at rest once their message reached its
+        end: the body is removed at the provider, then in the outbox. A failure is retried on
+        the next pass."""
+        with self._sessions() as session:
+            rows = session.execute(
+                sa.select(OutboxMessage.id, OutboxMessage.provider_sid).where(
+                    OutboxMessage.kind.in_(REDACTED_KINDS),
+                    OutboxMessage.status.in_(_FINAL),
+                    OutboxMessage.body != REDACTED,
+                )
+            ).all()
+        for outbox_id, sid in rows:
+            try:
+                if sid and isinstance(self._sender, Redactor):
+                    self._sender.redact(sid)
+            except (TransientSendError, PermanentSendError) as error:
+                log_event(
+                    logger,
+                    "sms.redact_failed",
+                    logging.WARNING,
+                    outbox_id=outbox_id,
+                    error=str(error),
+                )
+                continue
+            with transaction(self._sessions) as session:
+                row = session.get_one(OutboxMessage, outbox_id)
+                row.body = REDACTED
+                record(session, outbox_id, "redacted", sid=sid)
+            log_event(logger, "sms.redacted", outbox_id=outbox_id, message_sid=sid)
 
     def _paused(self, sms: OutgoingSms, reason: str) -> str:
         """Credentials refused: the message waits (never dead-lettered) and sending pauses."""
