@@ -55,8 +55,6 @@ _FINAL = (OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
 # Retries are bounded by each message's time to live (outbox.expires_at), not by a count.
-# This name stays only for tests/test_operations.py's import until that test is rewritten.
-MAX_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from simulator.scenario import Scenario, run_scenario
 from sms_followup.models import OutboxMessage
 from sms_followup.worker import OutboxWorker
 from tests.live import LiveHotline, live_hotline
+from tests.sms_harness import SERVICE_FROM
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 ZH, EN, STRANGER = "+8613800138000", "+8613900139000", "+8613312345678"
@@ -83,7 +84,14 @@ def test_unknown_caller_hears_why_and_a_polite_goodbye(live: LiveHotline) -> Non
 
 
 @pytest.mark.parametrize(
-    "settings_overrides", [{"sms_sender": "twilio", "twilio_auth_token": "local-simulator-token"}]
+    "settings_overrides",
+    [
+        {
+            "sms_sender": "twilio",
+            "twilio_auth_token": "local-simulator-token",
+            "twilio_sms_from": SERVICE_FROM,
+        }
+    ],
 )
 def test_sms_survives_a_failing_rest_api_and_reaches_the_handset(live: LiveHotline) -> None:
     live.network.call("1001011", ZH, [Hangup()])
@@ -92,9 +100,7 @@ def test_sms_survives_a_failing_rest_api_and_reaches_the_handset(live: LiveHotli
     worker = OutboxWorker(hotline.sessions, hotline.sender, hotline.settings, hotline.clock)
     assert worker.run_once().retried == 1
     with hotline.sessions.begin() as session:
-        session.execute(
-            sa.update(OutboxMessage).values(next_attempt_at=sa.func.current_timestamp())
-        )
+        session.execute(sa.update(OutboxMessage).values(next_attempt_at=hotline.clock.now()))
     assert worker.run_once().sent == 1
     live.network.wait_idle(10)  # delivery and its status callbacks run in the network's threads
     [sms] = live.network.messages.inbox(ZH)

@@ -15,9 +15,12 @@ from hotline.settings import load_settings
 from ivr.config import ConfigError
 from ivr.numbers import Entry, InvalidNumber, entry_for, normalize
 from sms_followup.models import OutboxMessage
+from sms_followup.outbox import expires_at
 from sms_followup.senders import OutgoingSms, PermanentSendError, TransientSendError
-from sms_followup.worker import MAX_ATTEMPTS, OutboxWorker
+from sms_followup.settings import SmsSettings
+from sms_followup.worker import OutboxWorker
 from tests.caller import DEMO_ZH, Caller
+from tests.clocks import TestClock
 
 
 @pytest.mark.parametrize(
@@ -113,9 +116,7 @@ def _message(hotline: Hotline) -> OutboxMessage:
 
 def _make_due(hotline: Hotline) -> None:
     with hotline.sessions.begin() as session:
-        session.execute(
-            sa.update(OutboxMessage).values(next_attempt_at=sa.func.current_timestamp())
-        )
+        session.execute(sa.update(OutboxMessage).values(next_attempt_at=hotline.clock.now()))
 
 
 @pytest.mark.postgres
@@ -147,16 +148,23 @@ def test_permanent_failure_dead_letters_with_the_reason(caller: Caller, hotline:
     assert "21610" in message.last_error
 
 
-def test_too_many_transient_failures_dead_letter(caller: Caller, hotline: Hotline) -> None:
+def test_a_summary_the_provider_never_takes_is_retried_until_its_time_to_live_then_dead(
+    caller: Caller, hotline: Hotline, clock: TestClock
+) -> None:
     _due_summary(caller, hotline)
-    sender = ScriptedSender(*[TransientSendError("timeout")] * MAX_ATTEMPTS)
+    sender = ScriptedSender(*[TransientSendError("timeout")] * 1000)
     worker = OutboxWorker(hotline.sessions, sender, hotline.settings, hotline.clock)
-    for _ in range(MAX_ATTEMPTS):
-        _make_due(hotline)
+    written = _message(hotline)
+    expires = expires_at(written.kind, written.created_at, SmsSettings.of(hotline.settings))
+    for _ in range(1000):  # each pass jumps to the next attempt the worker asked for
+        message = _message(hotline)
+        if message.status != "pending":
+            break
+        clock.set(max(clock.now(), message.next_attempt_at))
         worker.run_once()
-    message = _message(hotline)
-    assert (message.status, message.attempts) == ("dead", MAX_ATTEMPTS)
-    assert sender.sent == []
+    assert (message.status, sender.sent) == ("dead", [])
+    assert (message.last_error or "").startswith(f"expired after {message.attempts} attempt(s)")
+    assert message.attempts > 6 and clock.now() >= expires
 
 
 def test_cli_seeds_demo_data_delivers_and_lists_the_outbox(
