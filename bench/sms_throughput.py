@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 IVR = ROOT / ".venv" / "bin" / "ivr"
 ACCOUNT = "AC" + "b" * 32
 TOKEN = "bench-token"
+SERVICE_FROM = "+8613010010000"  # the number the bench account owns: 10010 goes out from it
 HANDSETS = [f"1390000{n:04d}" for n in range(100)]
 
 
@@ -91,6 +92,7 @@ def measure(
         "twilio_api_base_url": standin.url,
         "twilio_account_sid": ACCOUNT,
         "twilio_auth_token": TOKEN,
+        "twilio_sms_from": SERVICE_FROM,
         "public_base_url": server.url,
         "prompt_audio": False,
     }
@@ -103,6 +105,7 @@ def measure(
         "TWILIO_API_BASE_URL": standin.url,
         "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_SMS_FROM": SERVICE_FROM,
         "PUBLIC_BASE_URL": server.url,
         "PROMPT_AUDIO": "false",
     }

@@ -13,6 +13,7 @@ from twilio.rest import Client
 
 from expert_desk import urls
 from expert_desk.errors import CallerGone, TelephonyFailed
+from ivr import numbers
 
 # Twilio's answers for a call that is over: not found, or "not in-progress, cannot redirect".
 _GONE_CODES = frozenset({20404, 21220})
@@ -37,9 +38,13 @@ class Telephony:
         agent. The new call's sid."""
         answer = self._base + urls.CALLBACK_ANSWER.format(id=desk_call_id)
         status = self._base + urls.CALLBACK_STATUS.format(id=desk_call_id)
+        try:
+            to = numbers.e164(number)
+        except numbers.InvalidNumber as error:
+            raise TelephonyFailed(f"cannot call {number!r} back: {error}") from error
         call = self._do(
             lambda: self.client.calls.create(
-                to=_e164(number),
+                to=to,
                 from_=self._caller_id,
                 url=answer,
                 method="POST",
@@ -68,13 +73,6 @@ class Telephony:
             raise TelephonyFailed(f"HTTP {error.status} {error.code}: {error.msg}") from error
         except requests.RequestException as error:
             raise TelephonyFailed(f"{type(error).__name__}: {error}") from error
-
-
-def _e164(number: str) -> str:
-    """Twilio dials E.164: a national mobile number gets China's +86."""
-    if number.startswith("+"):
-        return number
-    return "+86" + number if len(number) == 11 and number.startswith("1") else number
 
 
 def same_host(url: str, base: str) -> bool:

@@ -24,7 +24,7 @@ from ivr.engine import Engine
 from ivr.services import Core, command_core
 from ivr.twiml import Renderer
 from prompts.audio import PromptAudio
-from sms_followup import call_summary
+from sms_followup import call_summary, pause
 from sms_followup.senders import Sender, build_sender
 from speech.recognition import Recognizer, build_recognizer
 
@@ -72,6 +72,7 @@ def build(settings: HotlineSettings, clock: Clock | None = None) -> Hotline:
         engine=Engine(flows.call_flows(), settings, sessions, clock, call_summary.HOOKS),
         renderer=Renderer(settings, audio),
         features={Desk: desk},
+        health_checks={"sms": pause.health},
         sender=sms_sender(settings, sessions, clock),
         audio=audio,
         recognizer=recognizer,

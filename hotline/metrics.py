@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.logs import log_event
 from ivr.models import Call
+from sms_followup import pause
 from sms_followup.models import OutboxMessage
 
 logger = logging.getLogger("hotline.metrics")
@@ -54,6 +55,9 @@ class DatabaseCollector(Collector):
         waiting = GaugeMetricFamily(
             "hotline_agent_queue_callers", "Callers in a call now waiting for an agent."
         )
+        paused = GaugeMetricFamily(
+            "hotline_sms_sending_paused", "1 while the provider refuses our credentials."
+        )
         with self._sessions() as session:
             by_entry = sa.select(Call.entry, Call.status, sa.func.count())
             for entry, status, count in session.execute(by_entry.group_by(Call.entry, Call.status)):
@@ -71,7 +75,8 @@ class DatabaseCollector(Collector):
                 )
                 or 0,
             )
-        yield from (calls, sms, waiting)
+            paused.add_metric([], 0 if pause.sending_paused(session) is None else 1)
+        yield from (calls, sms, waiting, paused)
 
 
 class Guarded(Collector):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from complaints.recordings import recordings
 from expert_desk.console import desk_console, init_console
@@ -36,6 +37,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     logs.configure()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    if settings.proxy_hops:
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     hotline = container.build(settings, clock)
     app.extensions[EXTENSION] = hotline
     app.register_error_handler(BadWebhook, bad_webhook)

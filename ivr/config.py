@@ -21,6 +21,7 @@ LOCAL_AUTH_TOKEN = "local-simulator-token"
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
 MAX_DB_LOCK_TIMEOUT_S = 10
+MAX_PROXY_HOPS = 5
 
 
 class ConfigError(ValueError):
@@ -56,6 +57,9 @@ class Settings:
     secret_key: str = setting("local-dev-secret", "SECRET_KEY", secret=True)
     prompt_audio_dir: str = setting("var/prompts", "PROMPT_AUDIO_DIR")
     prompt_audio: bool = setting(True, "PROMPT_AUDIO")
+    proxy_hops: int = setting(0, "PROXY_HOPS")
+    """Reverse proxies in front of the app (nginx: 1) whose X-Forwarded-For and -Proto it
+    believes: the desk's per-address login limits need the client's own address."""
 
     @property
     def production(self) -> bool:
@@ -79,6 +83,8 @@ class Settings:
             raise ConfigError(f"IVR_ENV must be local, test or production, not {self.env!r}")
         if not self.public_base_url.startswith(("http://", "https://")):
             raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
+        if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
+            raise ConfigError(f"PROXY_HOPS must be 0 to {MAX_PROXY_HOPS} (1 behind nginx)")
         if not 0 < self.db_lock_timeout_s <= MAX_DB_LOCK_TIMEOUT_S:
             raise ConfigError(
                 f"DB_LOCK_TIMEOUT_S must be more than 0 and at most {MAX_DB_LOCK_TIMEOUT_S} "

@@ -7,7 +7,7 @@ attributes, their own services by type (:meth:`Core.feature`), never by building
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,6 +29,8 @@ ASSEMBLE = "ivr.assemble"
 
 T = TypeVar("T")
 
+HealthCheck = Callable[[Session], str | None]
+
 
 @dataclass
 class Core:
@@ -41,6 +43,9 @@ class Core:
     engine: Engine
     renderer: Renderer
     features: dict[type, object] = field(default_factory=dict)
+    #: What ``/healthz`` reports besides the database, by name: each says what is wrong, or
+    #: None (a feature's own state, such as SMS sending paused by refused credentials).
+    health_checks: Mapping[str, HealthCheck] = field(default_factory=dict)
 
     def feature(self, kind: type[T]) -> T:
         """The service of type *kind* the composition root registered (the desk, ...)."""

@@ -67,3 +67,14 @@ def resume(session: Session, now: dt.datetime) -> None:
         return
     session.add(StatusEvent(outbox_id=None, status=RESUMED, source="worker", at=now))
     log_event(logger, "sms.sending_resumed")
+
+
+def health(session: Session) -> str | None:
+    """For ``/healthz``: why sending is paused and until when, or None."""
+    paused = sending_paused(session)
+    if paused is None:
+        return None
+    return (
+        f"paused since {paused.since:%Y-%m-%d %H:%M} UTC, "
+        f"next try {paused.until:%H:%M}: {paused.reason}"
+    )
