@@ -107,7 +107,10 @@ def _usage(facts: dict[str, Any], language: str) -> list[str]:
         data = counters["data"]
         used, quota = data["used"], data["quota"]
         volume = spoken.written_data_volume
-        if used > quota:
+        if quota <= 0 or used == quota:
+            key = "summary.usage.data_no_quota" if quota <= 0 else "summary.usage.data_used_up"
+            parts.append(text(key, language, used=volume(used, language)))
+        elif used > quota:
             over = volume(used - quota, language)
             parts.append(
                 text("summary.usage.data_over", language, used=volume(used, language), over=over)
@@ -120,9 +123,16 @@ def _usage(facts: dict[str, Any], language: str) -> list[str]:
     for kind in ("voice", "sms"):
         if kind in counters:
             c = counters[kind]
-            left = str(max(c["quota"] - c["used"], 0))
+            left = max(c["quota"] - c["used"], 0)
+            # Nothing left is "used up" (已用完), never 剩余0分钟; a plan without any says so.
+            key = "no_quota" if c["quota"] <= 0 else "used_up" if left == 0 else ""
             parts.append(
-                text(f"summary.usage.{kind}", language, used=str(c["used"]), remaining=left)
+                text(
+                    f"summary.usage.{kind}_{key}" if key else f"summary.usage.{kind}",
+                    language,
+                    used=str(c["used"]),
+                    remaining=str(left),
+                )
             )
     return parts
 

@@ -12,6 +12,8 @@ go at once.
 | reminder.data_low       | remaining free data under a threshold (20%, 5%) | month      |
 | reminder.voice_low      | remaining free minutes under a threshold        | month      |
 | reminder.sms_low        | remaining free SMS under a threshold            | month      |
+| reminder.voice_used_up  | the free minutes are used up                    | month      |
+| reminder.sms_used_up    | the free SMS are used up                        | month      |
 | warning.data_cap        | the data quota is used up                       | month      |
 | warning.data_over       | out-of-package data crosses another step        | month      |
 | reminder.upgrade        | over the data quota in N of the last 3 months   | quarter    |
@@ -229,7 +231,12 @@ def decide(
 
 
 def _remaining(counter: UsageCounter, rules: Rules, month: str, left: str) -> list[Reminder]:
+    """A low-allowance reminder, or, once nothing is left, one that says it is used up
+    (已用完 / "used up", never 剩余0条) and stands for every lower threshold."""
     remaining = max(counter.quota - counter.used, 0)
+    if remaining == 0:
+        lows = tuple(f"reminder.{counter.kind}_low:{pct}" for pct in rules.remaining_pct)
+        return [Reminder(f"reminder.{counter.kind}_used_up", "100", month, {}, lows)]
     crossed = [pct for pct in rules.remaining_pct if remaining * 100 < pct * counter.quota]
     if not crossed:
         return []
