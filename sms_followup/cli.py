@@ -290,14 +290,18 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
     """Import usage events (CSV or JSON lines); bad rows are reported by line, good ones kept.
 
     Columns: msisdn, at, kind (data KB, voice min, sms, roaming_data KB, roaming_attach),
-    amount, and optionally event_id, country, network, maritime.
+    amount, and optionally event_id, country, network, maritime; data rows also duration_s,
+    access (5G, 4G, 3G, 2G, WLAN) and location. Rows in the future or older than three
+    months (before the first of the month three months back) are rejected.
     """
     from sms_followup import reminders as reminder_job
     from sms_followup.usage import ingest, read_rows
 
     hotline = command_core()
     with file.open(encoding="utf-8-sig", newline="") as stream:
-        report = ingest(hotline.sessions, read_rows(stream, fmt), file.name)
+        report = ingest(
+            hotline.sessions, read_rows(stream, fmt), file.name, _now(now_text, hotline)
+        )
     for error in report.errors:
         click.echo(error, err=True)
     click.echo(

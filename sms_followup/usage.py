@@ -2,7 +2,10 @@
 
 Columns / keys: ``msisdn``, ``at`` (ISO 8601; without a zone it is Asia/Shanghai time),
 ``kind`` and ``amount``, optionally ``event_id`` (re-importing a row with a known
-``event_id`` changes nothing), ``country``, ``network``.
+``event_id`` changes nothing), ``country``, ``network``; ``data`` rows also take
+``duration_s`` (seconds), ``access`` (5G, 4G, 3G, 2G, WLAN; LTE, NR, WIFI… are understood)
+and ``location`` (a place name, any script, at most 64 characters), kept for the data-usage
+trail (``sms_followup.trail``).
 
 | kind             | amount       | effect                                                   |
 |------------------|--------------|----------------------------------------------------------|
@@ -13,7 +16,9 @@ Columns / keys: ``msisdn``, ``at`` (ISO 8601; without a zone it is Asia/Shanghai
 | ``roaming_attach`` | (ignored)  | the handset attached to ``network`` abroad; maritime and |
 |                  |              | satellite networks are flagged (``maritime`` = true too) |
 
-Bad rows are reported by line and skipped; good rows are kept.
+Bad rows are reported by line and skipped; good rows are kept. Given ``now``, a row dated in
+the future or before the trail's window (three months plus the current one) is bad too, and
+so is a data session above 1 TB or lasting more than a week.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -32,6 +38,7 @@ from ivr import numbers
 from ivr.clock import SERVICE_TZ, local_date
 from ivr.db import transaction
 from ivr.models import Subscriber, UsageCounter
+from sms_followup import trail
 from sms_followup.models import RoamingDay, UsageEvent
 from sms_followup.ports import insert_ignoring_duplicates
 
@@ -49,6 +56,10 @@ MARITIME_NETWORKS = (
     "卫星",
 )
 MAX_AMOUNT = 10**12
+MAX_SESSION_KB = 1024**3  # 1 TB in one data session
+MAX_DURATION_S = 7 * 24 * 3600
+MAX_LOCATION = 64
+FUTURE_SLACK = dt.timedelta(minutes=5)
 CHUNK = 500
 
 
@@ -67,6 +78,9 @@ class Row:
     country: str | None
     network: str | None
     maritime: bool
+    duration_s: int | None = None
+    access: str | None = None
+    location: str | None = None
 
 
 @dataclass
@@ -101,7 +115,7 @@ def read_rows(
         yield reader.line_num, dict(record)
 
 
-def parse(line: int, record: dict[str, Any]) -> Row:
+def parse(line: int, record: dict[str, Any], now: dt.datetime | None = None) -> Row:
     def field_(name: str) -> str:
         value = record.get(name)
         return "" if value is None else str(value).strip()
@@ -114,6 +128,8 @@ def parse(line: int, record: dict[str, Any]) -> Row:
     if kind not in KINDS:
         raise BadRow(f"kind {kind!r} is not one of {', '.join(sorted(KINDS))}")
     at = _timestamp(field_("at"))
+    if now is not None:
+        _check_window(at, now)
     raw_amount = field_("amount") or ("0" if kind == "roaming_attach" else "")
     try:
         amount = int(raw_amount)
@@ -127,6 +143,16 @@ def parse(line: int, record: dict[str, Any]) -> Row:
     network = field_("network")[:64] or None
     if kind == "roaming_attach" and network is None:
         raise BadRow("roaming_attach needs a network")
+    duration_s, access, location = None, None, None
+    if kind == "data":
+        if amount > MAX_SESSION_KB:
+            raise BadRow(f"amount {amount} KB is more than one data session can use")
+        duration_s = _duration(field_("duration_s"))
+        try:
+            access = trail.access_type(field_("access"))
+        except ValueError as error:
+            raise BadRow(str(error)) from None
+        location = _location(field_("location"))
     flagged = field_("maritime").lower() in {"1", "true", "yes"}
     maritime = flagged or (
         network is not None and any(m in network.lower() for m in MARITIME_NETWORKS)
@@ -141,7 +167,43 @@ def parse(line: int, record: dict[str, Any]) -> Row:
         country=field_("country")[:32] or None,
         network=network,
         maritime=kind == "roaming_attach" and maritime,
+        duration_s=duration_s,
+        access=access,
+        location=location,
     )
+
+
+def _check_window(at: dt.datetime, now: dt.datetime) -> None:
+    if at > now + FUTURE_SLACK:
+        raise BadRow(f"at {at.isoformat()}Z is in the future")
+    start = trail.window_start(local_date(now))
+    if local_date(at) < start:
+        raise BadRow(f"at {at.isoformat()}Z is before {start.isoformat()} (three months back)")
+
+
+def _duration(value: str) -> int | None:
+    if not value:
+        return None
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise BadRow(f"duration_s {value!r} is not a whole number") from None
+    if not 0 <= seconds <= MAX_DURATION_S:
+        raise BadRow(f"duration_s {seconds} is out of range")
+    return seconds
+
+
+def _location(value: str) -> str | None:
+    """A place name in any script, NFC-normalised; control characters and more than
+    :data:`MAX_LOCATION` characters make the row bad."""
+    text = unicodedata.normalize("NFC", value)
+    if not text:
+        return None
+    if any(unicodedata.category(c) in {"Cc", "Cs", "Co", "Cn"} for c in text):
+        raise BadRow("location holds control or unassigned characters")
+    if len(text) > MAX_LOCATION:
+        raise BadRow(f"location longer than {MAX_LOCATION} characters")
+    return text
 
 
 def _timestamp(value: str) -> dt.datetime:
@@ -157,8 +219,10 @@ def ingest(
     sessions: sessionmaker[Session],
     records: Iterable[tuple[int, dict[str, Any] | str]],
     source: str,
+    now: dt.datetime | None = None,
 ) -> IngestReport:
-    """Apply every good row (in chunks, one transaction each); report the bad ones by line."""
+    """Apply every good row (in chunks, one transaction each); report the bad ones by line.
+    Given *now*, rows in the future or before the trail's window are bad."""
     report = IngestReport()
     chunk: list[Row] = []
     for line, record in records:
@@ -166,7 +230,7 @@ def ingest(
             report.errors.append(f"line {line}: {record}")
             continue
         try:
-            chunk.append(parse(line, record))
+            chunk.append(parse(line, record, now))
         except BadRow as error:
             report.errors.append(f"line {line}: {error}")
         if len(chunk) >= CHUNK:
@@ -216,6 +280,10 @@ def _record(session: Session, row: Row, subscriber_id: int, source: str) -> bool
 
 
 def _apply_row(session: Session, row: Row, subscriber_id: int) -> None:
+    if row.kind == "data":
+        trail.record(
+            session, subscriber_id, row.at, row.amount, row.duration_s, row.access, row.location
+        )
     if row.kind in COUNTER_KINDS:
         period = local_date(row.at).strftime("%Y-%m")
         insert_ignoring_duplicates(

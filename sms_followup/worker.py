@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ivr.clock import Clock
 from ivr.db import transaction
 from ivr.logs import log_event
-from sms_followup import pause, ports, status
+from sms_followup import pause, ports, status, trail
 from sms_followup.models import OutboxMessage, OutboxStatus
 from sms_followup.outbox import Category, category, expires_at, record
 from sms_followup.senders import (
@@ -54,6 +54,7 @@ REDACTED = ""
 _FINAL = (OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
+TRAIL_PURGE_EVERY = dt.timedelta(hours=1)  # data sessions older than the trail's window
 # Retries are bounded by each message's time to live (outbox.expires_at), not by a count.
 
 
@@ -102,10 +103,12 @@ class OutboxWorker:
         self._batch = max(1, min(batch, max_batch(settings)))
         self._lease = dt.timedelta(seconds=settings.sms_lease_s)
         self._rng = rng or random.Random()
+        self._trail_purged_at: dt.datetime | None = None
 
     def run_once(self) -> Pass:
         """Sweep calls whose end we never heard of, then send everything due now."""
         swept = self._sweep_calls() if self._sweep_calls else 0
+        self._purge_trail()
         with transaction(self._sessions) as session:
             status.catch_up_all(session, self._clock.now())
         counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted", "paused"), 0)
@@ -134,6 +137,17 @@ class OutboxWorker:
             adopted=counts["adopted"],
             paused=counts["paused"],
         )
+
+    def _purge_trail(self) -> None:
+        """At most once an hour, drop the data sessions the trail no longer shows."""
+        now = self._clock.now()
+        if self._trail_purged_at is not None and now - self._trail_purged_at < TRAIL_PURGE_EVERY:
+            return
+        with transaction(self._sessions) as session:
+            purged = trail.purge(session, now)
+        self._trail_purged_at = now
+        if purged:
+            log_event(logger, "usage.trail_purged", logging.INFO, sessions=purged)
 
     def run_forever(self, idle_sleep_s: float = 1.0) -> None:
         while True:
