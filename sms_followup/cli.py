@@ -135,20 +135,22 @@ def sms_inbox(number: str, limit: int) -> None:
 @sms.command("spam-reports")
 @click.option("--limit", default=50, show_default=True)
 def sms_spam_reports(limit: int) -> None:
-    """Spam numbers reported by SMS (举报), most reported first."""
+    """Spam numbers reported by SMS (举报), most reporters first; a subscriber who reports
+    the same number again counts once."""
     from sms_followup.models import SpamReport
 
     with command_core().sessions() as session:
+        reporters = sa.func.count(sa.distinct(SpamReport.reporter))
         rows = session.execute(
-            sa.select(SpamReport.reported_number, sa.func.count(), sa.func.max(SpamReport.at))
+            sa.select(SpamReport.reported_number, reporters, sa.func.max(SpamReport.at))
             .group_by(SpamReport.reported_number)
-            .order_by(sa.func.count().desc(), SpamReport.reported_number)
+            .order_by(reporters.desc(), SpamReport.reported_number)
             .limit(limit)
         ).all()
         if not rows:
             click.echo("no spam reports")
-        for number, reports, last in rows:
-            click.echo(f"{number:<20} {reports:>5} report(s), last {last:%Y-%m-%d %H:%M}")
+        for number, by, last in rows:
+            click.echo(f"{number:<20} {by:>5} reporter(s), last {last:%Y-%m-%d %H:%M}")
 
 
 # -- ivr ports ----------------------------------------------------------------------------
@@ -169,8 +171,15 @@ def ports() -> None:
 @click.option(
     "--min-sent", default=0, show_default=True, help="Flag only ports that sent this many."
 )
-def ports_report(threshold: float | None, min_sent: int) -> None:
-    """Ports by rejection rate (0000/TD unsubscribes per message sent), highest first."""
+@click.option(
+    "--min-reporters",
+    default=3,
+    show_default=True,
+    help="Also flag ports reported as spam (举报) by this many distinct subscribers (0: never).",
+)
+def ports_report(threshold: float | None, min_sent: int, min_reporters: int) -> None:
+    """Ports by rejection rate (0000/TD unsubscribes and spam reports per message sent),
+    highest first; a port reported as spam says by how many distinct subscribers."""
     from sms_followup.ports import report
 
     hotline = command_core()
@@ -180,19 +189,22 @@ def ports_report(threshold: float | None, min_sent: int) -> None:
         else threshold
     )
     with hotline.sessions() as session:
-        lines = report(session, limit, min_sent)
+        lines = report(session, limit, min_sent, min_reporters)
     if not lines:
         click.echo("no industry ports yet")
         return
     click.echo(f"{'port':<20} {'status':<7} {'sent':>7} {'refused':>8} {'rejected':>9} {'rate':>7}")
     for line in lines:
         flag = "  REVIEW" if line.review else ""
+        reported = f"  reported by {line.reporters}" if line.reporters else ""
         click.echo(
             f"{line.port:<20} {line.status:<7} {line.sent:>7} {line.refused:>8} "
-            f"{line.rejections:>9} {line.rate * 100:>6.1f}%{flag}"
+            f"{line.rejections:>9} {line.rate * 100:>6.1f}%{flag}{reported}"
         )
     flagged = sum(line.review for line in lines)
-    click.echo(f"{flagged} port(s) at or over {limit:g}% flagged for review")
+    many = min_reporters > 0 and any(line.reporters >= min_reporters for line in lines)
+    also = f" or reported by {min_reporters}+ subscribers" if many else ""
+    click.echo(f"{flagged} port(s) at or over {limit:g}%{also} flagged for review")
 
 
 @ports.command("close")

@@ -8,7 +8,9 @@ What the subscriber sends (to an industry port / to the service number):
   ``STOP``, ``UNSUBSCRIBE``...: the same, and Twilio itself confirms those.
 - ``START`` / ``UNSTOP`` / ``YES``: opted back in.
 - ``HELP`` / ``帮助``: the list of commands, answered at once.
-- ``举报 10659000``: a spam report, recorded for review.
+- ``举报 10659000``: a spam report, recorded for review; when the number is an industry
+  port, that port never reaches the reporter again and the report counts once per reporter
+  in the port review (``ivr ports report``).
 - ``KT CL`` / ``订购CL``: a pending order and an SMS asking for confirmation (24 h);
   ``Y`` / ``是`` / ``确认`` makes the order, ``N`` / ``否`` drops it.
 - ``TD CL`` / ``退订CL``: that subscription is cancelled.
@@ -42,6 +44,7 @@ TWILIO_OPT_OUT = frozenset(
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 DEFAULT_LANGUAGE = "zh-CN"
 PORT_REJECT = "0000"
+REPORT_KEYWORD = "举报"  # the opt-out a spam report of a port records
 UNSUBSCRIBE = frozenset({"TD", "退订"})
 HELP = frozenset({"HELP", "INFO", "帮助", "BZ"})
 CONFIRM = frozenset({"Y", "是", "确认", "QR"})
@@ -131,7 +134,7 @@ def _dispatch(session: Session, settings: SmsSettings, sms: Incoming, now: dt.da
     if said in HELP:
         return Outcome("help", text("reply.help", language))
     if report := _REPORT.fullmatch(said):
-        return _spam_report(session, sms, report.group(1), language)
+        return _spam_report(session, settings, sms, report.group(1), language)
     if subscriber is None:
         return Outcome("not_subscriber", text("reply.not_subscriber", language))
     if said in CONFIRM:
@@ -175,7 +178,11 @@ def _confirm(
     )
 
 
-def _spam_report(session: Session, sms: Incoming, rest: str, language: str) -> Outcome:
+def _spam_report(
+    session: Session, settings: SmsSettings, sms: Incoming, rest: str, language: str
+) -> Outcome:
+    """Record the report; a reported industry port is blocked for the reporter at once (an
+    opt-out, counted as that reporter's one rejection of the port, however often reported)."""
     found = _REPORTED_NUMBER.search(rest)
     if found is None:
         return Outcome("spam_usage", text("reply.spam_usage", language))
@@ -191,4 +198,8 @@ def _spam_report(session: Session, sms: Incoming, rest: str, language: str) -> O
             message_sid=sms.sid,
         )
     )
+    if ports.is_industry_port(reported, settings):
+        ports.ensure_port(session, reported)
+        ports.reject(session, sms.from_number, reported, REPORT_KEYWORD)
+        return Outcome("spam_blocked", text("reply.spam_blocked", language, number=reported))
     return Outcome("spam_reported", text("reply.spam_received", language, number=reported))

@@ -5,6 +5,9 @@ An industry port (``10655021...``, ``10655877...``) that a subscriber answered `
 one. Such a send is not dropped: its outbox row is ``refused`` with the reason, counted on
 the port and logged. Opting out of the service number itself stops reminders only; service
 messages (call summaries, confirmations, deduction notices) and cost warnings still go.
+
+A spam report (``举报 <port>``) opts the reporter out of that port like ``0000``; the port
+review counts each port's distinct reporters and flags a port reported by many.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ivr.logs import log_event
-from sms_followup.models import OptOut, Port
+from sms_followup.models import OptOut, Port, SpamReport
 from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("sms_followup.ports")
 
 OPTED_OUT = "opted_out"
 PORT_CLOSED = "port_closed"
+REVIEW_REPORTERS = 3  # a port reported as spam by this many subscribers is reviewed
 
 
 def insert_ignoring_duplicates(session: Session, model: Any, **values: Any) -> bool:
@@ -148,23 +152,42 @@ class PortLine:
     rejections: int
     rate: float
     review: bool
+    reporters: int = 0  # distinct subscribers who reported it as spam (举报)
 
 
-def report(session: Session, threshold_pct: float, min_sent: int = 0) -> list[PortLine]:
-    """Ports by rejection rate, highest first; ``review`` when at or over the threshold."""
-    lines = [
-        PortLine(
-            port=p.port,
-            status=p.status,
-            sent=p.sent,
-            refused=p.refused,
-            rejections=p.rejections,
-            rate=p.rejection_rate,
-            review=p.status == "open"
-            and p.sent >= min_sent
-            and p.rejections > 0
-            and p.rejection_rate * 100 >= threshold_pct,
+def reporters(session: Session) -> dict[str, int]:
+    """Each reported number with how many distinct subscribers reported it."""
+    rows = session.execute(
+        sa.select(
+            SpamReport.reported_number, sa.func.count(sa.distinct(SpamReport.reporter))
+        ).group_by(SpamReport.reported_number)
+    )
+    return {number: n for number, n in rows}
+
+
+def report(
+    session: Session,
+    threshold_pct: float,
+    min_sent: int = 0,
+    min_reporters: int = REVIEW_REPORTERS,
+) -> list[PortLine]:
+    """Ports by rejection rate, highest first; ``review`` when at or over the threshold, or
+    when reported as spam by at least *min_reporters* distinct subscribers."""
+    reported = reporters(session)
+    lines = []
+    for p in session.scalars(sa.select(Port)):
+        by = reported.get(p.port, 0)
+        over = p.sent >= min_sent and p.rejections > 0 and p.rejection_rate * 100 >= threshold_pct
+        lines.append(
+            PortLine(
+                port=p.port,
+                status=p.status,
+                sent=p.sent,
+                refused=p.refused,
+                rejections=p.rejections,
+                rate=p.rejection_rate,
+                review=p.status == "open" and (over or (min_reporters > 0 and by >= min_reporters)),
+                reporters=by,
+            )
         )
-        for p in session.scalars(sa.select(Port))
-    ]
     return sorted(lines, key=lambda line: (-line.rate, -line.rejections, line.port))
