@@ -24,7 +24,7 @@ from ivr.engine import Answer
 from ivr.flow import CallContext
 from ivr.models import Call
 from ivr.params import CallParams
-from ivr.reply import Dial, Hangup, Hold, Leave, Line, Reply, ToQueue
+from ivr.reply import Dial, Hangup, Hold, Leave, Line, Reply
 from ivr.services import Core
 from prompts.catalog import LANGUAGES
 
@@ -98,23 +98,30 @@ class DeskCalls:
             if desk_call.mode == CALLBACK:
                 return Answer(Reply((), Leave()), language)
             desk_call.last_seen_at = now
-            if (
-                desk_call.status == WAITING
-                and desk_call.waited_s(now) >= self.settings.desk_max_wait_s
-            ):
-                queue.turn_away(session, desk_call, now, "max_wait")
-                return Answer(Reply((), Leave()), language)
+            if desk_call.status == WAITING:
+                reason = None
+                if desk_call.patience_s(now) >= queue.max_wait_of(self.settings, desk_call):
+                    reason = "max_wait"
+                elif not queue.hours_of(self.settings, desk_call).is_open(now):
+                    reason = "closed"
+                elif not queue.logged_in(session, desk_call.skill):
+                    reason = "no_expert"
+                if reason is not None:
+                    queue.turn_away(session, desk_call, now, reason)
+                    return Answer(Reply((), Leave()), language)
             lines = queue.announcement(session, self.settings, desk_call, now)
             return Answer(Reply(lines, self.hold()), language)
 
     def wait_key(self, call: CallParams, digits: str) -> Answer:
-        """A key pressed in the wait music: ``*`` swaps holding for a callback."""
+        """A key pressed in the wait music: ``*`` asks for a callback. The caller leaves the
+        music to hear their number read back; their place is kept meanwhile."""
         now = self.desk.now()
         with transaction(self.core.sessions) as session:
             desk_call, language = self._desk_call(session, call)
-            if digits != "*" or desk_call is None or not desk_call.in_line:
+            if digits != "*" or desk_call is None or desk_call.status != WAITING:
                 return Answer(Reply((), self.hold()), language)
-            if queue.request_callback(session, desk_call, now):
+            if desk_call.mode == LINE and queue.callback_number(desk_call):
+                queue.turn_away(session, desk_call, now, "callback")
                 return Answer(Reply((), Leave()), language)
             return Answer(Reply((Line("desk.callback_unavailable"),), self.hold()), language)
 
@@ -132,15 +139,20 @@ class DeskCalls:
                 return Answer(NOTHING, language)
             if result == "leave" and desk_call.mode == CALLBACK:
                 next_state = "expert_desk.callback_booked"
+            elif (
+                result == "leave"
+                and desk_call.status == LEFT
+                and (desk_call.left_reason == "callback")
+            ):
+                next_state = "expert_desk.callback_confirm"
             elif result == "leave" and desk_call.status == LEFT:
                 next_state = "expert_desk.offer"
             elif desk_call.in_line and desk_call.mode == LINE:
                 queue.turn_away(session, desk_call, now, "error")
                 next_state = "expert_desk.offer"
-            if next_state is not None:
-                self._move(session, call, next_state)
-        if next_state is None:
-            return self._general_agent(language)
+            if next_state is None:
+                next_state = "agent"  # the line failed: the general agents' line instead
+            self._move(session, call, next_state)
         return self.core.engine.incoming(call)
 
     # -- with the expert ---------------------------------------------------------------
@@ -184,10 +196,6 @@ class DeskCalls:
 
     def hold(self) -> Hold:
         return Hold(urls.WAIT_KEY, self.settings.desk_hold_s, self.settings.desk_hold_music_url)
-
-    def _general_agent(self, language: str) -> Answer:
-        reply = Reply((Line("agent.transfer"),), ToQueue(self.settings.general_queue))
-        return Answer(reply, language)
 
     @contextmanager
     def _call(self, params: CallParams) -> Iterator[CallContext | None]:

@@ -143,6 +143,9 @@ class DeskCall(Base):
     mode: Mapped[str] = mapped_column(sa.String(16), default=LINE)
     left_reason: Mapped[str | None] = mapped_column(sa.String(32))
     entered_at: Mapped[dt.datetime | None] = mapped_column()
+    #: When the longest-wait clock starts, if not at ``entered_at``: a caller who chose to
+    #: keep waiting keeps their place but is given a new longest wait.
+    patience_from: Mapped[dt.datetime | None] = mapped_column()
     last_seen_at: Mapped[dt.datetime | None] = mapped_column()
     announced_at: Mapped[dt.datetime | None] = mapped_column()
     announced_position: Mapped[int | None] = mapped_column()
@@ -161,6 +164,11 @@ class DeskCall(Base):
     @property
     def in_line(self) -> bool:
         return self.status in IN_LINE
+
+    def patience_s(self, now: dt.datetime) -> int:
+        """Seconds waited since the longest-wait clock started."""
+        start = self.patience_from or self.entered_at
+        return 0 if start is None else max(0, int((now - start).total_seconds()))
 
     def waited_s(self, now: dt.datetime) -> int:
         return (

@@ -136,23 +136,72 @@ def take_question(
 # -- joining the line ----------------------------------------------------------------------
 
 
+def is_general(desk_call: DeskCall) -> bool:
+    """A caller for the general agents (key 0), not for an expert's topic."""
+    return desk_call.topic == topics.GENERAL.name
+
+
+def hours_of(settings: DeskSettings, desk_call: DeskCall) -> policy.Hours:
+    """The opening hours of the caller's line: the general agents' or the desk's."""
+    return policy.hours(settings.agent_hours if is_general(desk_call) else settings.desk_hours)
+
+
+def max_wait_of(settings: DeskSettings, desk_call: DeskCall) -> int:
+    """The longest wait on the caller's line before they are offered the alternatives."""
+    return settings.agent_max_wait_s if is_general(desk_call) else settings.desk_max_wait_s
+
+
 def why_not_join(
     session: Session, settings: DeskSettings, desk_call: DeskCall, now: dt.datetime
 ) -> str | None:
     """Why the caller cannot wait in line now: ``closed``, ``no_expert`` (none with the skill
-    is logged in), ``full`` (the line is at its maximum length); None when they can."""
-    if not policy.hours(settings.desk_hours).is_open(now):
+    is logged in), ``full`` (the line is at its maximum length); None when they can.
+    The general agents' line and the experts' each have their own hours and length."""
+    if not hours_of(settings, desk_call).is_open(now):
         return "closed"
     if not logged_in(session, desk_call.skill):
         return "no_expert"
+    same_line = (
+        DeskCall.topic == topics.GENERAL.name
+        if is_general(desk_call)
+        else DeskCall.topic != topics.GENERAL.name
+    )
     on_the_line = session.scalar(
         sa.select(sa.func.count())
         .select_from(DeskCall)
-        .where(DeskCall.status.in_(IN_LINE), DeskCall.mode == LINE)
+        .where(DeskCall.status.in_(IN_LINE), DeskCall.mode == LINE, same_line)
     )
-    if (on_the_line or 0) >= settings.desk_max_queue:
+    limit = settings.agent_max_queue if is_general(desk_call) else settings.desk_max_queue
+    if (on_the_line or 0) >= limit:
         return "full"
     return None
+
+
+def may_keep_waiting(
+    session: Session, settings: DeskSettings, desk_call: DeskCall, now: dt.datetime
+) -> bool:
+    """Whether a caller offered the alternatives may choose to go on holding: the line is
+    open, someone with the skill is signed in, and it has room (or they never left it)."""
+    if desk_call.status != LEFT or desk_call.mode != LINE or desk_call.left_reason == "full":
+        return False
+    return hours_of(settings, desk_call).is_open(now) and bool(logged_in(session, desk_call.skill))
+
+
+def keep_waiting(session: Session, desk_call: DeskCall, now: dt.datetime) -> int:
+    """The caller chose to go on holding: back in line at their old place (or a new one if
+    they never had one), with a new longest wait. Their position."""
+    if desk_call.entered_at is None:
+        desk_call.left_reason = None
+        desk_call.status = ASKING
+        return join(session, desk_call, now)
+    desk_call.status, desk_call.left_reason = WAITING, None
+    desk_call.patience_from = now
+    desk_call.last_seen_at = now
+    session.flush()
+    place = position(session, desk_call)
+    desk_call.announced_at, desk_call.announced_position = now, place
+    events.record(session, "kept_waiting", now, desk_call=desk_call, position=place)
+    return place
 
 
 def join(session: Session, desk_call: DeskCall, now: dt.datetime) -> int:

@@ -130,7 +130,7 @@ def stats(
             line.max_wait_s = max(line.max_wait_s, int(detail.get("wait_s") or 0))
         elif kind == "callback_requested":
             line.callbacks_requested += 1
-        elif kind == "left":
+        elif kind == "left" and detail.get("reason") != "callback":  # * is no turning away
             line.turned_away += 1
         elif kind == "no_answer":
             line.no_answers += 1

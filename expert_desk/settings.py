@@ -30,10 +30,16 @@ class DeskSettings(SmsSettings):
     desk_default_handle_s: int = setting(420, "DESK_DEFAULT_HANDLE_S")
     desk_agent_ring_s: int = setting(20, "DESK_AGENT_RING_S")
     desk_caller_id: str = setting("10010", "DESK_CALLER_ID")
+    # The general agents' line (key 0, the last wrong key, unknown callers): its own hours,
+    # longest wait and length; everything else (offers, wrap-up, strategy) as the desk's.
+    agent_hours: str = setting("08:00-22:00", "AGENT_HOURS")
+    agent_max_wait_s: int = setting(300, "AGENT_MAX_WAIT_S")
+    agent_max_queue: int = setting(50, "AGENT_MAX_QUEUE")
 
     def check(self) -> None:
         super().check()
         policy.hours(self.desk_hours)
+        policy.hours(self.agent_hours)
         if self.desk_strategy not in policy.STRATEGIES:
             raise ConfigError(f"DESK_STRATEGY must be one of {', '.join(policy.STRATEGIES)}")
         positive = {
@@ -45,6 +51,8 @@ class DeskSettings(SmsSettings):
             "DESK_AGENT_RING_S": self.desk_agent_ring_s,
             "DESK_MAX_QUEUE": self.desk_max_queue,
             "DESK_MAX_WAIT_S": self.desk_max_wait_s,
+            "AGENT_MAX_WAIT_S": self.agent_max_wait_s,
+            "AGENT_MAX_QUEUE": self.agent_max_queue,
         }
         for name, value in positive.items():
             if value < 1:

@@ -29,7 +29,10 @@ TOPICS: Final[tuple[Topic, ...]] = (
     Topic("apps", "5", "apps"),
     Topic("other", "6", "general"),
 )
-BY_NAME: Final[Mapping[str, Topic]] = {t.name: t for t in TOPICS}
+#: The general agents' line: key 0 anywhere, the last wrong key, a caller nobody knows.
+#: Not a topic of the desk's menu (its key is the hotline-wide 0), served by "general".
+GENERAL: Final = Topic("general", "0", "general")
+BY_NAME: Final[Mapping[str, Topic]] = {t.name: t for t in (*TOPICS, GENERAL)}
 BY_KEY: Final[Mapping[str, Topic]] = {t.key: t for t in TOPICS}
 OTHER: Final = BY_NAME["other"]
 #: Every skill an agent can have: one per topic ("general" serves "other").

@@ -26,6 +26,7 @@ from expert_desk.models import (
 from expert_desk.routing import day_start
 from expert_desk.settings import DeskSettings
 from ivr.clock import SERVICE_TZ, local_datetime
+from ivr.models import CallEvent
 
 TOPIC_LABELS = {
     "settings": "Phone settings · 手机设置",
@@ -34,6 +35,7 @@ TOPIC_LABELS = {
     "harmonyos": "HarmonyOS · 鸿蒙",
     "apps": "Apps · 应用",
     "other": "Other · 其他",
+    "general": "General agents · 人工服务",
 }
 STATE_LABELS = {
     "idle": "Idle",
@@ -84,6 +86,10 @@ class CallCard:
     notes: str
     disposition: str | None
     sms_body: str | None
+    #: The menus the caller went through in this call, and what they queried there.
+    path: tuple[str, ...] = ()
+    queried: tuple[str, ...] = ()
+    known_caller: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,28 @@ def card(session: Session, desk_call: DeskCall, now: dt.datetime) -> CallCard:
         notes=wrapup.notes if wrapup else "",
         disposition=wrapup.disposition if wrapup else None,
         sms_body=wrapup.sms_body if wrapup else None,
+        path=menu_path(session, desk_call.call_id),
+        queried=tuple(q.service for q in desk_call.call.queries),
+        known_caller=desk_call.call.subscriber_id is not None,
     )
+
+
+MAX_PATH = 12
+
+
+def menu_path(session: Session, call_id: int) -> tuple[str, ...]:
+    """The states the caller entered in this call, in order, each once in a row (the last
+    :data:`MAX_PATH`)."""
+    states = session.scalars(
+        sa.select(CallEvent.state)
+        .where(CallEvent.call_id == call_id, CallEvent.kind == "state.entered")
+        .order_by(CallEvent.id)
+    ).all()
+    path: list[str] = []
+    for state in states:
+        if state and (not path or path[-1] != state):
+            path.append(state)
+    return tuple(path[-MAX_PATH:])
 
 
 def agent_page(session: Session, agent_id: int, now: dt.datetime) -> AgentPage:
@@ -275,4 +302,6 @@ def local_time(at: dt.datetime | None) -> str:
     return at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ).strftime("%H:%M:%S")
 
 
-SKILL_LABELS = {t.skill: TOPIC_LABELS[t.name] for t in topics.TOPICS}
+SKILL_LABELS = {t.skill: TOPIC_LABELS[t.name] for t in topics.TOPICS} | {
+    topics.GENERAL.skill: "General agents · 人工服务 (and other questions)"
+}

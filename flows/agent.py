@@ -1,18 +1,36 @@
-"""Reaching a person: the general agents queue."""
+"""Reaching a person: key 0 anywhere, the last wrong key, or a caller nobody knows.
+
+The general agents are served exactly as the expert desk's experts are: the caller becomes a
+desk call for the ``general`` skill (topic ``general``) and joins the line through the desk's
+own states (:mod:`flows.expert_desk`), with its hours, longest wait, callback and offers.
+
+    agent ──> expert_desk.joining ──> in line (the desk's wait music, * for a callback)
+                    └ closed / nobody signed in / line full / waited too long
+                        ──> expert_desk.offer: 1 callback, 2 keep waiting, or goodbye
+"""
 
 from __future__ import annotations
 
-from ivr.flow import CallContext, State
-from ivr.reply import Line, Reply, ToQueue
+from expert_desk import queue, topics
+from expert_desk.models import ASKING
+from ivr.flow import CallContext, Goto, State
+from ivr.reply import Reply
 
 
 class TransferringToAgent(State):
-    """Key 0 anywhere, or the last strike after wrong keys."""
+    """Key 0 anywhere, or the last strike after wrong keys: into the general agents' line."""
 
     name = "agent"
+    parent = "main"
 
-    def enter(self, ctx: CallContext) -> Reply:
-        return Reply((Line("agent.transfer"),), ToQueue(ctx.settings.general_queue))
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        desk_call = queue.current(ctx.session, ctx.call)
+        if desk_call is not None and queue.is_general(desk_call) and desk_call.in_line:
+            return Goto("expert_desk.joining")  # a retried webhook: back to holding
+        if desk_call is None or not (queue.is_general(desk_call) and desk_call.status == ASKING):
+            queue.start(ctx, topics.GENERAL, "agent")
+        return Goto("expert_desk.joining")
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return self.enter(ctx)
+        result = self.enter(ctx)
+        return result if isinstance(result, Reply) else Reply(())

@@ -4,7 +4,8 @@ question, wait in line with honest news of the wait, or be called back.
     expert_desk ──key──> expert_desk.question ──recorded──> expert_desk.joining ──> in line
         │ speech (the words are the question) ─────────────────────┘      │
         └ closed / no expert / line full / waited too long ──> expert_desk.offer
-                                   1: callback ──> expert_desk.callback_booked, 0: an agent
+        1: callback ──> expert_desk.callback_confirm (number read back) ──1──> callback_booked
+        2: keep waiting (while someone is signed in), 0: a general agent (flows.agent)
 
 Waiting, the callback key (*) and connecting to the expert run in the desk's own webhooks
 (:mod:`expert_desk.webhooks`), which hand the call back to these states.
@@ -13,11 +14,11 @@ Waiting, the callback key (*) and connecting to the expert run in the desk's own
 from __future__ import annotations
 
 from expert_desk import policy, queue, topics, urls
-from expert_desk.models import ASKING, LEFT, LINE
+from expert_desk.models import ASKING, LEFT, LINE, DeskCall
 from expert_desk.settings import DeskSettings
 from expert_desk.urls import in_line
 from ivr.flow import CallContext, Goto, State
-from ivr.reply import Hangup, Line, Listen, Record, Reply, ToQueue
+from ivr.reply import Hangup, Line, Listen, Record, Reply
 from prompts import catalog, spoken
 
 TOPIC_MENU = Listen(action=urls.TOPIC)
@@ -60,38 +61,39 @@ class AskingDeskQuestion(State):
 
 
 class JoiningDeskLine(State):
-    """Into the line when the desk is open, an expert with the skill is logged in and the line
-    is not full; otherwise on to the alternatives."""
+    """Into the line when it is open, someone with the skill is logged in and the line is
+    not full; otherwise on to the alternatives. The general agents' callers (key 0) join
+    their own line here too."""
 
     name = "expert_desk.joining"
     parent = "expert_desk"
 
     def enter(self, ctx: CallContext) -> Reply | Goto:
+        settings = DeskSettings.of(ctx.settings)
         desk_call = queue.current(ctx.session, ctx.call)
         if desk_call is not None and desk_call.in_line and desk_call.mode == LINE:
-            return Reply(
-                (), in_line(DeskSettings.of(ctx.settings))
-            )  # a retried webhook: back to holding
+            lines = queue.announcement(ctx.session, settings, desk_call, ctx.now, force=True)
+            return Reply(lines, in_line(settings))  # a retried webhook, or kept waiting
         if desk_call is None or desk_call.status != ASKING:
             return Goto("expert_desk")
-        reason = queue.why_not_join(ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now)
+        reason = queue.why_not_join(ctx.session, settings, desk_call, ctx.now)
         if reason is not None:
             queue.turn_away(ctx.session, desk_call, ctx.now, reason)
             return Goto("expert_desk.offer")
         queue.join(ctx.session, desk_call, ctx.now)
-        lines = queue.announcement(
-            ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now, force=True
-        )
-        return Reply((Line("desk.joining"), *lines), in_line(DeskSettings.of(ctx.settings)))
+        lines = queue.announcement(ctx.session, settings, desk_call, ctx.now, force=True)
+        lead = Line("agent.transfer") if queue.is_general(desk_call) else Line("desk.joining")
+        return Reply((lead, *lines), in_line(settings))
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply(
-            (Line("agent.transfer"),), ToQueue(DeskSettings.of(ctx.settings).general_queue)
-        )
+        return Reply((), in_line(DeskSettings.of(ctx.settings)))
 
 
 class OfferingDeskAlternatives(State):
-    """The caller cannot wait for an expert now: a callback (1) or a general agent (0)."""
+    """The caller cannot wait now (closed, nobody signed in, line full, waited too long):
+    a callback that keeps their place (1), to keep waiting while someone with the skill is
+    signed in (2), a general agent from an expert's line (0); with none of these, a goodbye
+    that says when to call again."""
 
     name = "expert_desk.offer"
     parent = "main"
@@ -100,32 +102,80 @@ class OfferingDeskAlternatives(State):
         desk_call = queue.current(ctx.session, ctx.call)
         if desk_call is None or desk_call.status != LEFT:
             return self.prompt(ctx)
+        general = queue.is_general(desk_call)
+        if desk_call.left_reason == "callback":  # back from the number read back
+            return self.prompt(ctx)
         if desk_call.left_reason == "closed":
-            lead = closed_line(ctx)
+            lead = closed_line(ctx, desk_call)
+        elif desk_call.left_reason == "no_expert" and general:
+            lead = Line("agent.no_agent")
         elif desk_call.left_reason == "no_expert":
             topic = catalog.text(f"desk.topic.{desk_call.topic}", ctx.language)
             lead = Line("desk.no_expert", {"topic": topic})
+        elif general and desk_call.left_reason in ("full", "max_wait"):
+            lead = Line(f"agent.left.{desk_call.left_reason}")
         else:
             lead = Line(f"desk.left.{desk_call.left_reason}")
         return self.prompt(ctx).after(lead)
 
     def prompt(self, ctx: CallContext) -> Reply:
+        settings = DeskSettings.of(ctx.settings)
         desk_call = queue.current(ctx.session, ctx.call)
+        general = desk_call is None or queue.is_general(desk_call)
+        options: list[Line] = []
         if desk_call is not None and queue.callback_number(desk_call):
-            return Reply((Line("desk.offer"),), Listen())
-        return Reply((Line("desk.offer_agent_only"),), Listen())
+            options.append(Line("desk.offer.callback"))
+        if desk_call is not None and queue.may_keep_waiting(
+            ctx.session, settings, desk_call, ctx.now
+        ):
+            options.append(Line("desk.offer.keep_waiting"))
+        if not general:
+            options.append(Line("desk.offer.agent"))
+        if not options:
+            return Reply((call_again_line(ctx, desk_call), Line("goodbye")), Hangup())
+        return Reply(tuple(options), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        settings = DeskSettings.of(ctx.settings)
+        desk_call = queue.current(ctx.session, ctx.call)
+        if desk_call is None:
+            return None
+        if key == "2" and queue.may_keep_waiting(ctx.session, settings, desk_call, ctx.now):
+            queue.keep_waiting(ctx.session, desk_call, ctx.now)
+            return Goto("expert_desk.joining")
+        if key != "1" or not queue.callback_number(desk_call):
+            return None
+        return Goto("expert_desk.callback_confirm")
+
+
+class ConfirmingDeskCallback(State):
+    """The number is read back before the callback is booked: 1 books it, 2 does not."""
+
+    name = "expert_desk.callback_confirm"
+    parent = "expert_desk.offer"
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        desk_call = queue.current(ctx.session, ctx.call)
+        number = queue.callback_number(desk_call) if desk_call else None
+        if number is None:
+            return Reply((Line("desk.callback_unavailable_short"), Line("goodbye")), Hangup())
+        spoken_number = spoken.phone_number(number, ctx.language)
+        return Reply((Line("desk.callback_confirm", {"number": spoken_number}),), Listen())
 
     def choose(self, ctx: CallContext, key: str) -> Goto | None:
         desk_call = queue.current(ctx.session, ctx.call)
-        if key != "1" or desk_call is None:
+        if desk_call is None:
             return None
-        if not queue.request_callback(ctx.session, desk_call, ctx.now):
+        if key == "2":
+            return Goto("expert_desk.offer")
+        if key != "1" or not queue.request_callback(ctx.session, desk_call, ctx.now):
             return None
         return Goto("expert_desk.callback_booked")
 
 
 class DeskCallbackBooked(State):
-    """An expert will call back; the place in line is kept."""
+    """An expert (or a general agent) will call back: in line, their place is kept; out of
+    hours, the caller hears when the calls are made."""
 
     name = "expert_desk.callback_booked"
     parent = "main"
@@ -134,15 +184,47 @@ class DeskCallbackBooked(State):
         desk_call = queue.current(ctx.session, ctx.call)
         number = queue.callback_number(desk_call) if desk_call else None
         spoken_number = spoken.phone_number(number, ctx.language) if number else ""
-        return Reply(
-            (Line("desk.callback_booked", {"number": spoken_number}), Line("goodbye")), Hangup()
-        )
+        settings = DeskSettings.of(ctx.settings)
+        general = desk_call is not None and queue.is_general(desk_call)
+        if desk_call is not None and not queue.hours_of(settings, desk_call).is_open(ctx.now):
+            hours = queue.hours_of(settings, desk_call)
+            line = Line(
+                "agent.callback_window" if general else "desk.callback_window",
+                {
+                    "number": spoken_number,
+                    "open": spoken.time_of_day(hours.open, ctx.language),
+                    "close": spoken.time_of_day(hours.close, ctx.language),
+                },
+            )
+        else:
+            key = "agent.callback_booked" if general else "desk.callback_booked"
+            line = Line(key, {"number": spoken_number})
+        return Reply((line, Line("goodbye")), Hangup())
 
 
-def closed_line(ctx: CallContext) -> Line:
-    hours = policy.hours(DeskSettings.of(ctx.settings).desk_hours)
+def closed_line(ctx: CallContext, desk_call: DeskCall | None = None) -> Line:
+    """The hours of the caller's line (the desk's, or the general agents')."""
+    settings = DeskSettings.of(ctx.settings)
+    general = desk_call is not None and queue.is_general(desk_call)
+    hours = policy.hours(settings.agent_hours if general else settings.desk_hours)
     return Line(
-        "desk.closed",
+        "agent.closed" if general else "desk.closed",
+        {
+            "open": spoken.time_of_day(hours.open, ctx.language),
+            "close": spoken.time_of_day(hours.close, ctx.language),
+        },
+    )
+
+
+def call_again_line(ctx: CallContext, desk_call: DeskCall | None) -> Line:
+    """Nothing to offer (no number to call back, nobody to wait for): when to call again."""
+    settings = DeskSettings.of(ctx.settings)
+    general = desk_call is None or queue.is_general(desk_call)
+    hours = policy.hours(settings.agent_hours if general else settings.desk_hours)
+    if hours.always or hours.is_open(ctx.now):
+        return Line("agent.call_again_later")
+    return Line(
+        "agent.call_again",
         {
             "open": spoken.time_of_day(hours.open, ctx.language),
             "close": spoken.time_of_day(hours.close, ctx.language),
@@ -156,5 +238,6 @@ def states() -> list[State]:
         AskingDeskQuestion(),
         JoiningDeskLine(),
         OfferingDeskAlternatives(),
+        ConfirmingDeskCallback(),
         DeskCallbackBooked(),
     ]

@@ -21,17 +21,18 @@ from ivr.config import Settings
 from ivr.db import transaction
 from ivr.flow import CallContext, CallFlows, CallHooks, Goto, State
 from ivr.logs import log_event
-from ivr.models import Call, Subscriber
+from ivr.models import Call, CallEvent, Subscriber
 from ivr.numbers import Entry
 from ivr.params import CallParams
-from ivr.reply import Hangup, Line, Reply, ToQueue
-from prompts import spoken
+from ivr.reply import Hangup, Leave, Line, Reply, ToQueue
 
 logger = logging.getLogger("ivr.engine")
 
 VALID_KEYS = frozenset("0123456789*#")
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 MAX_HOPS = 16
+MAX_QUEUE_DETOURS = 2
+"""Times a call may go from the plain agents' queue to the agent state before giving up."""
 
 
 @dataclass(frozen=True)
@@ -98,27 +99,36 @@ class Engine:
             return self._answer(ctx, reply)
 
     def queue_wait(self, params: CallParams, position: int) -> Answer:
-        """The caller is holding for an agent: say where they are in line."""
+        """A caller holding in the plain agents' queue (after an apology, see
+        :func:`ivr.webhooks.apology`): nobody serves that queue, so they leave it at once
+        for the agent state, whose line is served (:meth:`queue_done`)."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
-            if position <= 1:
-                line = Line("agent.queue_head")
-            else:
-                line = Line(
-                    "agent.queue_position", {"position": spoken.integer(position - 1, ctx.language)}
-                )
-            return Answer(Reply((line,)), ctx.language)
+            ctx.event("agent.queue_wait", position=position)
+            return Answer(Reply((), Leave()), ctx.language)
 
     def queue_done(self, params: CallParams, result: str) -> Answer:
-        """The caller left the agent queue: after a conversation, or because none answered."""
+        """The caller left the plain agents' queue: after a conversation, hung up, or on
+        the way to the agent state (the general agents' line). After
+        :data:`MAX_QUEUE_DETOURS` such detours (a line that keeps failing) they are told to
+        call again rather than go round for ever."""
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
             ctx.event("agent.queue_left", result=result)
             if result == "bridged":
                 return Answer(Reply((), Hangup()), ctx.language)
-            return Answer(
-                Reply((Line("agent.unavailable"), Line("goodbye")), Hangup()), ctx.language
+            if result == "hangup":
+                return Answer(Reply(()), ctx.language)
+            detours = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(CallEvent)
+                .where(CallEvent.call_id == ctx.call.id, CallEvent.kind == "agent.queue_left")
             )
+            if (detours or 0) >= MAX_QUEUE_DETOURS:
+                return Answer(
+                    Reply((Line("agent.unavailable"), Line("goodbye")), Hangup()), ctx.language
+                )
+            return self._answer(ctx, self._enter(ctx, Goto(self._flows.agent)))
 
     def status(self, call_sid: str, status: str, duration_s: int | None) -> bool:
         """Twilio's status callback. At the end of a call, release its SMS summary.

@@ -196,10 +196,11 @@ def test_words_at_the_topic_question_are_the_question_and_name_the_topic(
     assert (row.topic, row.transcript, row.transcript_source) == (topic, said, "speech")
 
 
-def test_words_that_ask_for_an_agent_still_mean_an_agent(caller: Caller) -> None:
+def test_words_that_ask_for_an_agent_still_mean_an_agent(caller: Caller, desk: Desk) -> None:
     at_desk(caller).say("转人工")
 
-    assert caller.enqueued == "general"
+    assert desk_call(desk, latest(desk)).topic == "general"
+    assert caller.said[0] == "抱歉，目前没有人工客服在线。"  # nobody with the general skill
 
 
 def test_english_callers_hear_the_desk_in_english(caller: Caller) -> None:
@@ -224,14 +225,15 @@ def test_no_expert_with_the_skill_logged_in_offers_a_callback_or_an_agent(
     )
     assert caller.said == [
         "抱歉，目前没有负责苹果iOS系统的专家在线。",
-        "如需专家给您回电，请按1；转人工服务，请按0。",
+        "如需回电，并为您保留排队位置，请按1。",
+        "转人工服务，请按0。",
     ]
     assert [say.text for say in offer.iter("Say")] == caller.said  # a key cuts them short
     assert (silence.tag, silence.text) == ("Redirect", "/voice/no-input")
     caller.press("0")
-    assert caller.enqueued == "general"
-    [left] = events(desk, "left")
-    assert left.detail == {"reason": "no_expert"}
+    assert desk_call(desk, latest(desk)).topic == "general"
+    assert caller.said == ["抱歉，目前没有人工客服在线。", "如需回电，并为您保留排队位置，请按1。"]
+    assert [e.detail for e in events(desk, "left")] == [{"reason": "no_expert"}] * 2
 
 
 @pytest.mark.parametrize("settings_overrides", [CLOSED_NOW], ids=["closed"])
@@ -248,13 +250,15 @@ def test_closed_hours_say_the_hours_and_book_a_callback_that_joins_the_line(
     ]
     caller.press("2")
     caller.webhook("/voice/desk/question")
-    assert caller.said == [closed, "如需专家给您回电，请按1；转人工服务，请按0。"]
+    assert caller.said == [closed, "如需回电，并为您保留排队位置，请按1。", "转人工服务，请按0。"]
 
+    caller.press("1")
+    assert caller.said == ["我们将回电至幺三八零零幺三八零零零。确认请按1，返回请按2。"]
     caller.press("1")
 
     assert caller.hung_up
-    assert caller.said == [
-        "好的，专家将回电至幺三八零零幺三八零零零，您的排队位置已为您保留。",
+    assert caller.said == [  # out of hours: when the call comes, not "your place is kept"
+        "好的，专家将在每天中午十二点至下午一点的服务时间内回电至幺三八零零幺三八零零零。",
         "感谢您的来电，再见。",
     ]
     row = desk_call(desk, latest(desk))
@@ -336,6 +340,9 @@ def test_star_while_waiting_books_a_callback_that_keeps_the_place(
     caller.webhook("/voice/desk/wait/key", Digits="*")
     assert caller.twiml is not None and caller.twiml.find("Leave") is not None
     caller.webhook("/voice/desk/done", QueueResult="leave", QueueTime="30")
+    assert "确认请按1" in caller.last_heard  # the number is read back first
+    assert desk_call(desk, row.id).mode == "line"
+    caller.press("1")
 
     assert caller.hung_up
     assert "您的排队位置已为您保留" in caller.last_heard
@@ -355,7 +362,7 @@ def test_past_the_max_wait_the_caller_leaves_and_is_offered_a_callback_keeping_t
     assert caller.twiml is not None and caller.twiml.find("Leave") is not None
     caller.webhook("/voice/desk/done", QueueResult="leave")
     assert "让您久等了" in caller.last_heard
-    caller.press("1")
+    caller.press("1").press("1")
 
     assert caller.hung_up
     after = desk_call(desk, row.id)
