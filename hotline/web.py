@@ -23,6 +23,7 @@ from ivr.params import BadWebhook
 from ivr.services import EXTENSION
 from ivr.webhooks import bad_webhook, voice
 from prompts.audio import audio_blueprint
+from sms_followup.trail_page import usage_trail
 from sms_followup.webhooks import sms
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -47,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
     app.register_blueprint(health)
     app.register_blueprint(recordings)
     app.register_blueprint(sms)
+    app.register_blueprint(usage_trail)
     app.register_blueprint(desk_voice)
     app.register_blueprint(desk_console)
     init_console(app, settings)
