@@ -4,6 +4,7 @@ the forms of messaging TwiML and status callbacks. :mod:`~simulator.smsc` moves 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,14 @@ from simulator.errors import RestError
 from simulator.sids import new_sid
 
 MAX_BODY = 1600
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+# GSM 03.38: the default alphabet (one septet each) and its extension table (two: escape +
+# character). A body with any other character goes as UCS-2.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("\f^{}\\[~]|€")
 FINAL_STATES = frozenset({"delivered", "undelivered", "failed", "received", "read"})
 OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "UNSUBSCRIBE", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT", "CANCEL"}
@@ -28,7 +37,7 @@ class Message:
     to: str
     body: str
     direction: str  # outbound-api, outbound-reply or inbound
-    status: str = "queued"
+    status: str = "queued"  # "accepted" through a Messaging Service, until it picks a number
     status_callback: str | None = None
     messaging_service_sid: str | None = None
     error_code: int | None = None
@@ -42,12 +51,29 @@ class Message:
         return segment_count(self.body)
 
 
+def is_e164(number: str) -> bool:
+    return E164.fullmatch(number) is not None
+
+
+def encoding(body: str) -> str:
+    """``GSM-7`` when every character is in the GSM default alphabet or its extension,
+    else ``UCS-2`` (one Chinese character, or a backtick, is enough)."""
+    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in body) else "UCS-2"
+
+
 def segment_count(body: str) -> int:
-    """GSM-7 bodies fit 160 characters a segment (153 when split), UCS-2 ones 70 (67)."""
-    single, multi = (160, 153) if body.isascii() else (70, 67)
-    if len(body) <= single:
+    """GSM-7 bodies fit 160 septets a segment (153 when split; an extension character such
+    as ``€`` or ``[`` takes two), UCS-2 ones 70 UTF-16 units (67 when split; a character
+    outside the BMP takes two)."""
+    if encoding(body) == "GSM-7":
+        single, multi = 160, 153
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in body)
+    else:
+        single, multi = 70, 67
+        units = len(body.encode("utf-16-le")) // 2
+    if units <= single:
         return 1
-    return -(-len(body) // multi)
+    return -(-units // multi)
 
 
 def reply_bodies(twiml: bytes) -> list[tuple[str | None, str]]:
@@ -85,6 +111,10 @@ class OptOuts:
         with self._lock:
             return (handset, service) in self._pairs
 
+    def blocked_any(self, handset: str, services: tuple[str, ...]) -> bool:
+        """Whether ``handset`` told any of ``services`` (a Messaging Service's pool) STOP."""
+        return any(self.blocked(handset, service) for service in services)
+
 
 def wall_clock() -> dt.datetime:
     """Twilio's own time (aware UTC): the real one, unless a test hands the network another."""
@@ -99,6 +129,7 @@ class MessageStore:
         self._lock = threading.Lock()
         self._messages: dict[str, Message] = {}
         self._failing: dict[str, int] = {}
+        self._not_mobile: set[str] = set()
 
     def create(
         self,
@@ -111,6 +142,8 @@ class MessageStore:
         status_callback: str | None = None,
         messaging_service_sid: str | None = None,
     ) -> Message:
+        """A message as Twilio stores it; an outbound one through a Messaging Service without
+        a ``from_`` is ``accepted`` until :meth:`assign` gives it a number of the pool."""
         if not to:
             raise RestError(400, 21604, "A 'To' phone number is required.")
         if not from_ and not messaging_service_sid:
@@ -119,13 +152,16 @@ class MessageStore:
             raise RestError(400, 21602, "Message body is required.")
         if len(body) > MAX_BODY:
             raise RestError(400, 21617, "The concatenated message body exceeds 1600 characters.")
+        if direction != "inbound" and to in self._not_mobile:
+            raise RestError(400, 21614, f"'To' number {to} is not a valid mobile number")
         message = Message(
             sid=new_sid("SM"),
             account_sid=account_sid,
-            from_=from_ or (messaging_service_sid or ""),
+            from_=from_,
             to=to,
             body=body,
             direction=direction,
+            status="queued" if from_ else "accepted",
             status_callback=status_callback,
             messaging_service_sid=messaging_service_sid,
             date_created=self._now(),
@@ -161,6 +197,19 @@ class MessageStore:
                 )
             message.body = ""
             message.date_updated = self._now()
+
+    def assign(self, message: Message, number: str) -> None:
+        """An ``accepted`` message gets its sender from the Messaging Service's pool and is
+        ``queued``."""
+        with self._lock:
+            message.from_ = number
+            message.status = "queued"
+            message.date_updated = self._now()
+
+    def not_mobile(self, number: str) -> None:
+        """``number`` cannot receive SMS (a landline): a create to it is refused, 21614."""
+        with self._lock:
+            self._not_mobile.add(number)
 
     def fail_deliveries_to(self, handset: str, error_code: int = 30003) -> None:
         """From now on messages to ``handset`` end ``undelivered`` with ``error_code``."""
@@ -198,6 +247,8 @@ def status_params(message: Message, status: str) -> dict[str, str]:
         "SmsStatus": status,
         "To": message.to,
     }
+    if message.messaging_service_sid:
+        params["MessagingServiceSid"] = message.messaging_service_sid
     if status in ("undelivered", "failed") and message.error_code is not None:
         params["ErrorCode"] = str(message.error_code)
     return params

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -189,14 +189,18 @@ class RestStandin:
     def _on_messages(self, request: Request) -> Response:
         if request.method == "POST":
             form = request.form
-            message = self.network.send_message(
+            answered = threading.Event()
+            message = self.network.sms.send_message(
                 to=form.get("To", ""),
                 from_=form.get("From", ""),
                 body=form.get("Body", ""),
                 status_callback=form.get("StatusCallback"),
                 messaging_service_sid=form.get("MessagingServiceSid"),
+                answered=answered,
             )
-            return _json(self._message_json(message), 201)
+            response = _json(self._message_json(message), 201)
+            response.call_on_close(answered.set)  # callbacks only once the answer is out
+            return response
         to, from_ = request.args.get("To"), request.args.get("From")
         messages = [
             m
@@ -228,7 +232,7 @@ class RestStandin:
             "direction": message.direction,
             "error_code": message.error_code,
             "error_message": message.error_message,
-            "from": message.from_,
+            "from": message.from_ or None,  # a Messaging Service's message until it picks one
             "to": message.to,
             "messaging_service_sid": message.messaging_service_sid,
             "num_media": "0",
@@ -448,22 +452,41 @@ class RestStandin:
         return f"{API}/Accounts/{self.network.config.account_sid}"
 
     def _page(self, request: Request, key: str, records: list[dict[str, Any]]) -> Response:
-        uri = request.full_path.rstrip("?")
+        """One page of ``records`` as Twilio pages lists: ``PageSize`` (1 … 1000, default 50)
+        records from page ``Page`` (from 0), with ``next_page_uri`` while more are left."""
+        try:
+            size = int(request.args.get("PageSize", DEFAULT_PAGE_SIZE))
+            number = int(request.args.get("Page", 0))
+        except ValueError:
+            raise RestError(400, 20001, "PageSize and Page must be integers") from None
+        if not 1 <= size <= MAX_PAGE_SIZE or number < 0:
+            raise RestError(400, 20001, f"PageSize must be 1 to {MAX_PAGE_SIZE} and Page 0 or more")
+        start = number * size
+        shown = records[start : start + size]
+        filters = [(k, v) for k, v in request.args.items(multi=True) if k not in _PAGING_PARAMETERS]
+
+        def page_uri(page: int) -> str:
+            query = urlencode([*filters, ("PageSize", str(size)), ("Page", str(page))])
+            return f"{request.path}?{query}"
+
         return _json(
             {
-                key: records,
-                "end": max(len(records) - 1, 0),
-                "first_page_uri": uri,
-                "next_page_uri": None,
-                "page": 0,
-                "page_size": max(len(records), 50),
-                "previous_page_uri": None,
-                "start": 0,
-                "uri": uri,
+                key: shown,
+                "end": start + max(len(shown) - 1, 0),
+                "first_page_uri": page_uri(0),
+                "next_page_uri": page_uri(number + 1) if start + size < len(records) else None,
+                "page": number,
+                "page_size": size,
+                "previous_page_uri": page_uri(number - 1) if number > 0 else None,
+                "start": start,
+                "uri": page_uri(number),
             }
         )
 
 
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+_PAGING_PARAMETERS = frozenset({"Page", "PageSize", "PageToken"})
 _FAULT_OPTIONS = ("status", "count", "retry_after", "delay", "method", "code", "message")
 
 

@@ -18,7 +18,11 @@ from simulator.server import LoopbackServer
 
 TOKEN = "test-auth-token"
 ACCOUNT = "AC" + "1" * 32
-SERVICE = "10010"
+SERVICE = "10010"  # the number a caller dials: voice only, never an SMS sender at Twilio
+# The account's numbers (the network config's defaults): SMS go out from and come in to these.
+SMS_FROM = "+8613010010000"
+SERVICE_SID = "MG" + "8" * 32  # a Messaging Service of the account ...
+SERVICE_POOL = "+8613010655877"  # ... and the one number of its pool
 HANDSET = "+8613800000001"
 
 Handler = Callable[[dict[str, str]], "str | Response"]
