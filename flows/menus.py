@@ -31,6 +31,12 @@ class ChoosingLanguage(State):
         languages = {"1": "zh-CN", "2": "en-US"}
         return Goto("main", language=languages[key]) if key in languages else None
 
+    def on_silence(self, ctx: CallContext) -> Goto:
+        """Nothing said: a known subscriber goes on in their stored language, anyone else in
+        Mandarin (the call's language is set so when it comes in). Never a hang-up here."""
+        language = ctx.subscriber.language if ctx.subscriber else "zh-CN"
+        return Goto("main", language=language)
+
     def hear(self, ctx: CallContext, heard: Heard) -> Goto | None:
         if heard.intent in ("mandarin", "english"):
             return Goto("main", language="zh-CN" if heard.intent == "mandarin" else "en-US")

@@ -87,7 +87,7 @@ class Engine:
             elif speech:
                 reply = self._speech(ctx, state, speech, confidence)
             else:
-                reply = self._strike(ctx, state, "no_input")
+                reply = self._silence(ctx, state)
             return self._answer(ctx, reply)
 
     def no_input(self, params: CallParams) -> Answer:
@@ -95,7 +95,7 @@ class Engine:
         with transaction(self._sessions) as session:
             ctx = self._context(session, params)
             state = self._flows.states.get(ctx.call.state)
-            reply = self._strike(ctx, state, "no_input") if state else self._resume(ctx)
+            reply = self._silence(ctx, state) if state else self._resume(ctx)
             return self._answer(ctx, reply)
 
     def queue_wait(self, params: CallParams, position: int) -> Answer:
@@ -301,6 +301,16 @@ class Engine:
                 continue
             return result.after(*preface)
         raise RuntimeError(f"flow loops without speaking at state {goto.state!r}")
+
+    def _silence(self, ctx: CallContext, state: State) -> Reply:
+        """Nothing said at a menu. A state with an ``on_silence`` step may answer it (the
+        language menu goes on in the caller's language); otherwise it is a strike."""
+        on_silence = getattr(state, "on_silence", None)
+        goto: Goto | None = on_silence(ctx) if on_silence is not None else None
+        if goto is None:
+            return self._strike(ctx, state, "no_input")
+        ctx.event("input.silence", went_to=goto.state)
+        return self._enter(ctx, goto)
 
     def _strike(self, ctx: CallContext, state: State, reason: str) -> Reply:
         """A wrong key, speech not understood or silence: ask again, and after the last

@@ -112,10 +112,11 @@ def test_star_in_the_wait_music_books_a_callback_and_the_expert_calls_back(
     with db(desk) as session:
         agents.set_status(session, expert, "break", "lunch", desk.now())
     result = live.network.call(
-        "10010", ZH, [Press("1"), Press("4"), Speak("微信收不到消息"), Press("*")]
+        "10010", ZH, [Press("1"), Press("4"), Speak("微信收不到消息"), Press("*"), Press("1")]
     )
 
     assert result.errors == [], result.errors
+    assert "我们将回电至幺三八零零幺三八零零零。确认请按1" in heard(result)  # read back first
     assert "您的排队位置已为您保留" in heard(result)
     [entered] = events(desk, "entered")
     caller = entered.desk_call_id

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from ivr.models import Call, CallEvent
-from tests.caller import DEMO_ZH, STRANGER, Caller
+from tests.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 
 def in_general_line(caller: Caller) -> bool:
@@ -100,3 +101,28 @@ def test_every_step_of_a_call_is_recorded(caller: Caller, hotline) -> None:  # t
     assert kinds.count("query.recorded") == 1
     assert kinds[-1] == "call.ended"
     assert call.state == "balance"
+
+
+@pytest.mark.parametrize(
+    ("number", "menu"),
+    [
+        (DEMO_EN, "For account queries, press 1."),
+        (STRANGER, "查询业务请按1"),
+        (DEMO_ZH, "查询业务请按1"),
+    ],
+    ids=["known-english", "unknown", "known-mandarin"],
+)
+def test_silence_at_the_language_menu_goes_on_in_the_callers_language(
+    caller: Caller, number: str, menu: str
+) -> None:
+    caller.dial("10010", number).stay_silent()
+
+    assert caller.last_heard.startswith(menu)
+    assert not caller.hung_up
+
+
+def test_three_silences_from_the_language_menu_never_hang_up_there(caller: Caller) -> None:
+    caller.dial("10010", DEMO_EN).stay_silent()
+    assert caller.gather is not None and caller.gather.get("language") == "en-US"
+    caller.stay_silent().stay_silent()
+    assert not caller.hung_up  # two silences at the main menu: asked again
