@@ -22,6 +22,19 @@ go at once.
 | warning.roaming_step    | the day's roaming data crosses another 10 MB    | day        |
 | reminder.roaming_daily  | yesterday's roaming, summed up                  | day        |
 | warning.maritime        | attached to a maritime-satellite network        | day        |
+
+Warnings before suspension (停机预警), checked by the same job on every run, one of each per
+*episode* (from the balance first running low until it is healthy again):
+
+| kind                    | when                                                  | quiet hours |
+|-------------------------|-------------------------------------------------------|-------------|
+| warning.balance_low     | the balance is under ``BALANCE_WARNING_FEN``          | wait        |
+| warning.balance_run_out | this month's spending uses the balance up in 3 days   | wait        |
+| warning.suspension      | arrears: the line is suspended; the notice's date     | go at once  |
+| service.line_reopened   | a payment restored the line suspended for arrears     | wait        |
+
+A line the complaints desk reopened (缴费延开) already had its SMS from there: the job only
+closes the episode when the balance is healthy again.
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ from ivr.db import transaction
 from ivr.logs import log_event
 from ivr.models import Subscriber, UsageCounter
 from prompts.countries import country_name
-from prompts.spoken import KB_PER_MB, written_data_volume
+from prompts.spoken import KB_PER_MB, written_data_volume, written_money
 from sms_followup import outbox
 from sms_followup.models import ReminderLog, RoamingDay
 from sms_followup.ports import insert_ignoring_duplicates
@@ -108,6 +121,8 @@ class ReminderRun:
     for_morning: int = 0
     refused: int = 0
     already_sent: int = 0
+    # Warnings before suspension, suspension notices and reopenings (not in ``total``).
+    balance: Counter[str] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -135,7 +150,10 @@ def run(
             subscriber = session.scalar(
                 sa.select(Subscriber).where(Subscriber.id == subscriber_id).with_for_update()
             )
-            if subscriber is None or subscriber.line_status != "active":
+            if subscriber is None:
+                continue
+            watch_balance(session, settings, subscriber, now, morning, result)
+            if subscriber.line_status != "active":
                 continue
             for reminder in decide(session, subscriber, rules_for(subscriber, table), now):
                 _queue(session, settings, subscriber, reminder, now, morning, result)
@@ -146,6 +164,7 @@ def run(
         for_morning=result.for_morning,
         refused=result.refused,
         already_sent=result.already_sent,
+        balance=dict(result.balance),
     )
     return result
 
@@ -194,6 +213,149 @@ def _queue(
         return
     result.sent[reminder.kind] += 1
     result.for_morning += due is not None
+
+
+# -- warnings before suspension (停机预警) ------------------------------------------------
+
+ACTIVE = "active"
+SUSPENDED_ARREARS = "suspended_arrears"  # the status complaints.tickets reopens from
+BALANCE_LOW = "warning.balance_low"
+BALANCE_RUN_OUT = "warning.balance_run_out"  # logged as BALANCE_LOW: one warning an episode
+SUSPENSION = "warning.suspension"
+LINE_REOPENED = "service.line_reopened"
+RECOVERED = "balance.recovered"  # no SMS: the episode is over
+EPISODE = "episode"
+RUN_OUT_DAYS = 3
+
+
+def paid_up(subscriber: Subscriber) -> bool:
+    """Suspended for arrears, and the balance is positive again (as complaints.tickets)."""
+    account = subscriber.account
+    return (
+        subscriber.line_status == SUSPENDED_ARREARS
+        and account is not None
+        and account.balance_fen > 0
+    )
+
+
+def days_to_run_out(balance_fen: int, month_charges_fen: int, today: dt.date) -> int | None:
+    """Whole days (rounded up) until *balance_fen* is spent at this month's daily rate so
+    far; None when nothing has been spent this month."""
+    if month_charges_fen <= 0:
+        return None
+    return max(0, -(-balance_fen * today.day // month_charges_fen))
+
+
+def watch_balance(
+    session: Session,
+    settings: SmsSettings,
+    subscriber: Subscriber,
+    now: dt.datetime,
+    morning: dt.datetime | None,
+    result: ReminderRun,
+) -> None:
+    """Warn before suspension, suspend for arrears, reopen a paid-up line, each once per
+    episode, in the caller's transaction (the subscriber's row is locked)."""
+    account = subscriber.account
+    if account is None or subscriber.line_status not in (ACTIVE, SUSPENDED_ARREARS):
+        return
+    balance, language, today = account.balance_fen, subscriber.language, local_date(now)
+    episode = _episode(session, subscriber)
+    notice = _BalanceNotice(session, settings, subscriber, episode, now, result)
+    if subscriber.line_status == ACTIVE and balance < 0:
+        subscriber.line_status = SUSPENDED_ARREARS
+        log_event(logger, "line.suspended", subscriber_id=subscriber.id, balance_fen=balance)
+        date = _short_date(today, language)
+        notice.send(SUSPENSION, None, arrears=written_money(-balance, language), date=date)
+        notice.mark(BALANCE_LOW)  # the suspension notice stands for the warning
+        return
+    if subscriber.line_status == SUSPENDED_ARREARS:
+        if not paid_up(subscriber):
+            return
+        subscriber.line_status = ACTIVE
+        log_event(logger, "line.reopened", subscriber_id=subscriber.id, balance_fen=balance)
+        written = written_money(balance, language)
+        notice.send(LINE_REOPENED, morning, balance=written, date=_short_date(today, language))
+    days = days_to_run_out(balance, account.month_charges_fen, today)
+    if balance < settings.balance_warning_fen:
+        threshold = written_money(settings.balance_warning_fen, language)
+        notice.send(
+            BALANCE_LOW, morning, balance=written_money(balance, language), threshold=threshold
+        )
+    elif days is not None and days <= RUN_OUT_DAYS:
+        params = {"balance": written_money(balance, language), "days": str(max(days, 1))}
+        notice.send(BALANCE_RUN_OUT, morning, log_as=BALANCE_LOW, **params)
+    elif notice.logged():
+        notice.mark(RECOVERED)  # healthy again: the next dip is a new episode
+
+
+def _episode(session: Session, subscriber: Subscriber) -> str:
+    ended = session.scalar(
+        sa.select(sa.func.count()).where(
+            ReminderLog.subscriber_id == subscriber.id, ReminderLog.kind == RECOVERED
+        )
+    )
+    return str((ended or 0) + 1)
+
+
+@dataclass
+class _BalanceNotice:
+    session: Session
+    settings: SmsSettings
+    subscriber: Subscriber
+    episode: str
+    now: dt.datetime
+    result: ReminderRun
+
+    def _key(self, kind: str) -> dict[str, Any]:
+        return {
+            "subscriber_id": self.subscriber.id,
+            "kind": kind,
+            "threshold": self.episode,
+            "period": EPISODE,
+        }
+
+    def mark(self, kind: str) -> bool:
+        return insert_ignoring_duplicates(self.session, ReminderLog, **self._key(kind))
+
+    def logged(self) -> bool:
+        """Anything said in this episode (a warning, the suspension, a reopening)."""
+        found = self.session.scalar(
+            sa.select(ReminderLog.id)
+            .where(
+                ReminderLog.subscriber_id == self.subscriber.id,
+                ReminderLog.kind.in_([BALANCE_LOW, SUSPENSION, LINE_REOPENED]),
+                ReminderLog.threshold == self.episode,
+                ReminderLog.period == EPISODE,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    def send(
+        self, kind: str, due: dt.datetime | None, log_as: str | None = None, **params: str
+    ) -> None:
+        """Queue *kind*'s SMS unless this episode had it (or what it is logged as)."""
+        if not self.mark(log_as or kind):
+            return
+        language = self.subscriber.language
+        message = outbox.enqueue(
+            self.session,
+            self.settings,
+            kind=kind,
+            to=self.subscriber.msisdn,
+            body=text(kind, language, **params),
+            language=language,
+            now=self.now,
+            due=due,
+        )
+        self.session.execute(
+            sa.update(ReminderLog)
+            .where(*(getattr(ReminderLog, k) == v for k, v in self._key(log_as or kind).items()))
+            .values(outbox_id=message.id)
+        )
+        if message.status != "refused":  # these are never refused today; kept honest
+            self.result.balance[kind] += 1
 
 
 # -- deciding ---------------------------------------------------------------------------

@@ -67,6 +67,8 @@ class SmsSettings(Settings):
     port_review_threshold_pct: int = setting(5, "PORT_REVIEW_THRESHOLD_PCT")
     reminder_rules_file: str = setting("", "REMINDER_RULES_FILE")
     vas_confirm_hours: int = setting(24, "VAS_CONFIRM_HOURS")
+    # A balance under this many fen gets the warning before suspension (停机预警).
+    balance_warning_fen: int = setting(1000, "BALANCE_WARNING_FEN")
     twilio_sms_from: str = setting("", "TWILIO_SMS_FROM")
     twilio_sms_from_map: str = setting("", "TWILIO_SMS_FROM_MAP")
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hotline.cli import main
 from hotline.container import Hotline
 from ivr.db import transaction
-from ivr.models import Subscriber, UsageCounter
+from ivr.models import Account, Subscriber, UsageCounter
 from sms_followup import reminders
 from sms_followup.models import OptOut, OutboxMessage, ReminderLog, RoamingDay
 from sms_followup.usage import ingest
@@ -33,9 +33,11 @@ MORNING = dt.datetime(2026, 11, 27, 0, 0)  # 08:00 the next day in Shanghai
 
 @pytest.fixture(autouse=True)
 def no_usage(hotline: Hotline) -> None:
-    """Start every test from no usage at all; each test sets what it needs."""
+    """Start every test from no usage at all, and every balance healthy (warnings before
+    suspension: tests/test_suspension_warnings.py); each test sets what it needs."""
     with transaction(hotline.sessions) as session:
         session.execute(sa.delete(UsageCounter))
+        session.execute(sa.update(Account).values(balance_fen=100000))
 
 
 def usage(

@@ -23,6 +23,10 @@ WORST = {
         "date": "12月31日",
         "country": "阿拉伯联合酋长国",
         "network": "Telenor Maritime",
+        "balance": "99999.99元",
+        "threshold": "999.99元",
+        "arrears": "99999.99元",
+        "days": "3",
     },
     "en-US": {
         "remaining": "1023MB",
@@ -34,6 +38,10 @@ WORST = {
         "date": "31 Dec",
         "country": "United Arab Emirates",
         "network": "Telenor Maritime",
+        "balance": "CNY 99999.99",
+        "threshold": "CNY 999.99",
+        "arrears": "CNY 99999.99",
+        "days": "3",
     },
 }
 
