@@ -322,6 +322,17 @@ def connect_failed(
     if desk_call is None or desk_call.status != CONNECTING:
         return
     agent = lock_agent(session, desk_call.agent_id) if desk_call.agent_id else None
+    # The "answered" of the accept did not happen: reports and the console count it back.
+    events.record(
+        session,
+        "answer_failed",
+        now,
+        desk_call=desk_call,
+        agent=agent,
+        reason=reason,
+        wait_s=desk_call.waited_s(desk_call.accepted_at or now),
+        mode=desk_call.mode,
+    )
     if agent is not None and agent.current_call_id == desk_call.id:
         release_agent(agent, now, keep_place=True)
     if caller_gone and desk_call.mode != CALLBACK:
@@ -367,7 +378,7 @@ def save_wrapup(
     )
     number = queue.callback_number(desk_call)
     if sms_body and sms_body.strip() and number and (first or not wrapup.sms_body):
-        from sms_followup import outbox
+        from sms_followup import outbox, templates
 
         wrapup.sms_body = sms_body.strip()
         outbox.enqueue(
@@ -375,7 +386,7 @@ def save_wrapup(
             settings,
             kind="service.desk_steps",
             to=number,
-            body=wrapup.sms_body,
+            body=templates.text("desk.steps", desk_call.language, steps=wrapup.sms_body),
             language=desk_call.language,
             now=now,
         )

@@ -10,6 +10,7 @@ a CSRF token (Flask-WTF); every response carries a strict Content-Security-Polic
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from ivr import params
 from ivr.clock import local_date
 from ivr.db import transaction
 
+logger = logging.getLogger("expert_desk.console")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -251,7 +253,12 @@ def accept(offer_id: int) -> ResponseReturnValue:
     try:
         desk.accept(g.agent.id, offer_id)
     except DeskError as error:
-        flash(f"{error.detail} [{error.code}]", "error")
+        # Words for the agent; the network's own message (an exception's text) is logged.
+        logger.warning(
+            "desk.accept_failed",
+            extra={"agent": g.agent.id, "code": error.code, "detail": error.detail[:200]},
+        )
+        flash(error.text, "error")
     return redirect(url_for("desk_console.agent_console"))
 
 

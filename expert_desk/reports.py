@@ -125,6 +125,13 @@ def stats(
             line.answered_in_target += wait <= target_s
             line.wait_total_s += wait
             line.max_wait_s = max(line.max_wait_s, wait)
+        elif kind == "answer_failed" and detail.get("mode") == CALLBACK:
+            line.callbacks_answered -= 1  # Twilio refused the accepted call: not answered
+        elif kind == "answer_failed":
+            wait = int(detail.get("wait_s") or 0)
+            line.answered -= 1
+            line.answered_in_target -= wait <= target_s
+            line.wait_total_s -= wait
         elif kind == "abandoned":
             line.abandoned += 1
             line.max_wait_s = max(line.max_wait_s, int(detail.get("wait_s") or 0))

@@ -117,13 +117,21 @@ def agent_view(session: Session, agent: DeskAgent, now: dt.datetime) -> AgentVie
     left = None
     if agent.state == "wrap_up" and agent.wrap_up_until is not None:
         left = max(0, int((agent.wrap_up_until - now).total_seconds()))
-    answered = session.scalar(
-        sa.select(sa.func.count(DeskEvent.id)).where(
-            DeskEvent.kind == "answered",
-            DeskEvent.agent_id == agent.id,
-            DeskEvent.at >= day_start(now),
+    counted = dict(
+        session.execute(
+            sa.select(DeskEvent.kind, sa.func.count(DeskEvent.id))
+            .where(
+                DeskEvent.kind.in_(("answered", "answer_failed")),
+                DeskEvent.agent_id == agent.id,
+                DeskEvent.at >= day_start(now),
+            )
+            .group_by(DeskEvent.kind)
         )
+        .tuples()
+        .all()
     )
+    # An accept Twilio refused (the caller kept their place) was never answered.
+    answered = counted.get("answered", 0) - counted.get("answer_failed", 0)
     return AgentView(
         id=agent.id,
         username=agent.username,

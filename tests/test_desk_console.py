@@ -183,12 +183,18 @@ def test_going_available_brings_the_offer_and_accepting_connects_the_call(
     assert agent(desk, agent_id(desk, "li.na")).state == "on_call"
 
 
-def test_a_failed_accept_is_shown_with_its_error_id(
+def test_a_failed_accept_is_shown_in_words_and_not_counted_as_answered(
     client: FlaskClient, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
+    from expert_desk import reports
     from expert_desk.errors import TelephonyFailed
+    from ivr.clock import local_date
 
-    doubles[2].fail = TelephonyFailed
+    class Refused(TelephonyFailed):
+        def __init__(self) -> None:
+            super().__init__("ConnectionError: HTTPSConnectionPool(host='api.twilio.com')")
+
+    doubles[2].fail = Refused
     waiting_caller(desk, "ios")
     login(client)
     post(client, "/desk/status", status="available")
@@ -197,7 +203,17 @@ def test_a_failed_accept_is_shown_with_its_error_id(
 
     post(client, f"/desk/offers/{offer.group(1)}/accept")
 
-    assert "[telephony_failed]" in client.get("/desk/").get_data(as_text=True)
+    page = client.get("/desk/").get_data(as_text=True)
+    assert TelephonyFailed.text in page
+    assert "ConnectionError" not in page and "HTTPSConnectionPool" not in page
+    assert "Answered today: 0" in client.get("/desk/live").get_data(as_text=True)
+    with desk.sessions() as session:
+        [ios] = [
+            line
+            for line in reports.day_report(session, local_date(desk.now()), 20)
+            if line.skill == "ios"
+        ]
+    assert (ios.answered, ios.wait_total_s) == (0, 0)
 
 
 @pytest.mark.postgres
