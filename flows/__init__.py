@@ -21,7 +21,7 @@ from flows.password import (
     ServicesMenu,
 )
 from flows.unknown_caller import UnknownCaller
-from flows.usage import ReadingUsage
+from flows.usage import ReadingTrail, ReadingUsage
 from flows.verification import (
     EnteringServicePassword,
     EnteringSubscriberNumber,
@@ -70,6 +70,7 @@ def states() -> dict[str, State]:
         QueriesMenu(),
         ReadingBalance(),
         ReadingUsage(),
+        ReadingTrail(),
         ReadingBill(),
         UnknownCaller(),
         TransferringToAgent(),

@@ -1,16 +1,22 @@
-"""1001012: data, voice and SMS package usage this month (used, remaining, quota)."""
+"""1001012: data, voice and SMS package usage this month (used, remaining, quota); key 3
+there reads the data-usage trail: the last three months' data, this month's so
+far, the busiest day with its access type and place, and the link to the page by SMS."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 
 from flows.report import Report
-from ivr.flow import CallContext
+from ivr.flow import CallContext, Goto
 from ivr.models import Subscriber, UsageCounter
-from ivr.reply import Line
-from prompts import spoken
+from ivr.reply import Line, Listen, Reply
+from prompts import catalog, spoken
+from prompts.catalog import other_language
+from sms_followup import trail
+from sms_followup.trail_page import link_for
 
 KINDS = ("data", "voice", "sms")
 
@@ -40,6 +46,65 @@ class ReadingUsage(Report):
                     _count_line(kind, counters[kind]["used"], counters[kind]["quota"], language)
                 )
         return tuple(lines) or (Line("report.usage.none"),)
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        """The data-usage trail on key 3, then repeat, main menu, agent, other language."""
+        switch = Line("menu.switch_language", language=other_language(ctx.language))
+        return Reply((Line("usage.trail_offer"), Line("menu.after_report"), switch), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        if key == "3":
+            return Goto(ReadingTrail.name)
+        return super().choose(ctx, key)
+
+
+class ReadingTrail(Report):
+    """The data-usage trail's totals by voice; the SMS after the call links to the page."""
+
+    name = "usage_trail"
+    service = "trail"
+    parent = "usage"
+
+    def facts(self, ctx: CallContext, subscriber: Subscriber) -> dict[str, Any]:
+        figures = trail.trail(ctx.session, subscriber.id, ctx.local_today)
+        link = link_for(
+            ctx.settings.public_base_url, ctx.settings.secret_key, subscriber.id, ctx.now
+        )
+        return {**figures.as_facts(), "link": link}
+
+    def lines(self, facts: dict[str, Any], language: str) -> tuple[Line, ...]:
+        return trail_lines(facts, language)
+
+
+def trail_lines(facts: dict[str, Any], language: str) -> tuple[Line, ...]:
+    """What the caller hears of the trail's figures (``Trail.as_facts``)."""
+    volume = spoken.data_volume
+    top = facts["top"]
+    if top is None and not facts["last_three_months_kb"] and not facts["this_month_kb"]:
+        return (Line("report.trail.none"),)
+    lines = [
+        Line(
+            "report.trail.totals",
+            {
+                "last_three": volume(facts["last_three_months_kb"], language),
+                "this_month": volume(facts["this_month_kb"], language),
+            },
+        )
+    ]
+    if top is not None:
+        access = top["access"] or "other"
+        said = {
+            "day": spoken.date(dt.date.fromisoformat(top["day"]), language),
+            "volume": volume(top["kb"], language),
+            "access": catalog.text(f"access.{access}", language)
+            if access in ("WLAN", "other")
+            else access,
+        }
+        if top["location"]:
+            lines.append(Line("report.trail.top_day", {**said, "place": top["location"]}))
+        else:
+            lines.append(Line("report.trail.top_day_no_place", said))
+    return tuple(lines)
 
 
 def _data_line(used: int, quota: int, language: str) -> Line:

@@ -21,6 +21,7 @@ from sms_followup.models import OutboxMessage
 from sms_followup.outbox import sender_for
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
+from sms_followup.trail_sms import summary_part as _trail
 
 KIND = "call_summary"
 
@@ -149,7 +150,7 @@ def _bill(facts: dict[str, Any], language: str) -> list[str]:
     ]
 
 
-_PARTS = {"balance": _balance, "usage": _usage, "bill": _bill}
+_PARTS = {"balance": _balance, "usage": _usage, "bill": _bill, "trail": _trail}
 
 
 def _written_date(at: dt.datetime, language: str) -> str:

@@ -14,6 +14,8 @@ What the subscriber sends (to an industry port / to the service number):
 - ``KT CL`` / ``订购CL``: a pending order and an SMS asking for confirmation (24 h);
   ``Y`` / ``是`` / ``确认`` makes the order, ``N`` / ``否`` drops it.
 - ``TD CL`` / ``退订CL``: that subscription is cancelled.
+- ``流量轨迹`` / ``TRAIL``: the data-usage trail by SMS (the last three months' data, this
+  month's, the busiest day) with a link to the subscriber's own page, valid seven days.
 
 Replies that must arrive (unsubscribe and order confirmations) go through the outbox in the
 same transaction; help texts are answered at once in the TwiML. A MessageSid seen before
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from ivr import numbers
 from ivr.models import Subscriber
-from sms_followup import outbox, ports, vas
+from sms_followup import outbox, ports, trail_sms, vas
 from sms_followup.models import InboundSms, SpamReport
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
@@ -137,6 +139,9 @@ def _dispatch(session: Session, settings: SmsSettings, sms: Incoming, now: dt.da
         return _spam_report(session, settings, sms, report.group(1), language)
     if subscriber is None:
         return Outcome("not_subscriber", text("reply.not_subscriber", language))
+    if said in trail_sms.KEYWORDS:
+        trail_sms.send(session, settings, subscriber, now)
+        return Outcome("usage_trail")
     if said in CONFIRM:
         order = vas.confirm(session, settings, subscriber, now)
         return Outcome("vas_confirmed" if order else "vas_nothing_pending")
