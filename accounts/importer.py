@@ -39,6 +39,7 @@ class AccountRecord:
     device_type: str = "phone"
     phone_model: str | None = None
     month_charges_fen: int = 0
+    real_name_verified: bool = True  # real-name registration (实名制) done
     usage: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (quota, used)
     bills: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()  # (period, items)
 
@@ -62,6 +63,7 @@ def upsert(session: Session, record: AccountRecord, period: str) -> Subscriber:
         record.plan,
     )
     subscriber.device_type, subscriber.phone_model = record.device_type, record.phone_model
+    subscriber.real_name_verified = record.real_name_verified
     subscriber.account.balance_fen = record.balance_fen
     subscriber.account.month_charges_fen = record.month_charges_fen
     session.flush()
@@ -144,14 +146,33 @@ def _record(row: dict[str, str | None]) -> AccountRecord | str:
     language = values.get("language") or "zh-CN"
     if language not in LANGUAGES:
         return f"language must be zh-CN or en-US, not {language!r}"
+    verified = _flag(values.get("real_name_verified", ""))
+    if verified is None:
+        return (
+            "real_name_verified must be true or false (1/0, yes/no, 是/否), "
+            f"not {values['real_name_verified']!r}"
+        )
     return AccountRecord(
         msisdn=msisdn,
         balance_fen=ints["balance_fen"],
         name=values.get("name", ""),
         language=language,
         plan=values.get("plan", ""),
+        real_name_verified=verified,
         usage=dict(_usage(ints)),
     )
+
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "是"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "否"})
+
+
+def _flag(value: str) -> bool | None:
+    """An optional yes/no column: empty means yes (the default); None when it is neither."""
+    word = value.strip().lower()
+    if not word or word in TRUE_WORDS:
+        return True
+    return False if word in FALSE_WORDS else None
 
 
 def _usage(ints: dict[str, int]) -> Iterable[tuple[str, tuple[int, int]]]:

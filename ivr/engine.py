@@ -211,7 +211,10 @@ class Engine:
         if ctx.call.state in self._flows.states:
             return self._enter(ctx, Goto(ctx.call.state))
         entry = Entry(ctx.call.entry)
-        greeting = () if entry is Entry.HOTLINE else (Line("greeting.direct"),)
+        greeting: tuple[Line, ...] = () if entry is Entry.HOTLINE else (Line("greeting.direct"),)
+        subscriber = ctx.call.subscriber
+        if subscriber is not None and not subscriber.real_name_verified:
+            greeting += (Line("notice.real_name"),)  # register at a business hall; 0 still works
         return self._enter(ctx, Goto(self._flows.entries[entry], preface=greeting))
 
     def _keys(self, ctx: CallContext, state: State, digits: str) -> Reply:

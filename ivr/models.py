@@ -39,6 +39,9 @@ class Subscriber(Base):
     device_type: Mapped[str] = mapped_column(sa.String(16), default="phone")
     phone_model: Mapped[str | None] = mapped_column(sa.String(64))
     line_status: Mapped[str] = mapped_column(sa.String(24), default="active")
+    # Real-name registration (实名制) done; a line without it is told to register at a
+    # business hall and gets no marketing or reminder SMS.
+    real_name_verified: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     account: Mapped[Account] = relationship(back_populates="subscriber", uselist=False)

@@ -1,5 +1,6 @@
 """Writing to the SMS outbox: which number a message type is sent from, how many segments it
-takes, when it may go (quiet hours), and whether it may go at all (ports and opt-outs).
+takes, when it may go (quiet hours), and whether it may go at all (ports, opt-outs, and
+real-name registration: a line without it gets no reminder or industry-port SMS).
 
 Every message is written in the same transaction as what it reports; the worker sends it.
 """
@@ -29,6 +30,7 @@ class Category(StrEnum):
 
     SERVICE = "service"  # asked for or owed: summaries, confirmations, deduction notices
     REMINDER = "reminder"  # proactive: stopped by opting out of the sender, quiet at night
+    # (REMINDER and INDUSTRY are also refused to a line without real-name registration)
     COST_WARNING = "warning"  # money is running: goes day and night, even to opted-out numbers
     INDUSTRY = "industry"  # from an industry port: stopped by 0000 and by closing the port
 

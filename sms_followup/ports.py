@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ivr.logs import log_event
+from ivr.models import Subscriber
 from sms_followup.models import OptOut, Port, SpamReport
 from sms_followup.settings import SmsSettings
 
@@ -29,6 +30,7 @@ logger = logging.getLogger("sms_followup.ports")
 
 OPTED_OUT = "opted_out"
 PORT_CLOSED = "port_closed"
+NOT_REAL_NAME = "not_real_name"  # the line has not completed real-name registration
 REVIEW_REPORTERS = 3  # a port reported as spam by this many subscribers is reviewed
 
 
@@ -107,11 +109,20 @@ def reject(session: Session, msisdn: str, port: str, keyword: str) -> bool:
 
 
 def refusal(session: Session, to_number: str, from_number: str, port: str | None) -> str | None:
-    """Why a message from a port (or an opt-out-able one from ``from_number``) must not go."""
+    """Why a message from a port (or a reminder from ``from_number``) must not go: the
+    port is closed, the recipient's line has no real-name registration, or it opted out."""
     if port is not None:
         status = session.scalar(sa.select(Port.status).where(Port.port == port))
         if status == "closed":
             return PORT_CLOSED
+    # A line without real-name registration gets no marketing (ports) or reminder SMS.
+    unverified = session.scalar(
+        sa.select(Subscriber.id).where(
+            Subscriber.msisdn == to_number, Subscriber.real_name_verified.is_(False)
+        )
+    )
+    if unverified is not None:
+        return NOT_REAL_NAME
     # An opt-out from a port's prefix (``TWILIO_SMS_FROM_MAP`` sends all its ports from one
     # Twilio number, and a reply to that number reaches us as the prefix) covers the port.
     senders = ([port[:i] for i in range(len(port), 7, -1)] or [port]) if port else [from_number]

@@ -1,0 +1,28 @@
+"""real-name registration: subscribers.real_name_verified (true unless billing says not)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-28 22:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("subscribers") as batch:
+        batch.add_column(
+            sa.Column("real_name_verified", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("subscribers") as batch:
+        batch.drop_column("real_name_verified")
