@@ -332,6 +332,64 @@ def usage_ingest(file: Path, fmt: str | None, no_reminders: bool, now_text: str 
         sys.exit(1)
 
 
+@usage.command("trail")
+@click.argument("msisdn")
+@click.option("--month", help="Also list this month's days (YYYY-MM); default: the current one.")
+@click.option("--now", "now_text", help=NOW_HELP)
+def usage_trail(msisdn: str, month: str | None, now_text: str | None) -> None:
+    """The data-usage trail of MSISDN, as the page and the voice give it: month totals over
+    the last three months and this one, the busiest day, and a month's days by access type."""
+    from ivr import numbers
+    from ivr.clock import local_date
+    from ivr.models import Subscriber
+    from sms_followup import trail
+    from sms_followup.templates import text
+
+    hotline = command_core()
+    try:
+        number = numbers.normalize(msisdn)
+    except numbers.InvalidNumber:
+        raise click.BadParameter(f"{msisdn!r} is not a phone number", param_hint="MSISDN") from None
+    today = local_date(_now(now_text, hotline))
+    window = trail.months_of(today)
+    wanted = month or trail.month_key(today)
+    if wanted not in window:
+        raise click.BadParameter(
+            f"{wanted!r} is not one of {', '.join(window)}", param_hint="--month"
+        )
+    with hotline.sessions() as session:
+        subscriber = session.scalar(Subscriber.by_msisdn(number))
+        if subscriber is None:
+            raise click.ClickException(f"no subscriber {number}")
+        figures = trail.trail(session, subscriber.id, today)
+    mb = _megabytes
+    click.echo(f"data usage trail of {number}, {figures.start} to {today} (Asia/Shanghai)")
+    click.echo(f"last three months  {mb(figures.last_three_months_kb)}")
+    click.echo(f"this month so far  {mb(figures.this_month_kb)}")
+    for key, kb in figures.months.items():
+        click.echo(f"  {key}          {mb(kb)}")
+    top = figures.top
+    if top is None:
+        click.echo("busiest day        none")
+    else:
+        access = top.access or text("trail.other", "en-US")
+        place = f" in {top.location}" if top.location else ""
+        click.echo(f"busiest day        {top.day} {mb(top.kb)} mostly {access}{place}")
+    click.echo(f"sessions           {figures.sessions}")
+    columns = [*trail.ACCESS_TYPES, "other"]
+    click.echo(f"{wanted}: day        " + " ".join(f"{c:>10}" for c in columns) + f" {'total':>11}")
+    for day, split in figures.days.items():
+        if trail.month_key(day) != wanted:
+            continue
+        cells = " ".join(f"{mb(split.get(c, 0)):>10}" for c in columns)
+        click.echo(f"  {day}      {cells} {mb(sum(split.values())):>11}")
+
+
+def _megabytes(kb: int) -> str:
+    """KB as megabytes with one decimal (exact enough to compare with the page)."""
+    return f"{kb / 1024:.1f} MB"
+
+
 @click.group()
 def vas() -> None:
     """Value-added services: confirmed orders and announced monthly deductions."""

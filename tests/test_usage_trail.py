@@ -210,3 +210,39 @@ def test_the_worker_purges_sessions_older_than_the_window(hotline: Hotline) -> N
     worker.run_once()
     with hotline.sessions() as session:
         assert session.scalars(sa.select(DataSession.day)).all() == [dt.date(2030, 12, 1)]
+
+
+@pytest.mark.clock(NOW, running=False)
+def test_the_trail_command_prints_the_same_figures(hotline: Hotline) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    ingest_jsonl(
+        hotline,
+        [
+            data("2031-01-15T09:00:00", 400 * MB, access="5G", location="杭州"),
+            data("2031-01-15T10:00:00", 300 * MB, access="WLAN", location="杭州"),
+            data("2031-03-01T09:00:00", 10 * MB, access="3G", location="上海"),
+            data("2031-03-02T09:00:00", 512),
+        ],
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["usage", "trail", DEMO_ZH], obj=hotline)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"data usage trail of {DEMO_ZH}, 2030-12-01 to 2031-03-11 (Asia/Shanghai)"
+    assert "last three months  700.0 MB" in lines
+    assert "this month so far  10.5 MB" in lines
+    assert "  2031-01          700.0 MB" in lines
+    assert "busiest day        2031-01-15 700.0 MB mostly 5G in 杭州" in lines
+    assert "sessions           4" in lines
+    march = [line for line in lines if line.startswith("  2031-03-0")]
+    assert [line.split()[0] for line in march] == ["2031-03-01", "2031-03-02"]
+    assert march[0].split()[-2:] == ["10.0", "MB"]
+    january = runner.invoke(main, ["usage", "trail", DEMO_ZH, "--month", "2031-01"], obj=hotline)
+    assert "  2031-01-15" in january.output and "2031-03-01" not in january.output
+    too_old = runner.invoke(main, ["usage", "trail", DEMO_ZH, "--month", "2030-11"], obj=hotline)
+    assert too_old.exit_code != 0 and "2030-11" in too_old.output
+    nobody = runner.invoke(main, ["usage", "trail", "13999999999"], obj=hotline)
+    assert nobody.exit_code != 0 and "no subscriber" in nobody.output
