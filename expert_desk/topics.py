@@ -50,6 +50,11 @@ _OS_BY_MODEL: Final = (
 )
 
 
+#: Topics of generic words (phone settings, "the system"): a brand, a system or an app named
+#: in the same question ("安卓", "iPhone", "鸿蒙", "微信") wins over them.
+GENERIC: Final = frozenset({"settings", "os"})
+
+
 def normalise(text: str) -> str:
     return _NOISE.sub(" ", _SCRIPT_CHANGE.sub(" ", text.lower())).strip()
 
@@ -65,8 +70,9 @@ def infer(text: str, phone_model: str | None = None) -> Topic | None:
     """The topic a caller's words are about, or None when they name none.
 
     Each topic scores the total length of its phrases found in *text*; the highest wins, ties
-    going to the earlier topic. A question about "the system" goes to the operating system of
-    the caller's phone model, when the account knows it.
+    going to the earlier topic, except that a brand, system or app named wins over generic
+    words (:data:`GENERIC`: settings, "the system"). A question about "the system" goes to
+    the operating system of the caller's phone model, when the account knows it.
     """
     said = f" {normalise(text)} "
     scores: dict[str, int] = {}
@@ -77,6 +83,8 @@ def infer(text: str, phone_model: str | None = None) -> Topic | None:
                 scores[topic] = scores.get(topic, 0) + len(phrase)
     if not scores:
         return None
+    if any(name not in GENERIC for name in scores):  # "我的安卓手机连不上WiFi": Android
+        scores = {name: score for name, score in scores.items() if name not in GENERIC}
     order = [t.name for t in TOPICS] + ["os"]
     best = max(scores, key=lambda name: (scores[name], -order.index(name)))
     if best == "os":

@@ -427,3 +427,22 @@ def _talk_and_wrap(desk: Desk, clock: TestClock, caller: int) -> None:
     _connect_and_talk(desk, clock, caller, talk_s=120)
     clock.advance(60)
     tick(desk)
+
+
+@pytest.mark.parametrize(
+    ("said", "model", "topic"),
+    [
+        ("我的安卓手机连不上WiFi", None, "android"),
+        ("华为手机蓝牙怎么设置", None, "harmonyos"),
+        ("my iPhone wifi settings", None, "ios"),
+        ("手机连不上WiFi", None, "settings"),
+        ("系统怎么升级", "iPhone 15", "ios"),
+    ],
+)
+def test_a_brand_or_system_named_wins_over_generic_words(
+    said: str, model: str | None, topic: str
+) -> None:
+    from expert_desk import topics
+
+    inferred = topics.infer(said, model)
+    assert inferred is not None and inferred.name == topic
