@@ -182,6 +182,7 @@ def test_the_page_in_chromium_at_a_phones_width(
     assert answer is not None and answer.status == 200
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "usage-trail-phone.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "usage-trail-phone-screen.png"))  # what a phone shows
     # The page reads without JavaScript; read the bars back with it on.
     scripted = browser.new_context(viewport={"width": 390, "height": 844})
     view = scripted.new_page()
