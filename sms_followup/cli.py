@@ -280,7 +280,7 @@ def reminders_run(now_text: str | None) -> None:
 
     hotline = command_core()
     result = run(hotline.sessions, SmsSettings.of(hotline.settings), _now(now_text, hotline))
-    for kind, sent in sorted(result.sent.items()):
+    for kind, sent in sorted((result.sent + result.balance).items()):
         click.echo(f"{kind:<24} {sent}")
     click.echo(
         f"queued {result.total} reminder(s), {result.for_morning} held for the morning, "

@@ -43,6 +43,7 @@ def verified(hotline: Hotline, msisdn: str) -> bool:
 # -- import --------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_the_import_takes_an_optional_real_name_verified_column(hotline: Hotline) -> None:
     csv = (
         "msisdn,balance_fen,real_name_verified\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import xml.etree.ElementTree as ET
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -140,6 +141,7 @@ def test_repeated_reports_count_once_per_reporter_in_the_port_review(
         assert session.scalar(sa.select(sa.func.count()).select_from(OptOut)) == 1
 
 
+@pytest.mark.postgres
 def test_a_port_reported_by_many_subscribers_is_flagged_with_the_number_of_reporters(
     twilio: TwilioClient, hotline: Hotline
 ) -> None:

@@ -9,8 +9,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from complaints.tickets import PAYMENT_NOT_REOPENED, file_complaint
+from hotline.cli import main
 from hotline.container import Hotline
 from ivr.db import transaction
 from ivr.models import Account, Subscriber
@@ -153,6 +155,7 @@ def test_arrears_suspend_the_line_with_a_dated_notice_even_at_night(
     assert len(notices(hotline, DEMO_ARREARS)) == 1  # once, and no low-balance warning
 
 
+@pytest.mark.postgres
 def test_a_payment_reopens_the_line_with_an_sms_held_through_the_night(
     hotline: Hotline, clock: TestClock
 ) -> None:
@@ -233,3 +236,14 @@ def test_the_figures_of_an_account_are_what_the_job_reads() -> None:
     assert reminders.days_to_run_out(2500, 10000, dt.date(2031, 3, 10)) == 3
     assert reminders.days_to_run_out(2500, 0, dt.date(2031, 3, 10)) is None
     assert Account.__tablename__ == "accounts"
+
+
+def test_ivr_reminders_run_lists_the_balance_notices(hotline: Hotline) -> None:
+    result = CliRunner().invoke(
+        main, ["reminders", "run", "--now", "2031-03-11T10:00"], obj=hotline
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert [reminders.SUSPENSION, "1"] in lines  # the demo line owing 23.50
+    assert [reminders.BALANCE_LOW, "1"] in lines  # the demo heavy user's 1.00 yuan
+    assert line(hotline, DEMO_ARREARS) == "suspended_arrears"
