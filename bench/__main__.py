@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import sms_throughput, webhooks
+from bench import sms_throughput, trail_page, webhooks
 from ivr import logs
 
 
@@ -21,6 +21,8 @@ def main(argv: list[str]) -> None:
     logs.configure(logging.WARNING)  # the app below runs in this process: only its problems
     print("\nSMS outbox delivery to the local Twilio stand-in", flush=True)
     print(sms_throughput.table(sms_throughput.run(backends, 1000, (True,))), flush=True)
+    print("\nData-usage trail, a heavy user (30,000 sessions): page and voice", flush=True)
+    print(trail_page.table(trail_page.run(backends)), flush=True)
 
 
 if __name__ == "__main__":
