@@ -162,13 +162,15 @@ class DeskCalls:
         callback answered)."""
         with transaction(self.core.sessions) as session:
             leg = progress.connected(session, desk_call_id, call.call_sid, self.desk.now())
+            row = session.get(DeskCall, desk_call_id) if leg is not None else None
+            who = "agent" if row is not None and queue.is_general(row) else "desk"
         if leg is None:
             return Answer(Reply((Line("goodbye"),), Hangup()), LANGUAGES[0])
-        first = (Line("desk.callback_greeting"),) if callback else ()
+        first = (Line(f"{who}.callback_greeting"),) if callback else ()
         dial = Dial(
             leg.to, urls.DIALED.format(id=leg.desk_call_id), self.settings.desk_agent_ring_s
         )
-        return Answer(Reply((*first, Line("desk.connecting")), dial), leg.language)
+        return Answer(Reply((*first, Line(f"{who}.connecting")), dial), leg.language)
 
     def dialed(self, desk_call_id: int, dial_status: str, talk_s: int | None) -> Answer:
         """The ``<Dial>`` to the expert ended."""
@@ -180,13 +182,13 @@ class DeskCalls:
             desk_call = session.get(DeskCall, desk_call_id)
             language = desk_call.language if desk_call else LANGUAGES[0]
             mode = desk_call.mode if desk_call else LINE
+            who = "agent" if desk_call is not None and queue.is_general(desk_call) else "desk"
         if outcome == "returned" and mode == LINE:
-            return Answer(
-                Reply((Line("desk.expert_unreachable"),), in_line(self.settings)), language
-            )
+            lead = "agent.agent_unreachable" if who == "agent" else "desk.expert_unreachable"
+            return Answer(Reply((Line(lead),), in_line(self.settings)), language)
         if outcome == "returned":
-            return Answer(Reply((Line("desk.callback_retry"),), Hangup()), language)
-        return Answer(Reply((Line("desk.thanks"), Line("goodbye")), Hangup()), language)
+            return Answer(Reply((Line(f"{who}.callback_retry"),), Hangup()), language)
+        return Answer(Reply((Line(f"{who}.thanks"), Line("goodbye")), Hangup()), language)
 
     def callback_status(self, desk_call_id: int, call_status: str) -> None:
         with transaction(self.core.sessions) as session:
