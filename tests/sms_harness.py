@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "sms-test-token"
 MESSAGES = r"/Messages\.json$"
-# The Twilio senders the test account owns, and what each logical sender goes out from.
+# The Twilio senders the test account owns (all the stand-in accepts as From, and all a
+# handset can text), and what each logical sender goes out from.
 SERVICE_FROM = "+8613010010000"  # 10010
 PORT_021_FROM = "+8613010655021"  # the 10655021... ports
 PORT_877_SERVICE = "MG" + "8" * 32  # the 10655877... ports, through a Messaging Service
@@ -41,7 +42,13 @@ class Wire:
         self._app: WSGIApplication | None = None
         self.server = LoopbackServer(self._wsgi)
         self.network = Network(
-            NetworkConfig(base_url=self.server.url, account_sid=ACCOUNT, auth_token=TOKEN),
+            NetworkConfig(
+                base_url=self.server.url,
+                account_sid=ACCOUNT,
+                auth_token=TOKEN,
+                sms_numbers=(SERVICE_FROM, PORT_021_FROM, PORT_877_POOL),
+                messaging_services=((PORT_877_SERVICE, (PORT_877_POOL,)),),
+            ),
             wall=lambda: clock.now().replace(tzinfo=dt.UTC),
         )
         self.standin = RestStandin(self.network)
