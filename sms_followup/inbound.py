@@ -10,7 +10,7 @@ What the subscriber sends (to an industry port / to the service number):
 - ``HELP`` / ``帮助``: the list of commands, answered at once.
 - ``举报 10659000``: a spam report, recorded for review; when the number is an industry
   port, that port never reaches the reporter again and the report counts once per reporter
-  in the port review (``ivr ports report``).
+  in the port review (``ivr ports report``). ``举报`` alone, sent to a port, reports it.
 - ``KT CL`` / ``订购CL``: a pending order and an SMS asking for confirmation (24 h);
   ``Y`` / ``是`` / ``确认`` makes the order, ``N`` / ``否`` drops it.
 - ``TD CL`` / ``退订CL``: that subscription is cancelled.
@@ -189,12 +189,15 @@ def _spam_report(
     """Record the report; a reported industry port is blocked for the reporter at once (an
     opt-out, counted as that reporter's one rejection of the port, however often reported)."""
     found = _REPORTED_NUMBER.search(rest)
-    if found is None:
+    if found is None and ports.is_industry_port(sms.to_number, settings):
+        reported = sms.to_number  # 举报 sent to the port itself reports that port
+    elif found is None:
         return Outcome("spam_usage", text("reply.spam_usage", language))
-    try:
-        reported = numbers.normalize(found.group(0))
-    except numbers.InvalidNumber:
-        return Outcome("spam_usage", text("reply.spam_usage", language))
+    else:
+        try:
+            reported = numbers.normalize(found.group(0))
+        except numbers.InvalidNumber:
+            return Outcome("spam_usage", text("reply.spam_usage", language))
     session.add(
         SpamReport(
             reporter=sms.from_number,

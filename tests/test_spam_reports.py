@@ -194,3 +194,13 @@ def test_the_reply_is_in_english_for_an_english_subscriber(
         "China Unicom: your report of 106558770001 was received; that port will not text you "
         "again, and it will be reviewed."
     )
+
+
+def test_report_alone_sent_to_the_port_reports_that_port(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    [reply] = text_in(twilio, "举报", to=SPAMMER)
+    assert "106558770001" in reply and "不再向您发送" in reply
+    assert industry(hotline, SPAMMER, DEMO_ZH) == ("refused", "opted_out")
+    [usage] = text_in(twilio, "举报")  # to 10010 it still needs the number
+    assert "举报+号码" in usage
