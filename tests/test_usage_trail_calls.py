@@ -65,6 +65,8 @@ def test_after_hangup_the_sms_has_the_totals_and_a_link_to_the_callers_page(
     assert "流量轨迹：近三个月2.3GB，本月至今10MB；用量最多1月15日，2.2GB，5G，杭州" in body
     link = LINK.search(body)
     assert link is not None
+    # The footer follows after a space: a phone's link ends at the token.
+    assert body[link.end()] == " "
     page = client.get(link.group(0).removeprefix("http://hotline.test"))
     assert page.status_code == 200 and "流量轨迹" in page.get_data(as_text=True)
 
