@@ -44,6 +44,7 @@ def data(at: str, kb: int, **extra: object) -> dict[str, object]:
     return {"msisdn": DEMO_ZH, "at": local(at), "kind": "data", "amount": kb, **extra}
 
 
+@pytest.mark.postgres
 @pytest.mark.clock(NOW, running=False)
 def test_data_rows_keep_duration_access_and_place_and_bad_ones_are_reported_by_line(
     hotline: Hotline,
@@ -101,6 +102,7 @@ def test_data_rows_keep_duration_access_and_place_and_bad_ones_are_reported_by_l
     ]
 
 
+@pytest.mark.postgres
 @pytest.mark.clock(NOW, running=False)
 def test_the_trail_sums_months_days_by_access_and_finds_the_top_day(hotline: Hotline) -> None:
     ingest_jsonl(
@@ -175,6 +177,7 @@ def heavy_user(hotline: Hotline, count: int = 30_000, seed: int = 7) -> dict[dt.
     return expected
 
 
+@pytest.mark.postgres
 @pytest.mark.clock(NOW, running=False)
 def test_a_heavy_user_with_30000_sessions_gets_exact_figures(hotline: Hotline) -> None:
     expected = heavy_user(hotline)
