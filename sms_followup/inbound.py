@@ -14,8 +14,9 @@ What the subscriber sends (to an industry port / to the service number):
 - ``KT CL`` / ``订购CL``: a pending order and an SMS asking for confirmation (24 h);
   ``Y`` / ``是`` / ``确认`` makes the order, ``N`` / ``否`` drops it.
 - ``TD CL`` / ``退订CL``: that subscription is cancelled.
-- ``流量轨迹`` / ``TRAIL``: the data-usage trail by SMS (the last three months' data, this
-  month's, the busiest day) with a link to the subscriber's own page, valid seven days.
+- ``流量轨迹`` / ``TRAIL`` to the service number: the data-usage trail by SMS (the last three
+  months' data, this month's, the busiest day) with a link to the subscriber's own page,
+  valid seven days.
 
 Replies that must arrive (unsubscribe and order confirmations) go through the outbox in the
 same transaction; help texts are answered at once in the TwiML. A MessageSid seen before
@@ -139,7 +140,7 @@ def _dispatch(session: Session, settings: SmsSettings, sms: Incoming, now: dt.da
         return _spam_report(session, settings, sms, report.group(1), language)
     if subscriber is None:
         return Outcome("not_subscriber", text("reply.not_subscriber", language))
-    if said in trail_sms.KEYWORDS:
+    if said in trail_sms.KEYWORDS and not to_port:
         trail_sms.send(session, settings, subscriber, now)
         return Outcome("usage_trail")
     if said in CONFIRM:

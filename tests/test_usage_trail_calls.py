@@ -103,3 +103,12 @@ def test_help_lists_the_trail_keyword(twilio: TwilioClient) -> None:
 def test_a_caller_without_sessions_hears_so(caller: Caller) -> None:
     caller.dial("1001012", DEMO_ZH).press("3")
     assert "近三个月您没有上网记录" in caller.last_heard
+
+
+def test_the_keyword_to_an_industry_port_is_not_the_trail(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    text_in(twilio, "TRAIL", to="10655021001")
+    with hotline.sessions() as session:
+        kinds = session.scalars(sa.select(OutboxMessage.kind)).all()
+    assert "usage_trail" not in kinds
