@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Protocol
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import intents
 from ivr.config import Settings
+from ivr.logs import log_event
 from ivr.reply import Dial, Hangup, Hold, Leave, Line, Listen, Record, Reply, ToQueue
 from prompts import catalog
 
@@ -22,12 +25,19 @@ SAY_LANGUAGE = {"zh-CN": "cmn-CN", "en-US": "en-US"}
 GATHER_LANGUAGE = {"zh-CN": "cmn-Hans-CN", "en-US": "en-US"}
 
 
+logger = logging.getLogger(__name__)
+
+
 class PromptAudioLookup(Protocol):
     def path_for(self, key: str, language: str) -> str | None: ...
 
+    def line_path(self, key: str, params: Mapping[str, str], language: str) -> str | None: ...
+
 
 class Renderer:
-    """Turns replies into TwiML: ``<Play>`` for pre-rendered prompts, ``<Say>`` otherwise."""
+    """Turns replies into TwiML in one voice: with prompt audio on, every line ``<Play>``
+    (static prompts pre-rendered, lines with figures joined from pre-rendered clips); with
+    it off, or when any line of the reply has no audio, every line ``<Say>``."""
 
     def __init__(self, settings: Settings, audio: PromptAudioLookup | None) -> None:
         self._voices = {"zh-CN": settings.voice_zh, "en-US": settings.voice_en}
@@ -111,14 +121,39 @@ class Renderer:
     def _speak(
         self, target: VoiceResponse | Gather, lines: tuple[Line, ...], language: str
     ) -> None:
+        files = self._audio_files(lines, language)
+        if files is not None:
+            for file in files:
+                target.play(PROMPT_AUDIO_URL + file)
+            return
         for line in lines:
             lang = line.language or language
-            audio = self._audio.path_for(line.key, lang) if self._audio and line.static else None
-            if audio is not None:
-                target.play(PROMPT_AUDIO_URL + audio)
+            target.say(
+                catalog.text(line.key, lang, line.params),
+                voice=self._voices[lang],
+                language=SAY_LANGUAGE[lang],
+            )
+
+    def _audio_files(self, lines: tuple[Line, ...], language: str) -> list[str] | None:
+        """The audio of every line, or None to say them all: one voice per reply."""
+        if self._audio is None or not lines:
+            return None
+        files = []
+        for line in lines:
+            lang = line.language or language
+            if line.static:
+                file = self._audio.path_for(line.key, lang)
             else:
-                target.say(
-                    catalog.text(line.key, lang, line.params),
-                    voice=self._voices[lang],
-                    language=SAY_LANGUAGE[lang],
+                file = self._audio.line_path(line.key, line.params, lang)
+            if file is None:
+                log_event(
+                    logger,
+                    "prompt_audio.missing",
+                    logging.WARNING,
+                    key=line.key,
+                    language=lang,
+                    said=[other.key for other in lines],
                 )
+                return None
+            files.append(file)
+        return files

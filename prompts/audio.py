@@ -1,12 +1,17 @@
 """Pre-rendered prompt audio for the app: which prompts have audio, and serving the files.
 
-The app asks :meth:`PromptAudio.path_for` and plays the file when there is one, or falls back
-to ``<Say>`` when there is none or it no longer matches the catalog text.
+The app asks :meth:`PromptAudio.path_for` for a static prompt and :meth:`PromptAudio.line_path`
+for a line with figures (joined from pre-rendered clips, see :mod:`prompts.voice`), and plays
+the files when every line of a reply has one; it speaks the whole reply with ``<Say>`` when
+any is missing or no longer matches the catalog text.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +22,27 @@ from flask import Blueprint, Response, abort, send_from_directory
 
 from prompts.catalog import prompts
 from prompts.manifest import MANIFEST_NAME, ManifestEntry, PromptId, read_manifest
+from prompts.voice import (
+    LINE_FILE,
+    AudioFormatError,
+    MissingClip,
+    clip_key,
+    filled,
+    join,
+    line_name,
+    mulaw_samples,
+    plan,
+    trimmed,
+    write_atomically,
+)
+
+logger = logging.getLogger(__name__)
+CLIPS_DIR: Final = "clips"
+"""Subdirectory of the building blocks of spoken figures and the fixed words around them."""
+LINES_DIR: Final = "lines"
+"""Subdirectory of joined lines, made at request time; safe to delete at any time."""
+CLIP_CACHE: Final = 2048
+"""Clips kept in memory (trimmed samples, a few kB each)."""
 
 CACHE_SECONDS: Final = 365 * 24 * 3600
 """File names carry the render hash, so a name never changes its content."""
@@ -40,9 +66,10 @@ class PromptAudio:
             raise ValueError(f"prompt audio directory must be absolute, not {directory}")
         self.directory = directory
         self._catalog = catalog
-        self._lock = threading.Lock()
-        self._version: tuple[int, int] | None = None
-        self._manifest = _Manifest({})
+        self._prompts = _Watched(directory)
+        self._clips = _Watched(directory / CLIPS_DIR)
+        self._samples: OrderedDict[str, bytes] = OrderedDict()
+        self._samples_lock = threading.Lock()
 
     def path_for(self, key: str, language: str) -> str | None:
         """The audio file of prompt *key*, relative to the directory, or None.
@@ -50,16 +77,95 @@ class PromptAudio:
         None when the prompt was not rendered (dynamic prompts never are), its file is gone,
         or the catalog text changed since it was rendered.
         """
-        entry = self._current().entries.get((language, key))
+        entry = self._prompts.current().entries.get((language, key))
         if entry is None or self._catalog(language).get(key) != entry.text:
             return None
         return entry.file if (self.directory / entry.file).is_file() else None
 
-    def prompt_in(self, filename: str) -> RenderedPrompt | None:
-        """The prompt whose audio *filename* is, or None when the manifest does not list it."""
-        return self._current().by_file.get(filename)
+    def line_path(self, key: str, params: Mapping[str, str], language: str) -> str | None:
+        """The audio of line *key* with its figures *params*, joined from clips, or None.
 
-    def _current(self) -> _Manifest:
+        The joined file is made once per text (and set of clips) and kept in ``lines/``;
+        None, with a warning logged, when a clip (or a prompt a value names) is missing.
+        """
+        try:
+            pieces = plan(key, params, language, self._catalog)
+        except MissingClip as exc:
+            logger.warning("prompt audio: no clip for %s in %s; the reply is said", exc, key)
+            return None
+        files = []
+        for piece in pieces:
+            if piece.prompt is not None:
+                file = self.path_for(piece.prompt, language)
+            else:
+                file = self._clip_file(piece.text, language)
+            if file is None:
+                logger.warning(
+                    "prompt audio: clip %r of %s (%s) not rendered; the reply is said",
+                    piece.text,
+                    key,
+                    language,
+                )
+                return None
+            files.append(file)
+        text = filled(key, params, language, self._catalog)
+        name = line_name(language, text, files)
+        target = self.directory / name
+        if target.is_file():
+            return name
+        try:
+            audio = join(self._samples_of(file) for file in files)
+        except (OSError, AudioFormatError) as exc:
+            logger.warning("prompt audio: cannot join %s (%s): %s", key, language, exc)
+            return None
+        # The text first: a file the route can find always has its transcript.
+        sidecar = json.dumps({"language": language, "text": text}, ensure_ascii=False)
+        write_atomically(target.with_suffix(".json"), sidecar.encode())
+        write_atomically(target, audio)
+        return name
+
+    def prompt_in(self, filename: str) -> RenderedPrompt | None:
+        """The prompt or joined line whose audio *filename* is, or None when it is neither a
+        file the manifest lists nor a joined line."""
+        if LINE_FILE.fullmatch(filename):
+            try:
+                raw = json.loads((self.directory / filename).with_suffix(".json").read_bytes())
+                return RenderedPrompt(raw["language"], "line", raw["text"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+        return self._prompts.current().by_file.get(filename)
+
+    def _clip_file(self, text: str, language: str) -> str | None:
+        entry = self._clips.current().entries.get((language, clip_key(text)))
+        if entry is None or entry.text != text:
+            return None
+        file = f"{CLIPS_DIR}/{entry.file}"
+        return file if (self.directory / file).is_file() else None
+
+    def _samples_of(self, file: str) -> bytes:
+        """The trimmed samples of *file*, from memory once read (names never change content)."""
+        with self._samples_lock:
+            if file in self._samples:
+                self._samples.move_to_end(file)
+                return self._samples[file]
+        samples = trimmed(mulaw_samples((self.directory / file).read_bytes()))  # espeak pads
+        with self._samples_lock:
+            self._samples[file] = samples
+            while len(self._samples) > CLIP_CACHE:
+                self._samples.popitem(last=False)
+        return samples
+
+
+class _Watched:
+    """The manifest of one directory, read again when it is replaced."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._version: tuple[int, int] | None = None
+        self._manifest = _Manifest({})
+
+    def current(self) -> _Manifest:
         try:
             stat = (self.directory / MANIFEST_NAME).stat()
             # The render replaces the manifest, so a new inode marks a new version even where

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from prompts.catalog import LANGUAGES
-from prompts.render import RenderEnvironmentError, render_catalog
+from prompts.render import RenderEnvironmentError, render_all
 
 
 def default_audio_dir() -> Path:
@@ -30,10 +30,11 @@ def prompts_group() -> None:
 @click.option("--force", is_flag=True, help="Render every prompt again, ignoring the cache.")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Only this language.")
 def render(out: Path | None, force: bool, language: str | None) -> None:
-    """Render the static prompts of the catalog to 8 kHz μ-law WAV files."""
+    """Render the static prompts of the catalog, and the clips figures are said with, to
+    8 kHz μ-law WAV files."""
     out = out or default_audio_dir()
     try:
-        report = render_catalog(out, languages=(language,) if language else LANGUAGES, force=force)
+        report = render_all(out, languages=(language,) if language else LANGUAGES, force=force)
     except RenderEnvironmentError as exc:
         raise click.ClickException(str(exc)) from exc
     for (lang, key), reason in sorted(report.failed.items()):

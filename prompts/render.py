@@ -1,4 +1,5 @@
-"""Pre-render the catalog's static prompts into telephone audio: 8 kHz mono μ-law WAV.
+"""Pre-render the catalog's static prompts, and the clips lines with figures are joined from
+(:mod:`prompts.voice`), into telephone audio: 8 kHz mono μ-law WAV.
 
 Every utterance is synthesised by pyttsx3 + espeak-ng in a process of its own
 (``prompts/render_one.py``; SPEECH.md explains why), converted with sox, and listed in the
@@ -29,6 +30,7 @@ from typing import Final
 from prompts.catalog import LANGUAGES, prompts
 from prompts.manifest import ManifestEntry, PromptId, read_manifest, write_manifest
 from prompts.tts_text import Segment, spoken_segments
+from prompts.voice import clip_catalog
 
 INSTALL_HINT: Final = "install them with: apt-get install espeak-ng sox"
 WORKER: Final = Path(__file__).with_name("render_one.py")
@@ -151,6 +153,49 @@ def render_catalog(
     _remove_unlisted_audio(out_dir, languages, {entry.file for entry in kept.values()})
     report.seconds = time.monotonic() - started
     return report
+
+
+def render_clips(
+    out_dir: Path,
+    *,
+    languages: Sequence[str] = LANGUAGES,
+    force: bool = False,
+    settings: RenderSettings | None = None,
+    catalog: Callable[[str], Mapping[str, str]] = prompts,
+) -> RenderReport:
+    """Render the clips lines with figures are joined from (:mod:`prompts.voice`) into
+    ``<out_dir>/clips``, with the manifest of their own, reusing unchanged audio."""
+    clips = {language: clip_catalog(language, catalog) for language in LANGUAGES}
+    return render_catalog(
+        out_dir / "clips",
+        languages=languages,
+        force=force,
+        settings=settings,
+        catalog=clips.__getitem__,
+    )
+
+
+def render_all(
+    out_dir: Path,
+    *,
+    languages: Sequence[str] = LANGUAGES,
+    force: bool = False,
+    settings: RenderSettings | None = None,
+    catalog: Callable[[str], Mapping[str, str]] = prompts,
+) -> RenderReport:
+    """The static prompts and the clips of *languages*: everything the app plays."""
+    first = render_catalog(
+        out_dir, languages=languages, force=force, settings=settings, catalog=catalog
+    )
+    second = render_clips(
+        out_dir, languages=languages, force=force, settings=settings, catalog=catalog
+    )
+    return RenderReport(
+        rendered=first.rendered + second.rendered,
+        reused=first.reused + second.reused,
+        failed={**first.failed, **second.failed},
+        seconds=first.seconds + second.seconds,
+    )
 
 
 def check_environment(settings: RenderSettings) -> str:

@@ -219,7 +219,8 @@ def test_cli_renders_a_language_then_reuses_it(tmp_path: Path) -> None:
     env = {"PROMPT_AUDIO_DIR": str(tmp_path)}
     first = runner.invoke(prompts_group, ["render", "--language", "zh-CN"], env=env)
     assert first.exit_code == 0, first.output
-    count = len(read_manifest(tmp_path))
+    count = len(read_manifest(tmp_path)) + len(read_manifest(tmp_path / "clips"))
+    assert len(read_manifest(tmp_path / "clips")) > 100  # the clips figures are joined from
     assert f"{count} rendered, 0 reused, 0 failed" in first.output
     second = runner.invoke(prompts_group, ["render", "--language", "zh-CN"], env=env)
     assert f"0 rendered, {count} reused, 0 failed" in second.output
