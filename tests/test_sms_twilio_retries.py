@@ -19,12 +19,12 @@ from hotline.container import Hotline
 from hotline.settings import load_settings
 from ivr.db import transaction
 from sms_followup import outbox, pause
-from sms_followup.models import OptOut, OutboxMessage
+from sms_followup.models import OptOut, OutboxMessage, OutboxStatus
 from sms_followup.settings import SmsSettings
 from sms_followup.worker import OutboxWorker, Pass
 from tests.caller import DEMO_ZH
 from tests.clocks import TestClock
-from tests.sms_harness import MESSAGES, Wire, add_pending, outbox_rows
+from tests.sms_harness import MESSAGES, SERVICE_FROM, Wire, add_pending, outbox_rows
 
 HANDSET = "+86" + DEMO_ZH
 
@@ -168,6 +168,46 @@ def test_21610_records_an_opt_out_from_the_logical_sender(live: Wire, hotline: H
     with hotline.sessions() as session:
         [opt_out] = session.scalars(sa.select(OptOut))
     assert (opt_out.msisdn, opt_out.sender) == (DEMO_ZH, "10010")
+
+
+def _pending(hotline: Hotline, to: str, body: str) -> int:
+    with transaction(hotline.sessions) as session:
+        row = OutboxMessage(
+            kind="test",
+            to_number=to,
+            from_number="10010",
+            language="zh-CN",
+            body=body,
+            status=OutboxStatus.PENDING,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_the_stand_ins_own_refusals_dead_letter_with_their_code(
+    live: Wire, hotline: Hotline
+) -> None:
+    """Not injected: what the stand-in refuses as Twilio would (a landline, a body over 1600
+    characters, a handset that texted STOP to the number the service sends from)."""
+    live.network.messages.not_mobile("+862161234567")
+    live.network.send_sms("+8613900139000", SERVICE_FROM, "STOP")  # Twilio's own opt-out
+    landline = _pending(hotline, "02161234567", "座机收不到短信")
+    too_long = _pending(hotline, DEMO_ZH, "长" * 1601)
+    stopped = _pending(hotline, "13900139000", "提醒")
+
+    assert worker(hotline).run_once().dead == 3
+
+    codes = {r.id: (r.status, r.error_code) for r in outbox_rows(hotline)}
+    assert codes == {
+        landline: ("dead", "21614"),
+        too_long: ("dead", "21617"),
+        stopped: ("dead", "21610"),
+    }
+    with hotline.sessions() as session:
+        opt_outs = {(o.msisdn, o.sender) for o in session.scalars(sa.select(OptOut))}
+    assert ("13900139000", "10010") in opt_outs
+    assert live.creates() == []
 
 
 def test_a_message_that_stays_undeliverable_expires_with_its_time_to_live(
