@@ -2,8 +2,11 @@
 
 Twilio posts ``RecordingUrl`` and ``RecordingDuration`` when the caller stops speaking
 (``Digits=hangup`` if they hung up). When nothing was recorded Twilio skips this request
-and the call falls through to the same URL without a ``RecordingUrl``: the complaint
-stands without a description. Transcribing the recording is the expert desk's concern.
+and the call falls through to the same URL without a ``RecordingUrl``: the caller is still
+there, and the complaint stands without a description. A caller who hung up at the beep
+with nothing recorded files nothing: the draft is withdrawn. A caller adding to their open
+ticket (``complaint.adding``) adds the recording to it. The ticket is told by SMS only once
+it is filed. Transcribing the recording is the expert desk's concern.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ivr.services import current_core
 from ivr.twiml import COMPLAINT_RECORDING_URL
 from ivr.webhooks import respond
 from prompts.catalog import LANGUAGES
+from sms_followup.settings import SmsSettings
 
 logger = logging.getLogger("complaints.recordings")
 recordings = Blueprint("recordings", __name__)
@@ -50,17 +54,34 @@ def complaint_recording() -> Response:
     call = params.call_params(request.form)
     url = recording_url(request.form)
     duration = params.integer(request.form, "RecordingDuration", 0) if url else None
-    return respond(lambda: _describe(call, url, duration))
+    hung_up = request.form.get("Digits", "") == "hangup"
+    return respond(lambda: _describe(call, url, duration, hung_up))
 
 
-def _describe(call: CallParams, url: str | None, duration: int | None) -> Answer:
+ADDING = "complaint.adding"
+"""The flow's state of a caller recording an addition to their open ticket."""
+ADDED = "complaint.added"
+
+
+def _describe(call: CallParams, url: str | None, duration: int | None, hung_up: bool) -> Answer:
     """Keep the recording with the call's ticket; the call's state goes on from here."""
     hotline = current_core()
+    now = hotline.clock.now()
     with transaction(hotline.sessions) as session:
         known = session.scalar(Call.by_sid(call.call_sid).with_for_update())
-        if known is not None:
-            tickets.describe(session, known, url, duration, hotline.clock.now())
+        if known is not None and known.state == ADDING:
+            ticket = tickets.offered_addition(session, known)
+            if ticket is not None:
+                tickets.add_to(session, ticket, url, duration, now)
+            known.state = ADDED
+        elif known is not None and hung_up and url is None:
+            tickets.withdraw_draft(session, known, now)
+        elif known is not None:
+            settings = SmsSettings.of(hotline.settings)
+            tickets.describe(session, known, url, duration, now, settings)
     if known is None:
         log_event(logger, "recording.unknown_call", logging.WARNING, call_sid=call.call_sid)
+        return Answer(Reply(()), LANGUAGES[0])
+    if hung_up:
         return Answer(Reply(()), LANGUAGES[0])
     return hotline.engine.incoming(call)

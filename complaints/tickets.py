@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from ivr.clock import local_date, local_datetime, stamp
 from ivr.db import Base, enum_text
 from ivr.logs import log_event
-from ivr.models import Call, Subscriber
+from ivr.models import Call, CallEvent, Subscriber
 from prompts import spoken
 from sms_followup import outbox
 from sms_followup.settings import SmsSettings
@@ -158,12 +158,17 @@ class StatusNotAllowed(TicketError):
 
 # -- queries -----------------------------------------------------------------------------
 
+#: A ticket the caller finished: described (recorded, or nothing said while still on the
+#: line) or answered at once. A draft ("awaiting") is nobody's business until then, and one
+#: whose caller hung up at the beep is withdrawn (:func:`withdraw_draft`).
+FILED_ONLY = Ticket.description != "awaiting"
+
 
 def unresolved_for(subscriber_id: int) -> sa.Select[tuple[Ticket]]:
     """A subscriber's tickets not yet closed, newest first."""
     return (
         sa.select(Ticket)
-        .where(Ticket.subscriber_id == subscriber_id, Ticket.status != "closed")
+        .where(Ticket.subscriber_id == subscriber_id, Ticket.status != "closed", FILED_ONLY)
         .order_by(Ticket.id.desc())
     )
 
@@ -177,7 +182,7 @@ def overdue(now: dt.datetime) -> sa.Select[tuple[Ticket]]:
     """Unresolved tickets past their deadline, the longest overdue first."""
     return (
         sa.select(Ticket)
-        .where(Ticket.status.in_(UNRESOLVED), Ticket.due_at <= now)
+        .where(Ticket.status.in_(UNRESOLVED), Ticket.due_at <= now, FILED_ONLY)
         .order_by(Ticket.due_at)
     )
 
@@ -188,6 +193,7 @@ def needing_attention(now: dt.datetime) -> sa.Select[tuple[Ticket]]:
         sa.select(Ticket)
         .where(
             Ticket.status.in_(UNRESOLVED),
+            FILED_ONLY,
             sa.or_(Ticket.due_at <= now, Ticket.escalation_level > 0),
         )
         .order_by(Ticket.due_at)
@@ -196,7 +202,7 @@ def needing_attention(now: dt.datetime) -> sa.Select[tuple[Ticket]]:
 
 def listing(status: str | None = None) -> sa.Select[tuple[Ticket]]:
     """Tickets for operators: unresolved first by deadline, or one status."""
-    query = sa.select(Ticket)
+    query = sa.select(Ticket).where(FILED_ONLY)
     if status is not None:
         return query.where(Ticket.status == status).order_by(Ticket.due_at)
     return query.where(Ticket.status != "closed").order_by(Ticket.due_at)
@@ -249,10 +255,11 @@ def file_complaint(
     settings: SmsSettings,
     now: dt.datetime,
 ) -> Filed:
-    """Open a ticket (once per call and category) and tell the subscriber by SMS.
+    """Open a ticket (once per call and category). From a call it is a draft awaiting its
+    description, told by SMS once described (:func:`describe`); otherwise filed and told now.
 
     For payment made but the line not reopened, a line suspended for arrears whose
-    balance is positive again is reopened at once and the ticket answered.
+    balance is positive again is reopened at once, the ticket answered and the SMS sent.
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown complaint category {category!r}")
@@ -276,7 +283,6 @@ def file_complaint(
     session.add(ticket)
     session.flush()
     _event(ticket, "opened", "caller", now, category=category, queue=ticket.queue)
-    category_name = sms_text(f"ticket.category.{category}", language)
     if category == PAYMENT_NOT_REOPENED and _reopenable(subscriber):
         _reopen_line(ticket, subscriber, now)
         body = sms_text(
@@ -288,18 +294,92 @@ def file_complaint(
         )
         _notify(session, settings, ticket, "line_reopened", body, now)
         return Filed(ticket, line_reopened=True)
+    if call is None:  # not from a call (an operator, an import): filed as it is, told now
+        ticket.description = "none"
+        _notify_filed(session, settings, ticket, now)
+    log_event(logger, "ticket.opened", ticket=ticket.number, category=category, queue=ticket.queue)
+    return Filed(ticket, line_reopened=False)
+
+
+def _notify_filed(
+    session: Session, settings: SmsSettings, ticket: Ticket, now: dt.datetime
+) -> None:
     body = sms_text(
         "ticket.filed",
-        language,
-        category=category_name,
+        ticket.language,
+        category=sms_text(f"ticket.category.{ticket.category}", ticket.language),
         number=ticket.number,
-        hours=str(hours),
-        deadline=_written(ticket.due_at, language),
+        hours=str(ticket.hours),
+        deadline=_written(ticket.due_at, ticket.language),
         hotline=SUPERVISION_HOTLINE,
     )
     _notify(session, settings, ticket, "ticket_filed", body, now)
-    log_event(logger, "ticket.opened", ticket=ticket.number, category=category, queue=ticket.queue)
-    return Filed(ticket, line_reopened=False)
+
+
+def open_of_category(subscriber_id: int, category: str) -> sa.Select[tuple[Ticket]]:
+    """The subscriber's newest filed, unresolved ticket of *category*: a second complaint
+    about the same thing is added to it rather than filed again."""
+    return (
+        sa.select(Ticket)
+        .where(
+            Ticket.subscriber_id == subscriber_id,
+            Ticket.category == category,
+            Ticket.status.in_(UNRESOLVED),
+            FILED_ONLY,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+
+
+def withdraw_draft(session: Session, call: Call, now: dt.datetime) -> int:
+    """The caller hung up at the beep without describing anything: the call's draft is not
+    filed (deleted with its history, never told by SMS). How many were withdrawn."""
+    drafts = session.scalars(of_call(call.id).where(Ticket.description == "awaiting")).all()
+    for ticket in drafts:
+        log_event(logger, "ticket.withdrawn", ticket=ticket.number, category=ticket.category)
+        for event in ticket.events:
+            session.delete(event)
+        session.delete(ticket)
+    return len(drafts)
+
+
+ADDITION_OFFERED = "complaint.add_offered"
+"""The call event that names the open ticket a caller was offered to add to."""
+
+
+def offered_addition(session: Session, call: Call) -> Ticket | None:
+    """The open ticket this call was offered to add to (its latest offer), if still open."""
+    offer = session.scalar(
+        sa.select(CallEvent)
+        .where(CallEvent.call_id == call.id, CallEvent.kind == ADDITION_OFFERED)
+        .order_by(CallEvent.id.desc())
+        .limit(1)
+    )
+    number = str(offer.detail.get("ticket", "")) if offer is not None else ""
+    ticket = session.scalar(Ticket.by_number(number)) if number else None
+    return ticket if ticket is not None and ticket.status in UNRESOLVED else None
+
+
+def add_to(
+    session: Session,
+    ticket: Ticket,
+    recording_url: str | None,
+    duration_s: int | None,
+    now: dt.datetime,
+) -> None:
+    """A caller's addition to their open ticket (instead of a duplicate complaint)."""
+    if recording_url and ticket.recording_url is None:
+        ticket.description = "recorded"
+        ticket.recording_url, ticket.recording_duration_s = recording_url, duration_s
+    _event(
+        ticket,
+        "added",
+        "caller",
+        now,
+        recording_url=recording_url,
+        duration_s=duration_s,
+    )
 
 
 def _reopen_line(ticket: Ticket, subscriber: Subscriber, now: dt.datetime) -> None:
@@ -323,8 +403,10 @@ def describe(
     recording_url: str | None,
     duration_s: int | None,
     now: dt.datetime,
+    settings: SmsSettings | None = None,
 ) -> Ticket | None:
-    """The caller finished describing the call's latest ticket: keep the recording, if any.
+    """The caller finished describing the call's latest ticket: keep the recording, if any,
+    and (with *settings*) tell the subscriber by SMS: the ticket is filed now.
 
     Returns None when the call has no ticket awaiting a description (a repeated callback).
     """
@@ -334,6 +416,8 @@ def describe(
     ticket.description = "recorded" if recording_url else "none"
     ticket.recording_url, ticket.recording_duration_s = recording_url, duration_s
     _event(ticket, "described", "caller", now, recorded=bool(recording_url), duration_s=duration_s)
+    if settings is not None:
+        _notify_filed(session, settings, ticket, now)
     return ticket
 
 
@@ -389,6 +473,7 @@ def escalate(session: Session, now: dt.datetime) -> list[Ticket]:
         sa.select(Ticket)
         .where(
             Ticket.status.in_(UNRESOLVED),
+            FILED_ONLY,
             Ticket.warn_at <= now,
             Ticket.escalation_level < OVERDUE,
         )

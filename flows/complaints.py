@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from accounts import verification
 from complaints import tickets
+from complaints.recordings import ADDED, ADDING
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard
@@ -23,6 +24,7 @@ from sms_followup.settings import SmsSettings
 
 RECORDING_MAX_S = 60
 FILED = "complaint.filed"
+ADD_OFFER = "complaint.add_offer"
 _SPOKEN_CATEGORIES: Mapping[str, str] = {
     "complaint_reopen": "payment_not_reopened",
     "complaint_suspension": "abnormal_suspension",
@@ -100,6 +102,11 @@ class FilingComplaint(State):
         subscriber = ctx.subscriber
         if subscriber is None:
             return Goto("complaints")
+        same = ctx.session.scalar(tickets.open_of_category(subscriber.id, self.category))
+        if same is not None and same.call_id != ctx.call.id:
+            # The same complaint is already open: add to it rather than file it twice.
+            ctx.event(tickets.ADDITION_OFFERED, ticket=same.number, category=self.category)
+            return Goto(ADD_OFFER, preface=(ticket_status(same, ctx),))
         filed = tickets.file_complaint(
             ctx.session,
             subscriber,
@@ -138,6 +145,58 @@ class RecordingComplaint(State):
             (Line("complaint.record"),),
             Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
         )
+
+
+class OfferingAddition(State):
+    """An open ticket of the same kind: 1 adds a description to it, 9 the main menu."""
+
+    name = ADD_OFFER
+    parent = "complaint.category"
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply((Line("complaint.add_offer"),), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        if key == "1":
+            return Goto(ADDING)
+        return Goto("main") if key == "9" else None
+
+
+class RecordingAddition(State):
+    """The addition after the beep; the recording webhook adds it to the open ticket."""
+
+    name = ADDING
+    parent = ADD_OFFER
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply(
+            (Line("complaint.record"),),
+            Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
+        )
+
+
+class AdditionTaken(State):
+    """The addition is with the open ticket: its number, then 9 for the main menu."""
+
+    name = ADDED
+    parent = "main"
+
+    def enter(self, ctx: CallContext) -> Reply | Goto:
+        ticket = tickets.offered_addition(ctx.session, ctx.call)
+        if ticket is None:
+            return Goto("complaints")
+        number = _number(ticket, ctx.language)
+        hotline = spoken.phone_number(tickets.SUPERVISION_HOTLINE, ctx.language)
+        return self.prompt(ctx).after(
+            Line("complaint.added", {"number": number}),
+            Line("complaint.supervision", {"hotline": hotline}),
+        )
+
+    def prompt(self, ctx: CallContext) -> Reply:
+        return Reply((Line("menu.after_complaint"),), Listen())
+
+    def choose(self, ctx: CallContext, key: str) -> Goto | None:
+        return Goto("main") if key == "9" else None
 
 
 class ComplaintFiled(State):
@@ -183,5 +242,8 @@ def complaint_states() -> list[State]:
         ChoosingComplaintCategory(),
         *(FilingComplaint(category) for category in tickets.CATEGORIES),
         RecordingComplaint(),
+        OfferingAddition(),
+        RecordingAddition(),
+        AdditionTaken(),
         ComplaintFiled(),
     ]

@@ -180,6 +180,56 @@ def test_hanging_up_while_recording_keeps_the_recording(caller: Caller, hotline:
     assert ticket.recording_url == RECORDING
 
 
+def test_hanging_up_at_the_beep_files_nothing_and_sends_nothing(
+    caller: Caller, hotline: Hotline
+) -> None:
+    _complain(caller, key="3")
+    assert _messages(hotline, "ticket_filed") == []  # a draft is not told before it is filed
+    caller.webhook("/voice/complaints/recording", Digits="hangup")  # nothing recorded
+    caller.hang_up()
+
+    assert _tickets(hotline) == []
+    assert _messages(hotline, "ticket_filed") == []
+
+
+def test_a_draft_left_by_a_call_that_just_ended_is_listed_nowhere(
+    caller: Caller, hotline: Hotline
+) -> None:
+    _complain(caller, key="1")  # no recording webhook at all: the call simply ended
+    caller.hang_up()
+
+    with hotline.sessions() as session:
+        assert list(session.scalars(tickets.listing())) == []
+        subscriber = session.scalar(Subscriber.by_msisdn(DEMO_ZH))
+        assert list(session.scalars(tickets.unresolved_for(subscriber.id))) == []
+        assert list(session.scalars(tickets.needing_attention(T0 + dt.timedelta(days=9)))) == []
+    assert _messages(hotline, "ticket_filed") == []
+
+
+def test_the_same_complaint_again_is_added_to_the_open_ticket_not_filed_twice(
+    caller: Caller, twilio: Any, hotline: Hotline
+) -> None:
+    _complain(caller, key="3").record(RECORDING)
+    caller.hang_up()
+    [ticket] = _tickets(hotline)
+
+    again = _complain(Caller(twilio), key="3")
+    assert again.last_heard.startswith("您有一张投诉工单正在等待处理")
+    assert "如需为这张工单补充说明，请按1" in again.last_heard
+    again.press("1")
+    assert_asked_for_a_description(again)
+    again.record(RECORDING + "b", seconds=5)
+
+    assert again.last_heard.startswith("您的补充说明已加入投诉工单")
+    [same] = _tickets(hotline)
+    assert same.id == ticket.id
+    assert [e.kind for e in same.events] == ["opened", "described", "added"]
+    assert same.events[-1].detail["recording_url"] == RECORDING + "b"
+    assert len(_messages(hotline, "ticket_filed")) == 1
+    again.press("9")
+    assert again.last_heard.startswith("查询业务请按1")
+
+
 def test_pound_repeats_the_ticket_number_and_9_returns_to_the_main_menu(caller: Caller) -> None:
     _complain(caller, key="5").record(RECORDING)
     first = caller.last_heard
