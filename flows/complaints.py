@@ -14,6 +14,7 @@ from typing import ClassVar
 from accounts import verification
 from complaints import tickets
 from complaints.recordings import ADDED, ADDING
+from ivr import numbers
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard
@@ -41,6 +42,19 @@ def _deadline(at: dt.datetime, language: str) -> str:
 
 def _number(ticket: tickets.Ticket, language: str) -> str:
     return spoken.phone_number(ticket.number, language)  # read digit by digit
+
+
+def _sms_after(ctx: CallContext, ticket: tickets.Ticket) -> Line:
+    """Where the SMS goes: the caller's phone, or (a caller who verified another number)
+    that number, said so."""
+    msisdn = ticket.subscriber.msisdn
+    try:
+        own = numbers.normalize(ctx.call.from_number) == msisdn
+    except numbers.InvalidNumber:
+        own = False
+    if own:
+        return Line("complaint.sms_after")
+    return Line("complaint.sms_to_number", {"number": spoken.phone_number(msisdn, ctx.language)})
 
 
 def ticket_status(ticket: tickets.Ticket, ctx: CallContext) -> Line:
@@ -224,7 +238,7 @@ class ComplaintFiled(State):
                         "deadline": _deadline(ticket.due_at, ctx.language),
                     },
                 ),
-                Line("complaint.sms_after"),
+                _sms_after(ctx, ticket),
             )
         lines += (Line("complaint.supervision", {"hotline": hotline}),)
         return self.prompt(ctx).after(*lines)

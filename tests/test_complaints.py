@@ -19,7 +19,7 @@ from hotline.container import Hotline
 from hotline.settings import HotlineSettings
 from ivr.models import Account, CallEvent, Subscriber
 from sms_followup.models import OutboxMessage
-from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, Caller
+from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE0123"
 SETTINGS = HotlineSettings()
@@ -429,3 +429,22 @@ def test_cli_lists_overdue_tickets_shows_escalates_and_closes(
         "no overdue tickets"
         in runner.invoke(main, ["tickets", "list", "--overdue"], obj=hotline).output
     )
+
+
+def test_a_caller_who_verified_another_number_is_told_where_the_sms_goes(
+    caller: Caller, hotline: Hotline
+) -> None:
+    caller.dial("10010", STRANGER).press("1").press("3")
+    caller.press(DEMO_ZH).press("135790").press("3").record(RECORDING)
+
+    assert (
+        "发送到您验证的号码幺三八零零幺三八零零零，而不是您正在使用的这部电话" in caller.last_heard
+    )
+    assert "发送到您的手机" not in caller.last_heard
+    [sms] = _messages(hotline, "ticket_filed")
+    assert sms.to_number == DEMO_ZH
+
+
+def test_a_caller_on_their_own_phone_hears_it_goes_to_their_phone(caller: Caller) -> None:
+    _complain(caller, key="3").record(RECORDING)
+    assert "工单号和处理时限将以短信发送到您的手机。" in caller.last_heard
