@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +43,10 @@ CLIPS_DIR: Final = "clips"
 """Subdirectory of the building blocks of spoken figures and the fixed words around them."""
 LINES_DIR: Final = "lines"
 """Subdirectory of joined lines, made at request time; safe to delete at any time."""
+LINE_TTL_SECONDS: Final = 24 * 3600
+"""Joined lines older than this are removed: Twilio fetches a <Play> as the call plays it."""
+PRUNE_EVERY: Final = 500
+"""Look for old joined lines after this many new ones (a scan of ``lines/`` takes a few ms)."""
 CLIP_CACHE: Final = 2048
 """Clips kept in memory (trimmed samples, a few kB each)."""
 
@@ -70,6 +76,7 @@ class PromptAudio:
         self._clips = _Watched(directory / CLIPS_DIR)
         self._samples: OrderedDict[str, bytes] = OrderedDict()
         self._samples_lock = threading.Lock()
+        self._joined = 0
 
     def path_for(self, key: str, language: str) -> str | None:
         """The audio file of prompt *key*, relative to the directory, or None.
@@ -112,7 +119,12 @@ class PromptAudio:
         name = line_name(language, text, files)
         target = self.directory / name
         if target.is_file():
-            return name
+            try:
+                os.utime(target)  # still in use: not for pruning
+            except FileNotFoundError:
+                pass
+            else:
+                return name
         try:
             audio = join(self._samples_of(file) for file in files)
         except (OSError, AudioFormatError) as exc:
@@ -122,7 +134,25 @@ class PromptAudio:
         sidecar = json.dumps({"language": language, "text": text}, ensure_ascii=False)
         write_atomically(target.with_suffix(".json"), sidecar.encode())
         write_atomically(target, audio)
+        with self._samples_lock:
+            self._joined += 1
+            prune = self._joined % PRUNE_EVERY == 0
+        if prune:
+            self.prune_lines()
         return name
+
+    def prune_lines(self, max_age: float = LINE_TTL_SECONDS) -> int:
+        """Remove joined lines (and their texts) older than *max_age* seconds; how many."""
+        cutoff = time.time() - max_age
+        removed = 0
+        for path in (self.directory / LINES_DIR).glob("*/*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += path.suffix == ".wav"
+            except FileNotFoundError:  # another worker pruned it first
+                continue
+        return removed
 
     def prompt_in(self, filename: str) -> RenderedPrompt | None:
         """The prompt or joined line whose audio *filename* is, or None when it is neither a

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import struct
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +27,10 @@ from hotline.container import Hotline
 from ivr.reply import Line, Reply
 from ivr.twiml import PROMPT_AUDIO_URL
 from prompts import spoken
+from prompts.audio import PromptAudio, audio_blueprint
 from prompts.catalog import LANGUAGES, prompts
 from prompts.catalog import text as catalog_text
+from prompts.manifest import ManifestEntry, write_manifest
 from prompts.render import render_all
 from prompts.voice import (
     MissingClip,
@@ -327,3 +331,64 @@ def test_a_missing_clip_makes_the_whole_reply_said(
     ok = Reply((Line("greeting.hotline"), Line("report.balance", {"amount": "两元"})))
     played = ET.fromstring(hotline.renderer.render(ok, "zh-CN"))
     assert played.find(".//Say") is None and len(list(played.iter("Play"))) == 2
+
+
+# -- joining, served, without rendering (fake clips) ----------------------------------------
+
+FAKE_CATALOG = {
+    "zh-CN": {"report.balance": "您的账户余额为{amount}。", "goodbye": "再见。"},
+    "en-US": {"report.balance": "Your account balance is {amount}."},
+}
+
+
+@pytest.fixture
+def fake_audio(tmp_path: Path) -> PromptAudio:
+    """Every clip of FAKE_CATALOG as a tone of its own length, listed in clips/manifest.json."""
+    clips = tmp_path / "clips"
+    entries = {}
+    for language in LANGUAGES:
+        (clips / language).mkdir(parents=True)
+        for key, text in clip_catalog(language, FAKE_CATALOG.__getitem__).items():
+            file = f"{language}/{key}.wav"
+            (clips / file).write_bytes(mulaw_wav(b"\xff" * 400 + b"\x10" * len(text) * 10))
+            entries[(language, key)] = ManifestEntry(file, text, "h")
+    write_manifest(clips, entries)
+    return PromptAudio(tmp_path, catalog=FAKE_CATALOG.__getitem__)
+
+
+def test_a_joined_line_is_served_with_its_text(fake_audio: PromptAudio) -> None:
+    amount = spoken.money(20000, "zh-CN")
+    name = fake_audio.line_path("report.balance", {"amount": amount}, "zh-CN")
+    assert name is not None and name.startswith("lines/zh-CN/")
+    assert fake_audio.line_path("report.balance", {"amount": amount}, "zh-CN") == name
+    app = Flask(__name__)
+    app.register_blueprint(audio_blueprint(fake_audio))
+    with app.test_client().get(f"/voice/prompts/{name}") as response:
+        assert response.status_code == 200
+        assert unquote(response.headers["X-Prompt-Text"]) == "您的账户余额为两百元。"
+        assert wav_format(response.data) == (7, 1, 8000, 8)
+        pieces = ["您的账户余额为", "两", "百", "元"]  # 。 carries no speech
+        loud = sum(len(text) * 10 for text in pieces)
+        assert len(mulaw_samples(response.data)) == loud + len(pieces) * 320  # 40 ms before each
+    assert (
+        app.test_client().get("/voice/prompts/lines/zh-CN/" + "0" * 32 + ".wav").status_code == 404
+    )
+
+
+def test_a_clip_not_rendered_leaves_the_line_without_audio(
+    fake_audio: PromptAudio, caplog: pytest.LogCaptureFixture
+) -> None:
+    (fake_audio.directory / "clips" / "manifest.json").unlink()
+    assert fake_audio.line_path("report.balance", {"amount": "两元"}, "zh-CN") is None
+    assert "not rendered" in caplog.text
+
+
+def test_old_joined_lines_are_pruned(fake_audio: PromptAudio) -> None:
+    name = fake_audio.line_path("report.balance", {"amount": "12 yuan"}, "en-US")
+    assert name is not None
+    assert fake_audio.prune_lines(max_age=3600) == 0
+    old = time.time() - 7200
+    for path in (fake_audio.directory / "lines").rglob("*.*"):
+        os.utime(path, (old, old))
+    assert fake_audio.prune_lines(max_age=3600) == 1
+    assert fake_audio.prompt_in(name) is None
