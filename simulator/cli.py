@@ -6,6 +6,7 @@ Defaults come from the variables the application reads: ``PUBLIC_BASE_URL``,
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import tempfile
 import threading
@@ -72,11 +73,17 @@ def _endpoint_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _network(
-    base_url: str | None, auth_token: str | None, account_sid: str | None, time_scale: float
+    base_url: str | None,
+    auth_token: str | None,
+    account_sid: str | None,
+    time_scale: float,
+    also_owned: tuple[str, ...] = (),
 ) -> Network:
     config = NetworkConfig.from_env(
         base_url=base_url, auth_token=auth_token, account_sid=account_sid, time_scale=time_scale
     )
+    if also_owned:
+        config = dataclasses.replace(config, sms_numbers=config.sms_numbers + also_owned)
     return Network(config)
 
 
@@ -465,12 +472,19 @@ def standin_command(
 
 
 @click.command("send")
-@click.option("--from", "from_", required=True, metavar="MSISDN", help="The subscriber's number.")
+@click.option(
+    "--from",
+    "from_",
+    required=True,
+    metavar="MSISDN",
+    help="The subscriber's number (a mainland mobile, or E.164).",
+)
 @click.option(
     "--to",
     required=True,
     metavar="NUMBER",
-    help="The number texted: 10010, or an industry port (10655021...).",
+    help="The number texted: 10010 or an industry port (10655021...) as on the carrier's "
+    "own network; for a service on Twilio, the number TWILIO_SMS_FROM names.",
 )
 @click.argument("text")
 @_endpoint_options
@@ -489,8 +503,10 @@ def sms_send_command(
     orders) go through the outbox instead: see `ivr sms outbox`. Exits non-zero when the
     service does not answer or answers an error.
     """
-    network = _network(base_url, auth_token, account_sid, 0.0)
-    exchange = network.send_sms(from_, to, text)
+    # The phone plays the carrier's network: the number texted is the service's own, so the
+    # message reaches it as a short code would (Twilio's side accepts only owned numbers).
+    network = _network(base_url, auth_token, account_sid, 0.0, also_owned=(to,))
+    exchange = network.send_sms(_as_delivered(from_), to, text)
     network.close()
     unanswered = _did_not_answer(exchange.errors)
     if unanswered is not None:
@@ -502,6 +518,13 @@ def sms_send_command(
     _print_errors(exchange.errors)
     if any(error.fatal for error in exchange.errors):
         raise SystemExit(1)
+
+
+def _as_delivered(msisdn: str) -> str:
+    """A handset's number as the network hands it to Twilio: E.164 (+86 for a mainland
+    mobile typed as its 11 digits)."""
+    digits = msisdn.replace(" ", "").replace("-", "")
+    return "+86" + digits if len(digits) == 11 and digits.startswith("1") else digits
 
 
 commands: list[click.Command] = [call_command, simulate_command, standin_command]

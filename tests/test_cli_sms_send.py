@@ -52,7 +52,7 @@ def test_help_is_answered_with_the_command_list(live: LiveHotline) -> None:
     code, output = _as_subscriber(live, "帮助")
 
     assert code == 0, output
-    assert output == f"10010 -> {SUBSCRIBER}: {text('reply.help', 'zh-CN')}\n"
+    assert output == f"10010 -> +86{SUBSCRIBER}: {text('reply.help', 'zh-CN')}\n"
     assert _inbound(live) == [(SUBSCRIBER, "10010", "帮助", "help")]
 
 
