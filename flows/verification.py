@@ -14,6 +14,15 @@ from flows.password import refused
 from ivr.flow import CallContext, Goto, State
 from ivr.models import Subscriber
 from ivr.reply import Line, Reply
+from prompts import spoken
+
+
+def sms_goes_to(ctx: CallContext, subscriber: Subscriber) -> Line:
+    """The caller is not on the verified number's phone: what this call finds out is texted
+    to that number (its owner), not to the phone in the caller's hand."""
+    return Line(
+        "verify.sms_to_owner", {"number": spoken.phone_number(subscriber.msisdn, ctx.language)}
+    )
 
 
 class StartingVerification(State):
@@ -75,4 +84,5 @@ class EnteringServicePassword(DigitEntry):
         preface: tuple[Line, ...] = (Line("verify.succeeded"),)
         if verified.must_change:
             preface += (Line("password.temporary_required"),)
+        preface += (sms_goes_to(ctx, verified.subscriber),)
         return Goto(verified.next_state, preface=preface)
