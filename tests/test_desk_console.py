@@ -374,6 +374,20 @@ def test_desk_report_writes_the_day_csv(cli: CliRunner, desk: Desk, tmp_path: An
     assert "2026-11-26,apps,1," in target.read_text(encoding="utf-8")
 
 
+def test_desk_report_and_the_supervisor_view_include_the_general_line(
+    cli: CliRunner, client: FlaskClient, desk: Desk
+) -> None:
+    waiting_caller(desk, "general")  # a caller who pressed 0
+
+    result = cli.invoke(main, ["desk", "report", "--day", "2026-11-26"])
+
+    assert result.exit_code == 0, result.output
+    assert "2026-11-26,general,1," in result.output
+    login(client, "chen.jing")
+    html = client.get("/desk/supervisor/live").get_data(as_text=True)
+    assert "General agents · 人工服务" in html
+
+
 def test_desk_sweep_runs_once(cli: CliRunner) -> None:
     result = cli.invoke(main, ["desk", "sweep"])
 
