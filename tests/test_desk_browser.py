@@ -179,3 +179,30 @@ def test_a_supervisor_signs_an_agent_out_from_the_dashboard(
     assert agent.url.startswith(f"{base}/desk/login"), agent.url
     assert agent.locator("input[name=username]").count() == 1
     assert dialogs == []
+
+
+def test_a_general_agent_takes_a_caller_who_pressed_zero(live: LiveHotline, browser: Any) -> None:
+    base = live.server.url
+    agent, dialogs = sign_in(browser, base, "li.na")  # general 1, besides her expert skills
+    agent.click("#go-available")
+    agent.wait_for_selector("text=Available", timeout=WAIT_MS)
+    call = live.network.start(
+        live.network.inbound_spec("10010", ZH),
+        HoldingCaller([Press("1"), Press("1"), Press("1"), Press("0")], talk_s=20),
+    )
+
+    agent.wait_for_selector("#offer", timeout=WAIT_MS)
+    offer = agent.locator("#offer")
+    assert offer.locator("dd.topic").inner_text() == "General agents · 人工服务"
+    assert offer.locator("dd.known").inner_text() == "subscriber"
+    assert "queries › balance" in offer.locator("dd.path").inner_text()
+    assert offer.locator("dd.queried").inner_text() == "balance"
+    shot(agent, "9-general-caller-offered")
+
+    agent.click("#accept")
+    agent.wait_for_selector("#current-call", timeout=WAIT_MS)
+    result = call.result(timeout=HOLD_S)
+    assert result.errors == [], result.errors
+    assert any("正在为您接通客服人员" in h.text for h in result.transcript)
+    shot(agent, "10-general-caller-connected")
+    assert dialogs == []
