@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from expert_desk import events
 from expert_desk.models import (
     AVAILABLE,
+    CALLBACK,
     IDLE,
     IN_LINE,
     LAPSED,
@@ -41,7 +42,7 @@ from expert_desk.models import (
     DeskEvent,
     DeskOffer,
 )
-from expert_desk.queue import abandon, locked
+from expert_desk.queue import abandon, hours_of, locked
 from expert_desk.settings import DeskSettings
 from expert_desk.staff import count_lapse, end_wrap_up, lock_agent, release_agent
 from ivr.clock import SERVICE_TZ, local_date
@@ -145,6 +146,8 @@ def route(session: Session, settings: DeskSettings, now: dt.datetime) -> list[in
     for desk_call in waiting:
         if desk_call.status != WAITING:
             continue
+        if desk_call.mode == CALLBACK and not hours_of(settings, desk_call).is_open(now):
+            continue  # promised within the line's hours: never a call back in the night
         agent = session.scalar(
             candidates(settings, desk_call, now)
             .limit(1)

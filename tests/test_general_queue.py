@@ -22,6 +22,7 @@ from tests.desk_support import (
     desk_call,
     events,
     offer_of,
+    pending_offers,
     use_test_doubles,
 )
 
@@ -262,3 +263,24 @@ def test_a_caller_hanging_up_during_the_offer_frees_the_agent(caller: Caller, de
         row = session.get(agents.DeskAgent, agent_id)
         assert row is not None and (row.state, row.current_call_id) == ("idle", None)
     assert events(desk, "abandoned")[-1].skill == "general"
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"desk_hours": "00:00-24:00", "agent_hours": "12:00-13:00"}],
+    ids=["closed"],
+)
+def test_a_callback_booked_after_hours_is_placed_only_when_the_line_opens(
+    caller: Caller, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
+) -> None:
+    _, clock, telephony = doubles
+    agent_id = add_agent(desk, "gen.early", {"general": 1}, at=desk.now())
+    caller.dial("10010", DEMO_ZH).press("1").press("0").press("1").press("1")
+    booked = latest(desk)
+
+    desk.tick()
+    assert pending_offers(desk) == []  # 11:00: the line opens at 12:00
+    clock.advance(3600)
+    desk.tick()
+    desk.accept(agent_id, offer_of(desk, agent_id))
+    assert telephony.callbacks == [("13800138000", booked)]
