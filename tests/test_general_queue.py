@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from expert_desk import agents, queue, reports, views
 from expert_desk.desk import Desk
+from expert_desk.errors import DeskError
 from tests.caller import DEMO_ZH, Caller
 from tests.clocks import TestClock
 from tests.desk_support import (
@@ -59,6 +61,7 @@ def on_break(desk: Desk, agent_id: int) -> None:
         agents.set_status(session, agent_id, "break", "lunch", desk.now())
 
 
+@pytest.mark.postgres
 def test_zero_with_a_general_agent_is_offered_with_who_where_and_what_then_connected(
     caller: Caller, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
@@ -112,6 +115,7 @@ def test_zero_with_a_general_agent_is_offered_with_who_where_and_what_then_conne
     assert "general" in live
 
 
+@pytest.mark.postgres
 def test_zero_with_nobody_signed_in_offers_a_callback_read_back_then_placed_when_one_is_free(
     caller: Caller, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
 ) -> None:
@@ -251,6 +255,7 @@ def test_the_plain_general_queue_hands_its_callers_to_the_served_line(
     assert desk_call(desk, latest(desk)).topic == "general"
 
 
+@pytest.mark.postgres
 def test_a_caller_hanging_up_during_the_offer_frees_the_agent(caller: Caller, desk: Desk) -> None:
     agent_id = add_agent(desk, "gen.three", {"general": 1}, at=desk.now())
     caller.dial("10010", DEMO_ZH).press("1").press("0")
@@ -284,3 +289,30 @@ def test_a_callback_booked_after_hours_is_placed_only_when_the_line_opens(
     desk.tick()
     desk.accept(agent_id, offer_of(desk, agent_id))
     assert telephony.callbacks == [("13800138000", booked)]
+
+
+@pytest.mark.postgres
+def test_only_the_agent_offered_the_caller_can_accept_and_a_lapsed_offer_goes_on(
+    caller: Caller, desk: Desk, doubles: tuple[Desk, TestClock, FakeTelephony]
+) -> None:
+    _, clock, telephony = doubles
+    first = add_agent(desk, "gen.first", {"general": 1}, at=desk.now())
+    caller.dial("10010", DEMO_ZH).press("1").press("0")
+    second = add_agent(desk, "gen.second", {"general": 1}, at=desk.now())
+    desk.tick()
+    offer = offer_of(desk, first)
+
+    with pytest.raises(DeskError):
+        desk.accept(second, offer)  # another agent (another browser, another process)
+    clock.advance(desk.settings.desk_reservation_s + 1)  # the first lets it lapse
+    desk.tick()
+    desk.accept(second, offer_of(desk, second))
+
+    assert telephony.redirects == [(caller.call_sid, latest(desk))]
+    with db(desk) as session:
+        states = {
+            a.username: a.state
+            for a in session.scalars(sa.select(agents.DeskAgent))
+            if a.username.startswith("gen.")
+        }
+    assert states == {"gen.first": "idle", "gen.second": "on_call"}
