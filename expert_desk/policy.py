@@ -32,14 +32,15 @@ class Hours:
         return local >= self.open or local < self.close
 
 
-def hours(text: str) -> Hours:
-    """``DESK_HOURS`` (``09:00-21:00``; ``00:00-24:00`` is always open) as :class:`Hours`."""
+def hours(text: str, name: str = "DESK_HOURS") -> Hours:
+    """Opening hours such as ``DESK_HOURS`` or ``AGENT_HOURS`` (``09:00-21:00``;
+    ``00:00-24:00`` is always open) as :class:`Hours`; *name* is the setting's, for errors."""
     match = _HOURS.fullmatch(text.strip())
     if match is None:
-        raise ConfigError("DESK_HOURS must look like 09:00-21:00 (Asia/Shanghai)")
+        raise ConfigError(f"{name} must look like 09:00-21:00 (Asia/Shanghai)")
     oh, om, ch, cm = (int(g) for g in match.groups())
     if ch == 24 and cm != 0:
-        raise ConfigError("DESK_HOURS may close at 24:00 but not after")
+        raise ConfigError(f"{name} may close at 24:00 but not after")
     if (oh, om) == (0, 0) and (ch, cm) == (24, 0):
         return Hours(dt.time(0, 0), dt.time(0, 0), always=True)
     return Hours(dt.time(oh, om), dt.time(ch % 24, cm))

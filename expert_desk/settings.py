@@ -39,7 +39,7 @@ class DeskSettings(SmsSettings):
     def check(self) -> None:
         super().check()
         policy.hours(self.desk_hours)
-        policy.hours(self.agent_hours)
+        policy.hours(self.agent_hours, "AGENT_HOURS")
         if self.desk_strategy not in policy.STRATEGIES:
             raise ConfigError(f"DESK_STRATEGY must be one of {', '.join(policy.STRATEGIES)}")
         positive = {

@@ -316,3 +316,19 @@ def test_only_the_agent_offered_the_caller_can_accept_and_a_lapsed_offer_goes_on
             if a.username.startswith("gen.")
         }
     assert states == {"gen.first": "idle", "gen.second": "on_call"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"agent_hours": "8-22"}, "AGENT_HOURS must look like 09:00-21:00"),
+        ({"agent_max_wait_s": 0}, "AGENT_MAX_WAIT_S must be at least 1"),
+        ({"agent_max_queue": 0}, "AGENT_MAX_QUEUE must be at least 1"),
+    ],
+)
+def test_the_general_lines_settings_are_checked(changes: dict[str, Any], message: str) -> None:
+    from expert_desk.settings import DeskSettings
+    from ivr.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        DeskSettings().with_overrides(changes).check()
