@@ -114,6 +114,20 @@ def test_zero_with_a_general_agent_is_offered_with_who_where_and_what_then_conne
     assert (general.entered, general.answered, general.completed) == (1, 1, 1)
     assert "general" in live
 
+    with db(desk) as session:  # the wrap-up and its outcome, as for an expert's call
+        agents.save_wrapup(
+            session,
+            desk.settings,
+            agent_id,
+            card.id,
+            notes="余额已说明",
+            disposition="solved",
+            sms_body=None,
+            now=desk.now(),
+        )
+    assert [e.detail.get("disposition") for e in events(desk, "disposition")] == ["solved"]
+    assert events(desk, "wrapup_ended")[-1].desk_call_id == card.id
+
 
 @pytest.mark.postgres
 def test_zero_with_nobody_signed_in_offers_a_callback_read_back_then_placed_when_one_is_free(
