@@ -422,7 +422,9 @@ def announcement(
         return ()
     desk_call.announced_at, desk_call.announced_position = now, place
     return standing_lines(
-        desk_call.language, Standing(place, estimate(session, settings, desk_call, place, now))
+        desk_call.language,
+        Standing(place, estimate(session, settings, desk_call, place, now)),
+        who="agent" if is_general(desk_call) else "desk",
     )
 
 
@@ -434,16 +436,18 @@ def _due(settings: DeskSettings, desk_call: DeskCall, place: int, now: dt.dateti
     return (now - desk_call.announced_at).total_seconds() >= settings.desk_announce_every_s
 
 
-def standing_lines(language: str, standing: Standing) -> tuple[Line, ...]:
+def standing_lines(language: str, standing: Standing, who: str = "desk") -> tuple[Line, ...]:
+    """The place and the estimate; *who* is ``agent`` on the general line (its words speak
+    of agents, the desk's of experts)."""
     if standing.position <= 1:
         place = Line("desk.position_next")
     else:
         place = Line("desk.position", {"position": spoken.integer(standing.position, language)})
     if standing.wait_s is None:
-        wait = Line("desk.wait_unknown")
+        wait = Line(f"{who}.wait_unknown")
     elif standing.wait_s < 45:
-        wait = Line("desk.wait_shortly")
+        wait = Line(f"{who}.wait_shortly")
     else:
         minutes = max(1, math.ceil(standing.wait_s / 60))
         wait = Line("desk.wait_minutes", {"minutes": spoken.integer(minutes, language)})
-    return place, wait, Line("desk.star_for_callback")
+    return place, wait, Line(f"{who}.star_for_callback")

@@ -170,6 +170,12 @@ def test_past_the_longest_wait_the_caller_may_keep_waiting_in_their_place(
     caller.dial("10010", DEMO_ZH).press("1").press("0")
     row = desk_call(desk, latest(desk))
     assert caller.enqueued == "expert-desk"
+    assert caller.said == [  # agents' words, not the expert desk's
+        "正在为您转接人工服务，请稍候。",
+        "您是下一位。",
+        "客服人员都在忙，暂时无法估计等待时间。",
+        "如需客服人员稍后给您回电，请随时按星号键，您的排队位置将为您保留。",
+    ]
 
     clock.advance(299)
     caller.webhook("/voice/desk/wait", QueuePosition="1")
