@@ -352,3 +352,13 @@ def test_the_general_lines_settings_are_checked(changes: dict[str, Any], message
 
     with pytest.raises(ConfigError, match=message):
         DeskSettings().with_overrides(changes).check()
+
+
+def test_metrics_count_the_general_line(caller: Caller, desk: Desk, app: Flask) -> None:
+    on_break(desk, add_agent(desk, "gen.metrics", {"general": 1}, at=desk.now()))
+    caller.dial("10010", DEMO_ZH).press("1").press("0")
+
+    scraped = app.test_client().get("/metrics").get_data(as_text=True)
+
+    assert 'desk_callers_waiting{skill="general"} 1.0' in scraped
+    assert 'desk_agents{skill="general",state="break"} 1.0' in scraped
