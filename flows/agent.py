@@ -12,7 +12,8 @@ own states (:mod:`flows.expert_desk`), with its hours, longest wait, callback an
 from __future__ import annotations
 
 from expert_desk import queue, topics
-from expert_desk.models import ASKING
+from expert_desk.models import ASKING, LEFT, LINE
+from expert_desk.settings import DeskSettings
 from ivr.flow import CallContext, Goto, State
 from ivr.reply import Reply
 
@@ -27,6 +28,16 @@ class TransferringToAgent(State):
         desk_call = queue.current(ctx.session, ctx.call)
         if desk_call is not None and queue.is_general(desk_call) and desk_call.in_line:
             return Goto("expert_desk.joining")  # a retried webhook: back to holding
+        if (
+            desk_call is not None
+            and queue.is_general(desk_call)
+            and desk_call.status == LEFT
+            and desk_call.mode == LINE
+            and queue.why_not_join(ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now)
+        ):
+            # Just turned away and nothing has changed (a wrong key at the offer, 0 again):
+            # the same choices, not one more visit to a line that cannot take the caller.
+            return Goto("expert_desk.offer")
         if desk_call is None or not (queue.is_general(desk_call) and desk_call.status == ASKING):
             queue.start(ctx, topics.GENERAL, "agent")
         return Goto("expert_desk.joining")

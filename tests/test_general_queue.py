@@ -362,3 +362,16 @@ def test_metrics_count_the_general_line(caller: Caller, desk: Desk, app: Flask) 
 
     assert 'desk_callers_waiting{skill="general"} 1.0' in scraped
     assert 'desk_agents{skill="general",state="break"} 1.0' in scraped
+
+
+def test_wrong_keys_at_the_choices_ask_again_without_a_new_visit_to_the_line(
+    caller: Caller, desk: Desk
+) -> None:
+    caller.dial("10010", DEMO_ZH).press("1").press("0")
+    for _ in range(4):
+        caller.press("7")
+    caller.press("0")
+
+    assert caller.gather is not None and not caller.hung_up
+    assert CALLBACK_OPTION in caller.said
+    assert len({e.desk_call_id for e in events(desk, "left")}) == 1
