@@ -31,6 +31,17 @@ class TransferringToAgent(State):
         if (
             desk_call is not None
             and queue.is_general(desk_call)
+            and desk_call.left_reason == "callback"
+            and queue.may_keep_waiting(
+                ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now
+            )
+        ):
+            # 0 while the number is read back for a callback: back to holding, in place.
+            queue.keep_waiting(ctx.session, desk_call, ctx.now)
+            return Goto("expert_desk.joining")
+        if (
+            desk_call is not None
+            and queue.is_general(desk_call)
             and desk_call.status == LEFT
             and desk_call.mode == LINE
             and queue.why_not_join(ctx.session, DeskSettings.of(ctx.settings), desk_call, ctx.now)

@@ -375,3 +375,25 @@ def test_wrong_keys_at_the_choices_ask_again_without_a_new_visit_to_the_line(
     assert caller.gather is not None and not caller.hung_up
     assert CALLBACK_OPTION in caller.said
     assert len({e.desk_call_id for e in events(desk, "left")}) == 1
+
+
+def test_zero_while_the_number_is_read_back_goes_back_to_holding_in_place(
+    caller: Caller, desk: Desk
+) -> None:
+    on_break(desk, add_agent(desk, "gen.hold", {"general": 1}, at=desk.now()))
+    caller.dial("10010", DEMO_ZH).press("1").press("0")
+    row = desk_call(desk, latest(desk))
+    caller.webhook("/voice/desk/wait/key", Digits="*")
+    caller.webhook("/voice/desk/done", QueueResult="leave")
+    assert caller.said == [READ_BACK]
+
+    caller.press("0")
+
+    assert caller.enqueued == "expert-desk"
+    after = desk_call(desk, latest(desk))
+    assert (after.id, after.status, after.mode, after.entered_at) == (
+        row.id,
+        "waiting",
+        "line",
+        row.entered_at,
+    )
