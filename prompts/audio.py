@@ -132,8 +132,12 @@ class PromptAudio:
             return None
         # The text first: a file the route can find always has its transcript.
         sidecar = json.dumps({"language": language, "text": text}, ensure_ascii=False)
-        write_atomically(target.with_suffix(".json"), sidecar.encode())
-        write_atomically(target, audio)
+        try:
+            write_atomically(target.with_suffix(".json"), sidecar.encode())
+            write_atomically(target, audio)
+        except OSError as exc:  # a read-only or full disk: the reply is said
+            logger.warning("prompt audio: cannot write %s: %s; the reply is said", name, exc)
+            return None
         with self._samples_lock:
             self._joined += 1
             prune = self._joined % PRUNE_EVERY == 0

@@ -465,3 +465,11 @@ def test_every_prompt_with_figures_is_played_in_one_voice(
     assert wav_format(raw) == (7, 1, 8000, 8)
     prompt = audio.prompt_in(name)
     assert prompt is not None and prompt.text == catalog_text(key, language, filled)
+
+
+def test_a_line_that_cannot_be_written_is_said(
+    fake_audio: PromptAudio, caplog: pytest.LogCaptureFixture
+) -> None:
+    (fake_audio.directory / "lines").write_text("not a directory")
+    assert fake_audio.line_path("report.balance", {"amount": "两元"}, "zh-CN") is None
+    assert "cannot write" in caplog.text
