@@ -245,6 +245,7 @@ def walk(twilio: TwilioClient, heard: list[Heard]) -> int:
     return len(seen)
 
 
+@pytest.mark.slow
 def test_with_prompt_audio_off_every_reply_is_said(
     app: Flask, hotline: Hotline, twilio: TwilioClient
 ) -> None:
