@@ -42,7 +42,8 @@ WEBHOOK_SECONDS = Histogram(
 
 
 class DatabaseCollector(Collector):
-    """Calls by entry and outcome, SMS by status, callers waiting for an agent."""
+    """Calls by entry and outcome, SMS by status, SMS sending paused (callers waiting for
+    an agent, general or expert, are the desk's ``desk_callers_waiting``)."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -52,9 +53,6 @@ class DatabaseCollector(Collector):
             "hotline_calls", "Calls by entry point and outcome.", labels=["entry", "status"]
         )
         sms = GaugeMetricFamily("hotline_sms", "Outbox messages by status.", labels=["status"])
-        waiting = GaugeMetricFamily(
-            "hotline_agent_queue_callers", "Callers in a call now waiting for an agent."
-        )
         paused = GaugeMetricFamily(
             "hotline_sms_sending_paused", "1 while the provider refuses our credentials."
         )
@@ -66,17 +64,8 @@ class DatabaseCollector(Collector):
                 sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
             ):
                 sms.add_metric([status], count)
-            waiting.add_metric(
-                [],
-                session.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(Call)
-                    .where(Call.ended_at.is_(None), Call.state == "agent")
-                )
-                or 0,
-            )
             paused.add_metric([], 0 if pause.sending_paused(session) is None else 1)
-        yield from (calls, sms, waiting, paused)
+        yield from (calls, sms, paused)
 
 
 class Guarded(Collector):

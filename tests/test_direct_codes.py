@@ -88,13 +88,12 @@ def test_after_the_report_9_goes_to_the_main_menu(caller: Caller) -> None:
     assert caller.last_heard.startswith("查询业务请按1")
 
 
-def test_after_the_report_0_queues_for_an_agent(caller: Caller) -> None:
+def test_after_the_report_0_reaches_the_agents_line_which_offers_a_callback_when_nobody_is_in(
+    caller: Caller,
+) -> None:
     caller.dial("1001013", DEMO_ZH).press("0")
-    assert caller.enqueued == "general"
-    enqueue = caller.twiml.find("Enqueue")
-    assert enqueue.get("waitUrl") == "/voice/queue/wait"
-    assert enqueue.get("action") == "/voice/queue/done"
-    assert "正在为您转接人工服务" in caller.last_heard
+    assert caller.said == ["抱歉，目前没有人工客服在线。", "如需回电，并为您保留排队位置，请按1。"]
+    assert caller.gather is not None and caller.enqueued is None
 
 
 def test_1001015_offers_the_service_password_menu_at_once(caller: Caller) -> None:

@@ -8,11 +8,9 @@ from tests.caller import DEMO_EN, DEMO_ZH, Caller
 
 
 def in_general_line(caller: Caller) -> bool:
-    """Through to the general agents' line (served as the expert desk's lines are): holding
-    in it, or, with nobody signed in as here, told so and offered a callback."""
-    return caller.enqueued == "expert-desk" or caller.last_heard.startswith(
-        "抱歉，目前没有人工客服在线。"
-    )
+    """Through to the general agents' line (served as the expert desk's lines are): with
+    nobody signed in, as in these tests, told so and offered a callback."""
+    return caller.said[:1] == ["抱歉，目前没有人工客服在线。"] and caller.gather is not None
 
 
 def test_10010_greets_in_mandarin_then_english_and_asks_for_a_language(caller: Caller) -> None:

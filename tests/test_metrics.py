@@ -51,7 +51,7 @@ def test_metrics_count_calls_by_entry_and_status_and_time_webhooks(
         labels(entry="hotline", status="in-progress"): 1,
     }
     assert named(after, "hotline_sms") == {labels(status="pending"): 1}
-    assert named(after, "hotline_agent_queue_callers") == {labels(): 1}
+    assert named(after, "hotline_sms_sending_paused") == {labels(): 0}
 
     answered = {
         labels(route="/voice/incoming", status="200"): 2,

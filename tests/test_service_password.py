@@ -107,7 +107,7 @@ def test_star_goes_back_and_zero_reaches_an_agent_during_entry(caller: Caller) -
     _at_current_password(caller).press("*")
     assert caller.last_heard.startswith("修改服务密码请按1")
     caller.press("1").press("0")
-    assert caller.enqueued == "general"
+    assert caller.said == ["抱歉，目前没有人工客服在线。", "如需回电，并为您保留排队位置，请按1。"]
 
 
 # -- change ----------------------------------------------------------------------------
