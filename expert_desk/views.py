@@ -90,6 +90,8 @@ class CallCard:
     path: tuple[str, ...] = ()
     queried: tuple[str, ...] = ()
     known_caller: bool = False
+    #: False for a line whose real-name registration is not complete (it hears so in calls).
+    real_name_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ def card(session: Session, desk_call: DeskCall, now: dt.datetime) -> CallCard:
         path=menu_path(session, desk_call.call_id),
         queried=tuple(q.service for q in desk_call.call.queries),
         known_caller=desk_call.call.subscriber_id is not None,
+        real_name_verified=(
+            desk_call.call.subscriber is None or desk_call.call.subscriber.real_name_verified
+        ),
     )
 
 
