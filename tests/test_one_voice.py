@@ -474,3 +474,12 @@ def test_a_line_that_cannot_be_written_is_said(
     (fake_audio.directory / "lines").write_text("not a directory")
     assert fake_audio.line_path("report.balance", {"amount": "两元"}, "zh-CN") is None
     assert "cannot write" in caplog.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_static_prompt_has_audio(voiced: Path, language: str) -> None:
+    """With the per-prompt test above: any reply of any state, walked or not, is played."""
+    audio = PromptAudio(voiced)
+    static = [key for key, text in prompts(language).items() if "{" not in text]
+    assert [key for key in static if audio.path_for(key, language) is None] == []
