@@ -14,7 +14,7 @@ import pytest
 from app import create_app
 from hotline.settings import load_settings
 from prompts.audio import PromptAudio
-from prompts.catalog import prompts
+from prompts.catalog import LANGUAGES, prompts
 from prompts.cli import default_audio_dir
 from prompts.manifest import ManifestEntry, write_manifest
 from tests.caller import STRANGER, Caller, TwilioClient
@@ -26,12 +26,17 @@ def test_prompt_audio_plays_when_the_service_starts_in_another_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
-    greeting = ManifestEntry(
-        "zh-CN/greeting.hotline-0123456789abcdef.wav", prompts("zh-CN")["greeting.hotline"], "0"
-    )
-    (elsewhere / "audio" / "zh-CN").mkdir(parents=True)
-    (elsewhere / "audio" / greeting.file).write_bytes(AUDIO)
-    write_manifest(elsewhere / "audio", {("zh-CN", "greeting.hotline"): greeting})
+    rendered = {  # every fixed prompt "rendered": a reply is played only when all of it is
+        (language, key): ManifestEntry(f"{language}/{key}-0123456789abcdef.wav", text, "0")
+        for language in LANGUAGES
+        for key, text in prompts(language).items()
+    }
+    for language in LANGUAGES:
+        (elsewhere / "audio" / language).mkdir(parents=True)
+    for entry in rendered.values():
+        (elsewhere / "audio" / entry.file).write_bytes(AUDIO)
+    write_manifest(elsewhere / "audio", rendered)
+    greeting = rendered[("zh-CN", "greeting.hotline")]
     monkeypatch.chdir(elsewhere)
     monkeypatch.setenv("PROMPT_AUDIO_DIR", "audio")
     app = create_app(
@@ -48,7 +53,7 @@ def test_prompt_audio_plays_when_the_service_starts_in_another_directory(
         caller.dial("10010")
         assert caller.twiml is not None
         plays = [play.text for play in caller.twiml.iter("Play")]
-        assert plays == [f"/voice/prompts/{greeting.file}"]
+        assert caller.said == [] and plays[0] == f"/voice/prompts/{greeting.file}"
         with client.get(plays[0]) as response:
             assert response.status_code == 200
             assert response.mimetype == "audio/wav"
