@@ -270,7 +270,7 @@ def test_yesterdays_roaming_is_summed_up_once_in_the_morning(hotline: Hotline) -
     assert sms(hotline, DEMO_EN) == [
         (
             "reminder.roaming_daily",
-            "China Unicom roaming 25 Nov: 8MB of data used in Japan. Call 10010 for details.",
+            "China Unicom: roaming on 25 Nov, 8MB of data used in Japan. Call 10010 for details.",
         )
     ]
 

@@ -59,16 +59,6 @@ KINDS = {
     trail_sms.KIND,
 }
 REMINDER_KINDS = {"reminder.voice_low", "warning.data_cap", "warning.maritime"}
-# English summaries worded "China Unicom weekly data: ..." instead of "China Unicom: ...". Their
-# wording belongs to the usage texts' owner; until it is changed these are known defects
-# (the template test below fails as soon as one is fixed, so the entry is removed then).
-UNSIGNED = {
-    ("en-US", "reminder.data_weekly"),
-    ("en-US", "reminder.data_daily"),
-    ("en-US", "reminder.roaming_daily"),
-    ("en-US", "trail.sms"),  # the template's key
-    ("en-US", trail_sms.KIND),  # the message's kind
-}
 
 
 @pytest.fixture
@@ -241,8 +231,6 @@ def test_every_kind_carries_the_signature_and_goes_out_from_its_sender(
         body = written[row.id]
         if row.kind == "industry":  # the port's business signs it, not the operator
             assert body.startswith("【某银行】")
-        elif (language, row.kind) in UNSIGNED:
-            assert body.startswith("China Unicom "), (row.kind, body)
         else:
             assert body.startswith(SIGNATURE[language]), (row.kind, body)
         form = creates[body]
@@ -265,12 +253,6 @@ def test_every_kind_carries_the_signature_and_goes_out_from_its_sender(
         assert reply.from_ in (SERVICE_FROM, PORT_021_FROM)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="sms_followup/call_summary.py writes the held summary itself, not through "
-    "outbox.enqueue, so its history starts when it is released",
-)
 def test_every_message_has_its_history_from_the_first_row(
     live: Wire, hotline: Hotline, caller: Caller
 ) -> None:
@@ -300,14 +282,7 @@ def _message_templates() -> list[Any]:
         language = path.stem.rsplit(".", 1)[-1]
         for key, value in tomllib.loads(path.read_text(encoding="utf-8")).items():
             if isinstance(value, str) and not key.startswith(parts):
-                marks = (
-                    [pytest.mark.xfail(strict=True, reason="worded without 'China Unicom: '")]
-                    if (language, key) in UNSIGNED
-                    else []
-                )
-                found.append(
-                    pytest.param(language, key, value, marks=marks, id=f"{language}-{key}")
-                )
+                found.append(pytest.param(language, key, value, id=f"{language}-{key}"))
     return found
 
 

@@ -75,7 +75,7 @@ def test_after_hangup_the_sms_has_the_totals_and_a_link_to_the_callers_page(
     ("word", "number", "expected"),
     [
         ("流量轨迹", DEMO_ZH, "【中国联通】流量轨迹：近三个月2.3GB"),
-        ("trail", DEMO_EN, "China Unicom data trail: last 3 months 2.3GB"),
+        ("trail", DEMO_EN, "China Unicom: your data trail, last 3 months 2.3GB"),
         ("ＴＲＡＩＬ", DEMO_ZH, "【中国联通】流量轨迹"),
     ],
 )
