@@ -17,8 +17,8 @@ from ivr.clock import local_date
 from ivr.flow import CallContext, CallHooks
 from ivr.models import CallQuery
 from prompts import spoken
-from sms_followup.models import OutboxMessage
-from sms_followup.outbox import sender_for
+from sms_followup import outbox
+from sms_followup.models import OutboxMessage, OutboxStatus
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 from sms_followup.trail_sms import summary_part as _trail
@@ -39,52 +39,53 @@ def hold(ctx: CallContext) -> None:
     call = ctx.call
     if call.subscriber is None:
         return
-    body = compose(call.queries, call.language)
+    queried_from = None if ctx.on_own_phone else call.from_number
+    body = compose(call.queries, call.language, queried_from)
     ctx.session.flush()  # the call of a first webhook gets its id
     message = ctx.session.scalar(of_call(call.id))
     if message is None:
-        ctx.session.add(
-            OutboxMessage(
-                call_id=call.id,
-                kind=KIND,
-                to_number=call.subscriber.msisdn,
-                from_number=sender_for(KIND, SmsSettings.of(ctx.settings)),
-                language=call.language,
-                body=body,
-                status="pending" if call.ended else "held",
-            )
+        outbox.enqueue(
+            ctx.session,
+            SmsSettings.of(ctx.settings),
+            kind=KIND,
+            to=call.subscriber.msisdn,
+            body=body,
+            language=call.language,
+            now=ctx.now,
+            held_for_call=call.id,
         )
-    elif message.status == "held":
+        if call.ended:
+            outbox.release_held(ctx.session, call.id, ctx.now)
+    elif message.status == OutboxStatus.HELD:
         message.body, message.language = body, call.language
 
 
 def release(ctx: CallContext) -> None:
     """The engine's ``on_call_end`` hook: the call is over, its summary is due for delivery."""
-    ctx.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.call_id == ctx.call.id, OutboxMessage.status == "held")
-        .values(status="pending", next_attempt_at=ctx.now)
-    )
+    outbox.release_held(ctx.session, ctx.call.id, ctx.now)
 
 
 def send_apart(session: Session, call_id: int, now: dt.datetime) -> None:
     """Release the call's held summary as it is, at *now*, and detach it from the call: what
     the call queries next makes a summary of its own (for another subscriber)."""
-    session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.call_id == call_id, OutboxMessage.status == "held")
-        .values(status="pending", call_id=None, next_attempt_at=now)
-    )
+    outbox.release_held(session, call_id, now, detach=True)
 
 
 HOOKS = CallHooks(on_query=hold, on_call_end=release)
 """What the engine runs so that what a caller queried reaches them by SMS."""
 
 
-def compose(queries: list[CallQuery], language: str) -> str:
-    """The summary text for *queries* (at least one), in the order they were made."""
+def compose(queries: list[CallQuery], language: str, queried_from: str | None = None) -> str:
+    """The summary text for *queries* (at least one), in the order they were made; when
+    another phone (*queried_from*) made them, the owner is told which, by its last digits."""
     when = min(q.at for q in queries)
-    parts = [text("summary.header", language, date=_written_date(when, language))]
+    date = _written_date(when, language)
+    header = (
+        text("summary.header", language, date=date)
+        if queried_from is None
+        else text("summary.header_other_phone", language, date=date, tail=queried_from[-4:])
+    )
+    parts = [header]
     for query in queries:
         parts.extend(_PARTS[query.service](query.facts, language))
     parts.append(text("summary.footer", language))

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ivr import numbers
@@ -113,10 +114,12 @@ def enqueue(
     now: dt.datetime,
     port: str | None = None,
     due: dt.datetime | None = None,
+    held_for_call: int | None = None,
 ) -> OutboxMessage:
     """Write one SMS to the outbox at *now*, or a ``refused`` row saying why it may not go.
 
-    It may go from *due* on (quiet hours, a later day), or at once."""
+    It may go from *due* on (quiet hours, a later day), or at once; a call's summary is
+    *held_for_call* until that call ends (:func:`release_held`)."""
     with contextlib.suppress(numbers.InvalidNumber):
         to = numbers.normalize(to)  # opt-outs are kept by national number
     group = Category.INDUSTRY if port else category(kind)
@@ -129,7 +132,8 @@ def enqueue(
         body=body,
         port=port,
         segments=segments(body),
-        status="pending",
+        status=OutboxStatus.PENDING if held_for_call is None else OutboxStatus.HELD,
+        call_id=held_for_call,
         next_attempt_at=due or now,
     )
     reason = None
@@ -156,6 +160,21 @@ def enqueue(
             reason=reason,
         )
     return message
+
+
+def release_held(session: Session, call_id: int, now: dt.datetime, *, detach: bool = False) -> None:
+    """The call is over (or its summary must go as it is): its held message is due at *now*;
+    *detach* unties it from the call, so that what the call queries next makes another."""
+    held = session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.call_id == call_id, OutboxMessage.status == OutboxStatus.HELD)
+        .with_for_update()
+    ).all()
+    for message in held:
+        message.status, message.next_attempt_at = OutboxStatus.PENDING, now
+        if detach:
+            message.call_id = None
+        record(session, message.id, OutboxStatus.PENDING, source="call", detail="call ended")
 
 
 def record(
