@@ -14,7 +14,6 @@ from typing import ClassVar
 from accounts import verification
 from complaints import tickets
 from complaints.recordings import ADDED, ADDING
-from ivr import numbers
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard
@@ -47,14 +46,10 @@ def _number(ticket: tickets.Ticket, language: str) -> str:
 def _sms_after(ctx: CallContext, ticket: tickets.Ticket) -> Line:
     """Where the SMS goes: the caller's phone, or (a caller who verified another number)
     that number, said so."""
-    msisdn = ticket.subscriber.msisdn
-    try:
-        own = numbers.normalize(ctx.call.from_number) == msisdn
-    except numbers.InvalidNumber:
-        own = False
-    if own:
+    if ctx.on_own_phone:
         return Line("complaint.sms_after")
-    return Line("complaint.sms_to_number", {"number": spoken.phone_number(msisdn, ctx.language)})
+    number = spoken.phone_number(ticket.subscriber.msisdn, ctx.language)
+    return Line("complaint.sms_to_number", {"number": number})
 
 
 def ticket_status(ticket: tickets.Ticket, ctx: CallContext) -> Line:

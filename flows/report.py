@@ -8,6 +8,7 @@ from ivr.flow import CallContext, Goto, State
 from ivr.intents import Heard
 from ivr.models import Subscriber
 from ivr.reply import Line, Listen, Reply
+from prompts import spoken
 from prompts.catalog import other_language
 
 
@@ -27,7 +28,7 @@ class Report(State):
             return Goto("unknown_caller")
         facts = self.facts(ctx, subscriber)
         ctx.record_query(self.service, facts)
-        lines = (*self.lines(facts, ctx.language), Line("report.sms_after_call"))
+        lines = (*self.lines(facts, ctx.language), sms_after_call(ctx, subscriber))
         return self.prompt(ctx).after(*lines)
 
     def prompt(self, ctx: CallContext) -> Reply:
@@ -54,3 +55,12 @@ class Report(State):
     def lines(self, facts: dict[str, Any], language: str) -> tuple[Line, ...]:
         """What the caller hears about *facts*, in *language*."""
         raise NotImplementedError
+
+
+def sms_after_call(ctx: CallContext, subscriber: Subscriber) -> Line:
+    """Where the results go after hangup: the caller's phone, or, for a caller who verified
+    another number, that number's phone (not the one they are calling from)."""
+    if ctx.on_own_phone:
+        return Line("report.sms_after_call")
+    number = spoken.phone_number(subscriber.msisdn, ctx.language)
+    return Line("report.sms_to_number", {"number": number})

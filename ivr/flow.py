@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ivr import numbers
 from ivr.clock import local_date
 from ivr.config import Settings
 from ivr.intents import Heard
@@ -68,6 +69,17 @@ class CallContext:
     @property
     def subscriber(self) -> Subscriber | None:
         return self.call.subscriber
+
+    @property
+    def on_own_phone(self) -> bool:
+        """Whether the caller calls from the phone of the subscriber the call is about (not
+        from another phone, after verifying that subscriber's number)."""
+        if self.subscriber is None:
+            return False
+        try:
+            return numbers.normalize(self.call.from_number) == self.subscriber.msisdn
+        except numbers.InvalidNumber:
+            return False
 
     @property
     def local_today(self) -> dt.date:

@@ -206,8 +206,9 @@ _MISREADINGS = (
     re.compile(rf"(?<![{_NUMERAL}点第])二(?=(?:{_MEASURE}))"),
     # a leading 二 before 百, 千, 万, 亿
     re.compile(rf"(?<![{_NUMERAL}点第])二(?=[百千万亿])"),
-    # 两 in a digit position, before 十, as an ordinal, or in a decimal
-    re.compile(rf"(?<=[{_NUMERAL}点第])两|两(?=十)|两点[{_NUMERAL}]+G"),
+    # 两 in a digit position, before 十, as an ordinal, or in a decimal (a decimal point is a
+    # 点 after a numeral: the 点 of 地点 is no point)
+    re.compile(rf"(?:(?<=[{_NUMERAL}第])|(?<=[{_NUMERAL}]点))两|两(?=十)|两点[{_NUMERAL}]+G"),
 )
 
 
@@ -218,7 +219,17 @@ def _misread(text: str) -> list[str]:
 def test_the_checker_finds_each_misreading() -> None:
     wrong = ["输入二次", "剩余二条", "二分钟", "套餐共二G", "二百元", "二万", "二十两", "一百零两",
              "第两位", "两点五G", "两十元"]  # fmt: skip
-    right = ["输入两次", "十二条", "二十二分钟", "二点五G", "两百元", "第二位", "二月", "下午两点"]
+    right = [
+        "输入两次",
+        "十二条",
+        "二十二分钟",
+        "二点五G",
+        "两百元",
+        "第二位",
+        "二月",
+        "下午两点",
+        "地点两百",
+    ]
     assert all(_misread(text) for text in wrong)
     assert not any(_misread(text) for text in right)
 

@@ -67,7 +67,22 @@ def test_a_verified_foreign_caller_hears_the_service_they_dialed(
         )
         auth = session.scalar(sa.select(CallAuth))
     assert (summary.to_number, summary.status) == (DEMO_ZH, "pending")  # the owner's phone
+    assert summary.body.startswith(  # worded for an owner who did not call
+        f"【中国联通】尾号{STRANGER[-4:]}的电话于"
+    )
+    assert "验证了您的服务密码并查询了您的号码，结果：" in summary.body
     assert auth.verified_subscriber_id == _subscriber_id(hotline, DEMO_ZH)
+
+
+def test_after_the_report_a_verified_caller_is_told_the_results_go_to_that_number(
+    caller: Caller,
+) -> None:
+    caller.dial("1001011", STRANGER).press("1").press(DEMO_ZH).press(DEMO_PASSWORD)
+    assert (
+        "挂机后，查询结果将以短信发送到您验证的号码幺三八零零幺三八零零零，"
+        "而不是您正在使用的这部电话。"
+    ) in caller.said
+    assert "挂机后，查询结果将以短信发送到您的手机。" not in caller.said
 
 
 def test_verification_is_per_call_and_kept_in_the_database(
