@@ -28,7 +28,7 @@ from ivr.db import Base, enum_text
 from ivr.logs import log_event
 from ivr.models import Call, CallEvent, Subscriber
 from prompts import spoken
-from sms_followup import outbox
+from sms_followup import outbox, reminders
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text as sms_text
 
@@ -240,11 +240,6 @@ def _written(at: dt.datetime, language: str) -> str:
     return spoken.written_date_time(local_datetime(at), language)
 
 
-def _reopenable(subscriber: Subscriber) -> bool:
-    """Suspended for arrears, and the balance is positive again."""
-    return subscriber.line_status == "suspended_arrears" and subscriber.account.balance_fen > 0
-
-
 def file_complaint(
     session: Session,
     subscriber: Subscriber,
@@ -283,7 +278,7 @@ def file_complaint(
     session.add(ticket)
     session.flush()
     _event(ticket, "opened", "caller", now, category=category, queue=ticket.queue)
-    if category == PAYMENT_NOT_REOPENED and _reopenable(subscriber):
+    if category == PAYMENT_NOT_REOPENED and reminders.paid_up(subscriber):
         _reopen_line(ticket, subscriber, now)
         body = sms_text(
             "ticket.line_reopened",

@@ -229,7 +229,8 @@ RUN_OUT_DAYS = 3
 
 
 def paid_up(subscriber: Subscriber) -> bool:
-    """Suspended for arrears, and the balance is positive again (as complaints.tickets)."""
+    """Suspended for arrears, and the balance is positive again: the line may reopen (by
+    the reminders job, or at once when the caller complains of it, complaints.tickets)."""
     account = subscriber.account
     return (
         subscriber.line_status == SUSPENDED_ARREARS
