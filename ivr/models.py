@@ -42,6 +42,12 @@ class Subscriber(Base):
     # Real-name registration (实名制) done; a line without it is told to register at a
     # business hall and gets no marketing or reminder SMS.
     real_name_verified: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # International roaming: switched on or off by the caller (services menu, key 3), and the
+    # trip they told us about: destination (ISO code), by sea or not, since when (naive UTC).
+    roaming_on: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    roaming_destination: Mapped[str | None] = mapped_column(sa.String(8))
+    roaming_by_sea: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    roaming_since: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
     account: Mapped[Account] = relationship(back_populates="subscriber", uselist=False)
