@@ -19,6 +19,7 @@ from ivr.models import CallQuery
 from prompts import spoken
 from sms_followup import outbox
 from sms_followup.models import OutboxMessage, OutboxStatus
+from sms_followup.roaming import summary_part as _roaming
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
 from sms_followup.trail_sms import summary_part as _trail
@@ -151,7 +152,13 @@ def _bill(facts: dict[str, Any], language: str) -> list[str]:
     ]
 
 
-_PARTS = {"balance": _balance, "usage": _usage, "bill": _bill, "trail": _trail}
+_PARTS = {
+    "balance": _balance,
+    "usage": _usage,
+    "bill": _bill,
+    "trail": _trail,
+    "roaming": _roaming,
+}
 
 
 def _written_date(at: dt.datetime, language: str) -> str:

@@ -22,6 +22,8 @@ go at once.
 | warning.roaming_step    | the day's roaming data crosses another 10 MB    | day        |
 | reminder.roaming_daily  | yesterday's roaming, summed up                  | day        |
 | warning.maritime        | attached to a maritime-satellite network        | day        |
+| roaming_landing         | first attach in a country on a trip (tariffs);  | trip       |
+|                         | goes at once (``sms_followup.roaming``)         |            |
 
 Warnings before suspension (停机预警), checked by the same job on every run, one of each per
 *episode* (from the balance first running low until it is healthy again):
@@ -57,7 +59,7 @@ from ivr.logs import log_event
 from ivr.models import Subscriber, UsageCounter
 from prompts.countries import country_name
 from prompts.spoken import KB_PER_MB, written_data_volume, written_money
-from sms_followup import outbox
+from sms_followup import outbox, roaming
 from sms_followup.models import ReminderLog, RoamingDay
 from sms_followup.ports import insert_ignoring_duplicates
 from sms_followup.settings import SmsSettings
@@ -155,8 +157,14 @@ def run(
             watch_balance(session, settings, subscriber, now, morning, result)
             if subscriber.line_status != "active":
                 continue
-            for reminder in decide(session, subscriber, rules_for(subscriber, table), now):
+            rules = rules_for(subscriber, table)
+            for reminder in decide(session, subscriber, rules, now):
                 _queue(session, settings, subscriber, reminder, now, morning, result)
+            landed = roaming.send_landings(
+                session, settings, subscriber, now, rules.roaming_step_mb
+            )
+            if landed:
+                result.sent[roaming.LANDING] += landed
     log_event(
         logger,
         "reminders.run",
