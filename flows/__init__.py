@@ -20,6 +20,7 @@ from flows.password import (
     SendingTemporaryPassword,
     ServicesMenu,
 )
+from flows.roaming import roaming_states
 from flows.unknown_caller import UnknownCaller
 from flows.usage import ReadingTrail, ReadingUsage
 from flows.verification import (
@@ -50,6 +51,7 @@ SPEECH_ROUTES: Mapping[str, str] = {
     "complaint": "complaints",
     "expert": "expert_desk",
     "password": "password",
+    "roaming": "roaming",
 }
 """The state each service named by voice leads to, from any menu."""
 
@@ -84,6 +86,7 @@ def states() -> dict[str, State]:
         ConfirmingNewPassword(),
         SendingTemporaryPassword(),
         FinishedService(),
+        *roaming_states(),
         StartingVerification(),
         EnteringSubscriberNumber(),
         EnteringServicePassword(),

@@ -26,12 +26,13 @@ DONE = "service.done"
 
 
 class ServicesMenu(Menu):
-    """Main menu 2: the service password, another number's services, or an agent."""
+    """Main menu 2: the service password, another number's services, international
+    roaming, or an agent."""
 
     name = "services"
     parent = "main"
     prompt_key = "menu.services"
-    options: ClassVar[Mapping[str, str]] = {"1": "password", "2": "verify"}
+    options: ClassVar[Mapping[str, str]] = {"1": "password", "2": "verify", "3": "roaming"}
 
 
 class PasswordMenu(Menu):
