@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flows.roaming import DESTINATION_KEYS, SPOKEN_DESTINATIONS
 from hotline.container import Hotline
 from ivr.models import Subscriber
-from prompts import catalog
+from prompts import catalog, spoken, voice
 from prompts.countries import names
 from sms_followup import reminders, roaming
 from sms_followup.models import OutboxMessage
@@ -213,7 +213,9 @@ def test_switching_off_is_in_the_sms(caller: Caller, hotline: Hotline) -> None:
 # -- the landing SMS --------------------------------------------------------------------------
 
 
-def attach(at: str, country: str, msisdn: str = DEMO_ZH, network: str = "NTT DOCOMO") -> dict:
+def attach(
+    at: str, country: str, msisdn: str = DEMO_ZH, network: str = "NTT DOCOMO"
+) -> dict[str, object] | str:
     return {
         "msisdn": msisdn,
         "at": local(at),
@@ -322,3 +324,18 @@ def test_the_tariff_table_has_default_maritime_and_every_named_destination() -> 
 @pytest.mark.parametrize("language", ["zh-CN", "en-US"])
 def test_spoken_country_names_match_the_countries_table(code: str, language: str) -> None:
     assert catalog.text(f"country.{code}", language) == names()[code][language]
+
+
+@pytest.mark.parametrize("code", SPOKEN_DESTINATIONS)
+@pytest.mark.parametrize("language", ["zh-CN", "en-US"])
+def test_the_lines_naming_a_destination_are_made_of_clips_and_prompts(
+    code: str, language: str
+) -> None:
+    """With prompt audio on, the trip's lines are one voice: the country is its catalog
+    prompt's audio, the date the date's building blocks (no MissingClip)."""
+    country = catalog.text(f"country.{code}", language)
+    since = spoken.date(dt.date(2031, 3, 11), language)
+    trip = voice.plan("roaming.trip", {"country": country, "since": since}, language)
+    assert any(piece.prompt == f"country.{code}" for piece in trip)
+    saved = voice.plan("roaming.trip_saved", {"country": country}, language)
+    assert [p.prompt for p in saved if p.prompt] == [f"country.{code}"]
