@@ -167,6 +167,7 @@ def test_roaming_by_name_from_the_main_menu_and_a_country_elsewhere_is_not_a_ser
 # -- the SMS after the call ---------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_after_hangup_the_sms_has_the_tariffs_the_promise_and_the_sea_warning(
     caller: Caller, hotline: Hotline
 ) -> None:
@@ -241,6 +242,7 @@ def landings(hotline: Hotline, msisdn: str = DEMO_ZH) -> list[str]:
         )
 
 
+@pytest.mark.postgres
 def test_first_attach_in_a_country_gets_the_landing_sms_once_per_trip(hotline: Hotline) -> None:
     assert ingest_jsonl(hotline, [attach("2031-03-01T09:00:00", "JP")]).errors == []
     run_reminders(hotline, "2031-03-01T09:05:00")
