@@ -199,4 +199,3 @@ def test_the_desk_card_shows_a_line_without_real_name_registration(app: Flask) -
     flagged = template.render(call=_card(real_name_verified=False), full=False)
     assert 'class="real-name"' in flagged and "not registered" in flagged
     assert "real-name" not in template.render(call=_card(real_name_verified=True), full=False)
-    assert "real-name" not in template.render(call=_card(), full=False)  # not told: nothing
