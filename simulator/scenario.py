@@ -195,11 +195,6 @@ class ScenarioInput:
         if self._position >= len(self.steps):
             return when_exhausted(request.moment)
         step = self.steps[self._position]
-        if step.kind == "hold" and request.moment is Moment.BRIDGE:
-            # An agent took the call before its hold began (a quick accept races the wait
-            # music): the hold ended as it was meant to. What was heard stays in the window.
-            self._position += 1
-            return self.next_action(request)
         if step.is_expectation or not accepts(request.moment, step.action()):
             return None
         self._position += 1
