@@ -4,9 +4,6 @@ port reported by many subscribers is flagged for review with the number of repor
 
 from __future__ import annotations
 
-import secrets
-import xml.etree.ElementTree as ET
-
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -18,28 +15,17 @@ from sms_followup import outbox
 from sms_followup.models import LocalDelivery, OptOut, Port, SpamReport
 from sms_followup.settings import SmsSettings
 from sms_followup.worker import OutboxWorker
+from tests import test_sms_inbound as inbound
 from tests.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, TwilioClient
+from tests.test_sms_inbound import replies
 
 SPAMMER = "106558770001"
 OTHER_PORT = "106550211234"
 
 
 def text_in(twilio: TwilioClient, body: str, from_: str = DEMO_ZH, to: str = "10010") -> list[str]:
-    sid = "SM" + secrets.token_hex(16)
-    params = {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": twilio.settings.twilio_account_sid,
-        "From": "+86" + from_,
-        "To": to,
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "ApiVersion": "2010-04-01",
-    }
-    response = twilio.post("/sms/incoming", params)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return [m.text or "" for m in ET.fromstring(response.get_data()).iter("Message")]
+    """The handset ``from_`` texts ``body`` to ``to``; the replies in the TwiML answer."""
+    return replies(inbound.text_in(twilio, body, to=to, from_=from_))
 
 
 def industry(hotline: Hotline, port: str, to: str) -> tuple[str, str | None]:
