@@ -1,7 +1,12 @@
 """`make bench`: every benchmark, one table each, measured side by side in this run.
 
-``python -m bench [sqlite] [postgresql]`` limits the backends; ``python -m bench voice`` runs
-only the cost of joining prompt audio.
+Pieces, each alone:
+
+- ``python -m bench [sqlite] [postgresql]``: everything, on these backends only;
+- ``python -m bench calls [sqlite] [postgresql]``: only the Python function calls and SQL
+  statements per request (:mod:`bench.calls`, counted, not timed; under a minute on SQLite);
+- ``python -m bench voice``: only the cost of joining prompt audio;
+- ``python -m bench.trail_page``: only the data-usage trail page.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bench import sms_throughput, trail_page, voice, webhooks
+from bench import calls, sms_throughput, trail_page, voice, webhooks
 from ivr import logs
 
 
@@ -17,11 +22,20 @@ def main(argv: list[str]) -> None:
     if argv == ["voice"]:
         _voice()
         return
+    if argv[:1] == ["calls"]:
+        calls.print_table(tuple(argv[1:]) or ("sqlite", "postgresql"))
+        return
     backends = tuple(argv) or ("sqlite", "postgresql")
-    print("Webhooks (gunicorn, deploy/gunicorn.conf.py)", flush=True)
+    counts = calls.lookup(calls.print_table(backends))
+    print("\nWebhooks (gunicorn, deploy/gunicorn.conf.py; calls/req from the table above)")
     print(webhooks.HEADER, "-" * len(webhooks.HEADER), sep="\n", flush=True)
-    for result in webhooks.run(backends):
+    results = []
+    for result in webhooks.run(backends, counts):
+        results.append(result)
         print(webhooks.row(result), flush=True)
+    if any(r.key == "concurrent" for r in results):
+        print(webhooks.largest_levels(results), flush=True)
+    print("\nTargets", *webhooks.targets(results, counts), sep="\n", flush=True)
     logs.configure(logging.WARNING)  # the app below runs in this process: only its problems
     print("\nSMS outbox delivery to the local Twilio stand-in", flush=True)
     print(sms_throughput.table(sms_throughput.run(backends, 1000, (True,))), flush=True)

@@ -3,12 +3,16 @@
 (a) a bare Flask handler returning fixed TwiML — the ceiling; (a') the floor: the same
 answer after checking the signature and committing one row for the call, the least a
 webhook that keeps its call in the database does; (b) ``/voice/incoming`` for 1001011,
-signed, with the database; (c) a full simulated call mix. All served by gunicorn with
+signed, with the database; the step: ``/voice/step`` with key 1 for 10010 calls already
+answered and waiting at the language menu (one call per request, put in progress before
+the measurement); (c) a full simulated call mix. All served by gunicorn with
 ``deploy/gunicorn.conf.py``, loaded by ``wrk`` (a, a', b) or the call simulator (c), on
 SQLite and on PostgreSQL. Then latency at a fixed 300 requests/s (open loop, so a slow
 answer delays the next send and is counted), and, on PostgreSQL, concurrent calls in real
 time: callers arrive at a steady rate (as SIPp's ``-r``) so that the number of calls in
-progress climbs to each level and holds there.
+progress climbs to each level and holds there. Every row carries its share of (a') and its
+Python function calls per request (:mod:`bench.calls`, same run); :func:`targets` says which
+of the issue's targets this run met.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -50,7 +54,14 @@ DURATION_S = os.environ.get("BENCH_SECONDS", "10")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
 WRK_THREADS = 2
 WARM_UP_S = "3"
-CALL_LEVELS = tuple(int(n) for n in os.environ.get("BENCH_CALL_LEVELS", "500,1000,2000").split(","))
+CALL_LEVELS = tuple(
+    int(n) for n in os.environ.get("BENCH_CALL_LEVELS", "500,1000,2000,4000").split(",")
+)
+STEP_CALLS = int(os.environ.get("BENCH_STEP_CALLS", "20000"))
+"""Calls put in progress before the step is measured, one per step request..."""
+STEP_SETUP_S = float(os.environ.get("BENCH_STEP_SETUP_SECONDS", "90"))
+"""...or as many as can be answered in this time."""
+SLOW_P99_MS = 100.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,17 @@ class Result:
     p95_ms: float
     p99_ms: float
     errors: int
+    key: str = ""
+    """``a``, ``a'``, ``b``, ``step``, ``c``, ``fixed`` or ``concurrent``."""
+    backend: str = ""
+    calls: float | None = None
+    """Python function calls per request, from :mod:`bench.calls` in the same run."""
+    of_ceiling: float | None = None
+    of_floor: float | None = None
+    """req/s as a share of (a) and of the (a') of the same backend."""
+    level: int | None = None
+    peak: int | None = None
+    """Concurrent calls: the level aimed at and the most calls in progress at once."""
 
 
 @contextlib.contextmanager
@@ -96,54 +118,147 @@ def _wait_until_up(url: str) -> None:
 
 def signed_bodies(base_url: str, count: int) -> Path:
     """Distinct signed /voice/incoming requests for 1001011, one per line for wrk."""
-    validator = RequestValidator(LOCAL_AUTH_TOKEN)
+    return _bodies_file(
+        _signed(base_url, "/voice/incoming", _call_params("1001011")) for _ in range(count)
+    )
+
+
+def _call_params(to: str, call_sid: str | None = None, **extra: str) -> dict[str, str]:
+    return {
+        "CallSid": call_sid or "CA" + secrets.token_hex(16),
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+8613800138000",
+        "To": to,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+def _signed(base_url: str, path: str, params: dict[str, str]) -> str:
+    """One line for wrk: the signature, a tab, the form body."""
+    signature = RequestValidator(LOCAL_AUTH_TOKEN).compute_signature(base_url + path, params)
+    return f"{signature}\t{urlencode(params)}"
+
+
+def _bodies_file(lines: Iterable[str]) -> Path:
     path = Path(tempfile.mkstemp(suffix=".tsv")[1])
     with path.open("w") as out:
-        for _ in range(count):
-            params = {
-                "CallSid": "CA" + secrets.token_hex(16),
-                "AccountSid": "AC" + "0" * 32,
-                "From": "+8613800138000",
-                "To": "1001011",
-                "CallStatus": "ringing",
-                "Direction": "inbound",
-                "ApiVersion": "2010-04-01",
-            }
-            signature = validator.compute_signature(base_url + "/voice/incoming", params)
-            out.write(f"{signature}\t{urlencode(params)}\n")
+        for line in lines:
+            out.write(line + "\n")
     return path
 
 
-def wrk(label: str, url: str, bodies: Path) -> Result:
+def wrk(
+    label: str,
+    url: str,
+    bodies: Path,
+    path: str = "/voice/incoming",
+    warm_up: Path | None = None,
+) -> Result:
     """Measure after a warm-up run with bodies of its own (new servers answer slowly at
-    first: up to 2.5 times slower for the first seconds, seen here)."""
-    warm_up = signed_bodies(url, 20_000)
-    _wrk(url, warm_up, WARM_UP_S)
+    first: up to 2.5 times slower for the first seconds, seen here); *warm_up* replaces the
+    20,000 new 1001011 calls it sends by default (and is deleted after)."""
+    warm_up = warm_up or signed_bodies(url, 20_000)
+    _wrk(url, warm_up, WARM_UP_S, path)
     warm_up.unlink()
-    data = _wrk(url, bodies, DURATION_S)
+    data = _wrk(url, bodies, DURATION_S, path)
     return Result(
         label,
         data["requests"] / data["seconds"],
         data["p50_ms"],
         data["p95_ms"],
         data["p99_ms"],
-        data["errors"] + data["non2xx"],
+        int(data["errors"] + data["non2xx"]),
     )
 
 
-def _wrk(url: str, bodies: Path, seconds: str) -> dict[str, float]:
+def _wrk(url: str, bodies: Path, seconds: str, path: str = "/voice/incoming") -> dict[str, float]:
     """One wrk run. An answer counts as an error after 15 s, as at Twilio (wrk's own
     default of 2 s would count a slow answer as a failed one)."""
     output = subprocess.run(
         [
             "wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "15s",
             "-s", str(ROOT / "bench" / "signed.lua"), url,
-            "--", "/voice/incoming", str(bodies), str(WRK_THREADS),
+            "--", path, str(bodies), str(WRK_THREADS),
         ],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     data: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return data
+
+
+def calls_in_progress(url: str, count: int, seconds: float) -> list[str]:
+    """Up to *count* 10010 calls whose ``/voice/incoming`` was answered (each at the
+    language menu now), as many as 16 connections get answered within *seconds*: their
+    CallSids. Not measured."""
+    lines = [(sid, _signed(url, "/voice/incoming", _call_params("10010", sid))) for sid in
+             ("CA" + secrets.token_hex(16) for _ in range(count))]  # fmt: skip
+    answered: list[str] = []
+    failed = 0
+    pending = iter(lines)
+    lock = threading.Lock()
+    host, port = url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + seconds
+
+    def sender() -> None:
+        nonlocal failed
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                item = next(pending, None)
+            if item is None:
+                return
+            sid, line = item
+            signature, body = line.split("\t", 1)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            }
+            try:
+                conn.request("POST", "/voice/incoming", body, headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            with lock:
+                if ok:
+                    answered.append(sid)
+                else:
+                    failed += 1
+
+    threads = [threading.Thread(target=sender) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise RuntimeError(f"{failed} of the 10010 calls for the step were not answered")
+    return answered
+
+
+def step(label: str, url: str, sids: list[str]) -> Result:
+    """The step: ``/voice/step`` with key 1 for calls at the language menu, each request
+    a call of its own; the warm-up takes its share of *sids* (by duration), the
+    measurement the rest. A label marked "(calls reused)" ran out of calls and sent some
+    a second step (at another menu than the language menu)."""
+    step_params = {"Digits": "1", "CallStatus": "in-progress"}
+    bodies = [
+        _signed(url, "/voice/step", _call_params("10010", sid, **step_params)) for sid in sids
+    ]
+    warm_s, measured_s = float(WARM_UP_S), float(DURATION_S)
+    cut = int(len(bodies) * warm_s / (warm_s + measured_s))
+    warm_up, measured = _bodies_file(bodies[:cut]), _bodies_file(bodies[cut:])
+    try:
+        result = wrk(label, url, measured, "/voice/step", warm_up)
+    finally:
+        measured.unlink()
+    if result.rps * measured_s > len(bodies) - cut:
+        result = dataclasses.replace(result, label=f"{label} (calls reused)")
+    return result
 
 
 def simulated_mix(
@@ -241,15 +356,37 @@ def concurrent_calls(url: str, levels: tuple[int, ...], call_s: float) -> Iterat
 
     New calls arrive a tenth faster than ``level`` calls of ``call_s`` seconds can end, so
     the lines fill up and stay full (SIPp's ``-r`` with ``-l``); the label gives the peak
-    reached. The ramp stops after the first level with an error or a p99 of 100 ms or more.
+    reached. The ramp stops after the first level with an error (a slow p99 alone does not
+    stop it: the next level shows whether the calls still complete).
     """
     for level in levels:
         rate = 1.1 * level / call_s
         result, report = simulated_mix("", url, level * 3 // 2, level, 1.0, rate)
         label = f"{report.peak_concurrency} calls at once ({rate:.0f} new calls/s, real time)"
-        yield dataclasses.replace(result, label=label)
-        if result.errors or result.p99_ms >= 100:
+        yield dataclasses.replace(
+            result,
+            label=label,
+            key="concurrent",
+            backend="postgresql",
+            level=level,
+            peak=report.peak_concurrency,
+        )
+        if result.errors:
             return
+
+
+def largest_levels(results: Iterable[Result]) -> str:
+    """ "Largest level reached": the most calls at once with zero errors, and with zero
+    errors and a p99 under 100 ms."""
+    levels = [r for r in results if r.key == "concurrent" and r.peak is not None]
+    if not levels:
+        return "largest level reached: no concurrent calls measured"
+    clean = [r.peak or 0 for r in levels if not r.errors]
+    fast = [r.peak or 0 for r in levels if not r.errors and r.p99_ms < SLOW_P99_MS]
+    return (
+        f"largest level reached: {max(clean, default=0):,} calls at once with zero errors; "
+        f"{max(fast, default=0):,} with zero errors and p99 < {SLOW_P99_MS:.0f} ms"
+    )
 
 
 @contextlib.contextmanager
@@ -274,12 +411,17 @@ def _seed(env: dict[str, str]) -> None:
     )
 
 
-def run(backends: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[Result]:
-    """Each measurement as soon as it is taken (the whole run takes about 20 minutes)."""
+def run(
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
+    calls: Mapping[tuple[str, str], float] | None = None,
+) -> Iterator[Result]:
+    """Each measurement as soon as it is taken (the whole run takes about 25 minutes).
+    *calls* (from :func:`bench.calls.lookup`) gives each row its calls per request."""
+    calls = calls or {}
     with gunicorn("bench.bare_app:app", {}) as bare_url:
         ceiling_result = wrk("(a) bare Flask TwiML", bare_url, signed_bodies(bare_url, 100))
-        yield ceiling_result
         ceiling = ceiling_result.rps
+        yield _shares(ceiling_result, "a", "-", calls, ceiling, None)
         for backend in backends:
             with database(backend) as db_url:
                 upgrade(db_url)
@@ -287,12 +429,13 @@ def run(backends: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[Result
                 port = free_port()
                 floor_env = {"DATABASE_URL": db_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
                 with gunicorn("bench.floor_app:create_app()", floor_env, port) as url:
-                    floor = wrk(
+                    floor_result = wrk(
                         f"(a') floor: signature + one INSERT, {backend}",
                         url,
                         signed_bodies(url, 50_000),
                     )
-                    yield _ratio(floor, ceiling)
+                floor = floor_result.rps
+                yield _shares(floor_result, "a'", backend, calls, ceiling, floor)
                 port = free_port()
                 env = {
                     "DATABASE_URL": db_url,
@@ -304,11 +447,22 @@ def run(backends: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[Result
                     b = wrk(
                         f"(b) /voice/incoming 1001011, {backend}", url, signed_bodies(url, 50_000)
                     )
-                    yield _ratio(b, ceiling)
+                    yield _shares(b, "b", backend, calls, ceiling, floor)
+                    sids = calls_in_progress(url, STEP_CALLS, STEP_SETUP_S)
+                    one_step = step(f"step: /voice/step key 1, {backend}", url, sids)
+                    yield _shares(one_step, "step", backend, calls, ceiling, floor)
                     c, mix = simulated_mix(f"(c) simulated call mix, {backend}", url, 400, 32, 0.0)
-                    yield _ratio(c, ceiling)
-                    yield fixed_rate(
-                        f"300 req/s fixed rate, {backend}", url, signed_bodies(url, 3000), 300, 10
+                    yield _shares(c, "c", backend, calls, ceiling, floor)
+                    yield dataclasses.replace(
+                        fixed_rate(
+                            f"300 req/s fixed rate, {backend}",
+                            url,
+                            signed_bodies(url, 3000),
+                            300,
+                            10,
+                        ),
+                        key="fixed",
+                        backend=backend,
                     )
                     if backend == "postgresql":
                         call_s = statistics.mean(r.call.duration for r in mix.results)
@@ -321,22 +475,90 @@ def _create_floor_table(db_url: str) -> None:
     engine.dispose()
 
 
-def _ratio(result: Result, ceiling: float) -> Result:
-    return Result(
-        f"{result.label}  [{result.rps / ceiling:.2f} of (a)]",
-        result.rps,
-        result.p50_ms,
-        result.p95_ms,
-        result.p99_ms,
-        result.errors,
+def _shares(
+    result: Result,
+    key: str,
+    backend: str,
+    calls: Mapping[tuple[str, str], float],
+    ceiling: float,
+    floor: float | None,
+) -> Result:
+    return dataclasses.replace(
+        result,
+        key=key,
+        backend=backend,
+        calls=calls.get((key, backend)),
+        of_ceiling=result.rps / ceiling if ceiling else None,
+        of_floor=result.rps / floor if floor else None,
     )
 
 
-HEADER = f"{'measurement':<62} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4}"
+HEADER = (
+    f"{'measurement':<58} {'calls/req':>9} {'req/s':>7} {'of (a)':>6} {'':>13} "
+    f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'err':>4}"
+)
 
 
 def row(r: Result) -> str:
+    calls = "" if r.calls is None else f"{r.calls:,.0f}"
+    of_ceiling = "" if r.of_ceiling is None else f"{r.of_ceiling:.2f}"
+    of_floor = "" if r.of_floor is None else f"{r.of_floor:.2f} of (a')"
     return (
-        f"{r.label:<62} {r.rps:>7.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} "
-        f"{r.p99_ms:>8.1f} {r.errors:>4}"
+        f"{r.label:<58} {calls:>9} {r.rps:>7.0f} {of_ceiling:>6} {of_floor:>13} "
+        f"{r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.errors:>4}"
     )
+
+
+FLOOR_SHARE = 0.5
+"""(b) and the step: at least half the floor's req/s..."""
+CALLS_FACTOR = 2.0
+"""...and at most twice its Python function calls per request."""
+
+
+def targets(results: Iterable[Result], calls: Mapping[tuple[str, str], float]) -> list[str]:
+    """The issue's targets, each met or not, with the figures of this run."""
+    results = list(results)
+    lines = []
+    for backend in dict.fromkeys(r.backend for r in results if r.key == "a'"):
+        floor = next(r for r in results if r.key == "a'" and r.backend == backend)
+        for key, name in (("b", "(b)"), ("step", "the step")):
+            measured = next((r for r in results if r.key == key and r.backend == backend), None)
+            if measured is None:
+                continue
+            share = measured.rps / floor.rps
+            lines.append(
+                f"{_met(share >= FLOOR_SHARE)}  {name} ≥ {FLOOR_SHARE} of (a') req/s, {backend}: "
+                f"{share:.2f} ({measured.rps:.0f} against {floor.rps:.0f} req/s)"
+            )
+            own, floor_calls = calls.get((key, backend)), calls.get(("a'", backend))
+            if own is not None and floor_calls:
+                ok = own <= CALLS_FACTOR * floor_calls
+                lines.append(
+                    f"{_met(ok)}  {name} ≤ {CALLS_FACTOR:g} × (a')'s "
+                    f"calls/request, {backend}: {own / floor_calls:.2f} × ({own:,.0f} against "
+                    f"{floor_calls:,.0f})"
+                )
+    levels = {r.level: r for r in results if r.key == "concurrent"}
+    for level, fast in ((2000, True), (4000, False)):
+        wanted = f"zero errors{' and p99 < 100 ms' if fast else ''}"
+        r = levels.get(level)
+        if r is None:
+            if not levels:
+                continue
+            why = (
+                "not reached: the ramp stopped at a level with errors"
+                if level in CALL_LEVELS
+                else "not measured (BENCH_CALL_LEVELS)"
+            )
+            lines.append(f"{_met(False)}  {level:,} calls at once, {wanted}: {why}")
+            continue
+        ok = not r.errors and (not fast or r.p99_ms < SLOW_P99_MS)
+        lines.append(
+            f"{_met(ok)}  {level:,} calls at once, {wanted}: peak {r.peak:,}, "
+            f"{r.errors} errors, p99 {r.p99_ms:.0f} ms"
+        )
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "met    " if ok else "NOT met"
