@@ -42,8 +42,8 @@ def hold(ctx: CallContext) -> None:
         return
     queried_from = None if ctx.on_own_phone else call.from_number
     body = compose(call.queries, call.language, queried_from)
-    ctx.session.flush()  # the call of a first webhook gets its id
-    message = ctx.session.scalar(of_call(call.id))
+    # A call not yet written (its first webhook) has no summary to look up.
+    message = None if call.id is None else ctx.session.scalar(of_call(call.id))
     if message is None:
         outbox.enqueue(
             ctx.session,
@@ -53,7 +53,7 @@ def hold(ctx: CallContext) -> None:
             body=body,
             language=call.language,
             now=ctx.now,
-            held_for_call=call.id,
+            held_for=call,
         )
         if call.ended:
             outbox.release_held(ctx.session, call.id, ctx.now)

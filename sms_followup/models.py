@@ -12,10 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ivr.clock import stamp
 from ivr.db import Base, enum_text
+from ivr.models import Call
 from sms_followup.templates import segments
 
 
@@ -64,6 +65,10 @@ class OutboxMessage(Base):
     error_code: Mapped[str | None] = mapped_column(sa.String(8))
     # Set when an attempt may have reached the provider without its SID being recorded.
     outcome_unknown_since: Mapped[dt.datetime | None] = mapped_column()
+
+    # The call a summary is held for: set as an object, a new call and its summary are
+    # inserted in one flush.
+    call: Mapped[Call | None] = relationship()
 
 
 class LocalDelivery(Base):

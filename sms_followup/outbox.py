@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ivr import numbers
 from ivr.clock import SERVICE_TZ
 from ivr.logs import log_event
+from ivr.models import Call
 from sms_followup import ports
 from sms_followup.models import OutboxMessage, OutboxStatus, StatusEvent
 from sms_followup.settings import SmsSettings
@@ -114,12 +115,12 @@ def enqueue(
     now: dt.datetime,
     port: str | None = None,
     due: dt.datetime | None = None,
-    held_for_call: int | None = None,
+    held_for: Call | None = None,
 ) -> OutboxMessage:
     """Write one SMS to the outbox at *now*, or a ``refused`` row saying why it may not go.
 
     It may go from *due* on (quiet hours, a later day), or at once; a call's summary is
-    *held_for_call* until that call ends (:func:`release_held`)."""
+    *held_for* until that call ends (:func:`release_held`)."""
     with contextlib.suppress(numbers.InvalidNumber):
         to = numbers.normalize(to)  # opt-outs are kept by national number
     group = Category.INDUSTRY if port else category(kind)
@@ -132,8 +133,8 @@ def enqueue(
         body=body,
         port=port,
         segments=segments(body),
-        status=OutboxStatus.PENDING if held_for_call is None else OutboxStatus.HELD,
-        call_id=held_for_call,
+        status=OutboxStatus.PENDING if held_for is None else OutboxStatus.HELD,
+        call=held_for,
         next_attempt_at=due or now,
     )
     reason = None
@@ -187,14 +188,17 @@ def record(
     error_code: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append one step to a message's history."""
-    session.add(
-        StatusEvent(
-            outbox_id=outbox_id,
-            message_sid=sid,
-            status=status,
-            error_code=error_code,
-            source=source,
-            detail=detail[:2000] if detail else None,
-        )
+    """Append one step to a message's history, at once (it is never read back as an
+    object: a plain INSERT spares the unit of work a flush on every webhook that holds a
+    call's summary)."""
+    session.connection().execute(
+        sa.insert(StatusEvent),
+        {
+            "outbox_id": outbox_id,
+            "message_sid": sid,
+            "status": status,
+            "error_code": error_code,
+            "source": source,
+            "detail": detail[:2000] if detail else None,
+        },
     )
