@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ def match(said: str, language: str) -> Heard | None:
     return best[1] if best else None
 
 
+@functools.cache
 def hints(language: str) -> str:
     """Comma-separated phrases for Twilio's speech recognizer (``<Gather hints>``)."""
     return ",".join(p for words in phrases(language).values() for p in words)

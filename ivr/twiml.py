@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Protocol
@@ -11,7 +12,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr import intents
 from ivr.config import Settings
 from ivr.logs import log_event
-from ivr.reply import Dial, Hangup, Hold, Leave, Line, Listen, Record, Reply, ToQueue
+from ivr.reply import Action, Dial, Hangup, Hold, Leave, Line, Listen, Record, Reply, ToQueue
 from prompts import catalog
 
 STEP_URL = "/voice/step"
@@ -26,6 +27,11 @@ GATHER_LANGUAGE = {"zh-CN": "cmn-Hans-CN", "en-US": "en-US"}
 
 
 logger = logging.getLogger(__name__)
+
+RENDERED_REPLIES = 4096
+"""Distinct replies whose TwiML a process keeps (menus, and recent figures)."""
+
+_LinesKey = tuple[tuple[str, tuple[tuple[str, str], ...], str | None], ...]
 
 
 class PromptAudioLookup(Protocol):
@@ -43,8 +49,16 @@ class Renderer:
         self._voices = {"zh-CN": settings.voice_zh, "en-US": settings.voice_en}
         self._gather_timeout = settings.gather_timeout_s
         self._audio = audio if settings.prompt_audio else None
+        self._rendered = functools.lru_cache(maxsize=RENDERED_REPLIES)(self._build)
 
     def render(self, reply: Reply, language: str) -> str:
+        """The TwiML of *reply* in *language*. The same reply always renders the same TwiML,
+        so each distinct one is built once per process (a menu's, every time it is asked)."""
+        lines = tuple((line.key, tuple(line.params.items()), line.language) for line in reply.lines)
+        return self._rendered(lines, reply.action, language)
+
+    def _build(self, lines: _LinesKey, action: Action, language: str) -> str:
+        reply = Reply(tuple(Line(key, dict(params), lang) for key, params, lang in lines), action)
         response = VoiceResponse()
         action = reply.action
         if isinstance(action, Listen) and action.digits:
