@@ -35,6 +35,18 @@ MAX_QUEUE_DETOURS = 2
 """Times a call may go from the plain agents' queue to the agent state before giving up."""
 
 
+_CALL_BY_SID = (
+    sa.select(Call).where(Call.call_sid == sa.bindparam("call_sid")).with_for_update()
+)
+_CALLER = (
+    sa.select(Subscriber)
+    .where(Subscriber.msisdn == sa.bindparam("msisdn"))
+    .options(joinedload(Subscriber.account))
+)
+"""The call of a webhook, locked for its step, and a new call's subscriber with the account
+its services read: built once, as they run on every webhook."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """A reply and the language to speak it in."""
@@ -166,7 +178,7 @@ class Engine:
     # -- the flow --------------------------------------------------------------------------
 
     def _context(self, session: Session, params: CallParams) -> CallContext:
-        call = session.scalar(Call.by_sid(params.call_sid).with_for_update())
+        call = session.scalar(_CALL_BY_SID, {"call_sid": params.call_sid})
         if call is None:
             call = self._new_call(session, params)
         ctx = self.context(session, call)
@@ -176,11 +188,7 @@ class Engine:
     def _new_call(self, session: Session, params: CallParams) -> Call:
         entry = numbers.entry_for(params.to_number) or Entry.HOTLINE
         caller = _national(params.from_number)
-        subscriber = (
-            session.scalar(Subscriber.by_msisdn(caller).options(joinedload(Subscriber.account)))
-            if caller
-            else None
-        )
+        subscriber = session.scalar(_CALLER, {"msisdn": caller}) if caller else None
         # A new call has no queries yet: say so, rather than have them looked up.
         call = Call(
             call_sid=params.call_sid,
