@@ -35,9 +35,7 @@ MAX_QUEUE_DETOURS = 2
 """Times a call may go from the plain agents' queue to the agent state before giving up."""
 
 
-_CALL_BY_SID = (
-    sa.select(Call).where(Call.call_sid == sa.bindparam("call_sid")).with_for_update()
-)
+_CALL_BY_SID = sa.select(Call).where(Call.call_sid == sa.bindparam("call_sid")).with_for_update()
 _CALLER = (
     sa.select(Subscriber)
     .where(Subscriber.msisdn == sa.bindparam("msisdn"))
@@ -182,7 +180,7 @@ class Engine:
         if call is None:
             call = self._new_call(session, params)
         ctx = self.context(session, call)
-        call.last_activity_at = ctx.now
+        ctx.move(last_activity_at=ctx.now)
         return ctx
 
     def _new_call(self, session: Session, params: CallParams) -> Call:
@@ -290,10 +288,9 @@ class Engine:
             preface += goto.preface
             state = self._flows.states[goto.state]
             if goto.language:
-                ctx.call.language = goto.language
+                ctx.move(language=goto.language)
             if ctx.call.state != state.name:
-                ctx.call.strikes = 0
-                ctx.call.state = state.name
+                ctx.move(strikes=0, state=state.name)
             ctx.event("state.entered", language=ctx.call.language)
             if type_ahead and state.type_ahead:
                 key, type_ahead = type_ahead[0], type_ahead[1:]
@@ -326,7 +323,7 @@ class Engine:
     def _strike(self, ctx: CallContext, state: State, reason: str) -> Reply:
         """A wrong key, speech not understood or silence: ask again, and after the last
         strike stop asking."""
-        ctx.call.strikes += 1
+        ctx.move(strikes=ctx.call.strikes + 1)
         ctx.event("reprompt", reason=reason, strikes=ctx.call.strikes)
         if ctx.call.strikes < self._settings.max_strikes:
             if reason == "no_input":
