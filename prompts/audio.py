@@ -100,12 +100,13 @@ class PromptAudio:
         except MissingClip as exc:
             logger.warning("prompt audio: no clip for %s in %s; the reply is said", exc, key)
             return None
+        clips = self._clips.current()
         files = []
         for piece in pieces:
             if piece.prompt is not None:
                 file = self.path_for(piece.prompt, language)
             else:
-                file = self._clip_file(piece.text, language)
+                file = _clip_file(clips, piece.text, language)
             if file is None:
                 logger.warning(
                     "prompt audio: clip %r of %s (%s) not rendered; the reply is said",
@@ -118,13 +119,12 @@ class PromptAudio:
         text = filled(key, params, language, self._catalog)
         name = line_name(language, text, files)
         target = self.directory / name
-        if target.is_file():
-            try:
-                os.utime(target)  # still in use: not for pruning
-            except FileNotFoundError:
-                pass
-            else:
-                return name
+        try:
+            os.utime(target)  # joined before, and still in use: not for pruning
+        except FileNotFoundError:
+            pass
+        else:
+            return name
         try:
             audio = join(self._samples_of(file) for file in files)
         except (OSError, AudioFormatError) as exc:
@@ -169,13 +169,6 @@ class PromptAudio:
                 return None
         return self._prompts.current().by_file.get(filename)
 
-    def _clip_file(self, text: str, language: str) -> str | None:
-        entry = self._clips.current().entries.get((language, clip_key(text)))
-        if entry is None or entry.text != text:
-            return None
-        file = f"{CLIPS_DIR}/{entry.file}"
-        return file if (self.directory / file).is_file() else None
-
     def _samples_of(self, file: str) -> bytes:
         """The trimmed samples of *file*, from memory once read (names never change content)."""
         with self._samples_lock:
@@ -188,6 +181,15 @@ class PromptAudio:
             while len(self._samples) > CLIP_CACHE:
                 self._samples.popitem(last=False)
         return samples
+
+
+def _clip_file(clips: _Manifest, text: str, language: str) -> str | None:
+    """The clip saying *text*, as *clips* lists it. Not looked for on disk (a clip read
+    once is kept in memory): one that went missing fails the join, and the reply is said."""
+    entry = clips.entries.get((language, clip_key(text)))
+    if entry is None or entry.text != text:
+        return None
+    return f"{CLIPS_DIR}/{entry.file}"
 
 
 class _Watched:

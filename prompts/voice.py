@@ -20,11 +20,12 @@ while a caller waits. The text of the joined line is exactly :func:`prompts.cata
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import string
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ ZH_WORDS: Final = (
     "不足一兆", "凌晨", "早上", "上午", "中午", "下午", "晚上", "小时", "分钟",
 )  # fmt: skip
 ZH_CHARS: Final = "零一二两三四五六七八九幺十百千万亿元角分点负年月日号兆G"
+_ZH_LONGEST_FIRST: Final = sorted(ZH_WORDS, key=len, reverse=True)
 
 _EN_ONES: Final = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -90,8 +92,10 @@ class Piece:
     prompt: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def clip_key(text: str) -> str:
-    """The manifest key of the clip that speaks *text* (file-safe, stable)."""
+    """The manifest key of the clip that speaks *text* (file-safe, stable; a figure line
+    asks for a dozen, so each is hashed once)."""
     return "clip." + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -165,10 +169,9 @@ def clip_catalog(
 def _zh_value(value: str) -> list[str]:
     # Arabic figures in dates (11月25日) are said in Chinese numerals: 十一月二十五日, 二日.
     spoken = _ARABIC.sub(lambda m: integer(int(m.group()), ZH), value)
-    words = sorted(ZH_WORDS, key=len, reverse=True)
     pieces, pos = [], 0
     while pos < len(spoken):
-        word = next((w for w in words if spoken.startswith(w, pos)), None)
+        word = next((w for w in _ZH_LONGEST_FIRST if spoken.startswith(w, pos)), None)
         if word is None:
             char = spoken[pos]
             if char in ZH_CHARS:
@@ -219,6 +222,17 @@ def filled(
     return template.format_map(params)
 
 
+@functools.lru_cache(maxsize=8)
+def _phrases(catalog: Callable[[str], Mapping[str, str]], language: str) -> dict[str, str]:
+    """Prompts without figures, by their text: a value that is one (a country's name) is
+    played as that prompt."""
+    return {
+        text: prompt
+        for prompt, text in catalog(language).items()
+        if "{" not in text and _SPEAKABLE.search(text)
+    }
+
+
 def plan(
     key: str,
     params: Mapping[str, str],
@@ -232,11 +246,7 @@ def plan(
     template = catalog(language)[key]
     if language == ZH:
         params = {**params, **_counted_and_ordinal(template, params)}
-    phrases = {
-        text: prompt
-        for prompt, text in catalog(language).items()
-        if "{" not in text and _SPEAKABLE.search(text)
-    }
+    phrases = _phrases(catalog, language)
     pieces: list[Piece] = []
     for literal, field, _, _ in string.Formatter().parse(template):
         if _SPEAKABLE.search(literal):
@@ -335,10 +345,17 @@ LINE_FILE: Final = re.compile(r"lines/(zh-CN|en-US)/[0-9a-f]{32}\.wav")
 
 
 def write_atomically(path: Path, content: bytes) -> None:
-    """Write *path* so that a reader (another worker serving it) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write *path* so that a reader (another worker serving it) never sees half a file.
+
+    The temporary file is named for this process and thread, which no other writer shares
+    (``tempfile.mkstemp``'s random names cost a joined reply more than its audio)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, 0o644)
     with os.fdopen(fd, "wb") as fh:
         fh.write(content)
-    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
