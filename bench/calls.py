@@ -34,6 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
@@ -43,6 +44,7 @@ from hotline.demo import seed
 from ivr import logs
 from ivr.db import transaction
 from ivr.migrate import upgrade
+from ivr.models import Account, Subscriber
 from prompts.cli import default_audio_dir
 from prompts.render import render_all
 from tests.live import free_port
@@ -139,7 +141,7 @@ class CallCounter:
 @dataclass(frozen=True)
 class Count:
     key: str
-    """``a``, ``a'``, ``b``, ``b audio``, ``step`` or ``c``."""
+    """``a``, ``a'``, ``b``, ``b audio``, ``b new``, ``b new audio``, ``step`` or ``c``."""
     backend: str
     """``sqlite``, ``postgresql``, or ``-`` for (a), which has no database."""
     label: str
@@ -153,6 +155,8 @@ LABELS = {
     "a'": "(a') floor: signature + one INSERT",
     "b": "(b) /voice/incoming 1001011",
     "b audio": "(b) /voice/incoming 1001011, prompt audio on",
+    "b new": "(b) 1001011, a caller with new figures each time",
+    "b new audio": "(b) 1001011, new figures, prompt audio on",
     "step": "step: /voice/step key 1 at the language menu",
     "c": "(c) simulated call mix",
 }
@@ -171,12 +175,13 @@ def signed_environ(base_url: str, path: str, params: Mapping[str, str]) -> Envir
         builder.close()
 
 
-def call_params(to: str, **extra: str) -> dict[str, str]:
-    """What Twilio posts for a new inbound call from the Mandarin demo subscriber."""
+def call_params(to: str, caller: str = "+8613800138000", **extra: str) -> dict[str, str]:
+    """What Twilio posts for a new inbound call from *caller* (the Mandarin demo
+    subscriber unless told)."""
     return {
         "CallSid": "CA" + secrets.token_hex(16),
         "AccountSid": "AC" + "0" * 32,
-        "From": "+8613800138000",
+        "From": caller,
         "To": to,
         "CallStatus": "ringing",
         "Direction": "inbound",
@@ -282,8 +287,29 @@ def _counted(key: str, backend: str, app: WsgiApp, environs: list[Environ], *eng
     return Count(key, backend, LABELS[key], calls, statements if engines else None, requests)
 
 
-def _incoming(base_url: str, n: int) -> list[Environ]:
-    return [signed_environ(base_url, "/voice/incoming", call_params("1001011")) for _ in range(n)]
+def _incoming(base_url: str, n: int, callers: list[str] | None = None) -> list[Environ]:
+    return [
+        signed_environ(
+            base_url,
+            "/voice/incoming",
+            call_params("1001011", callers[i]) if callers else call_params("1001011"),
+        )
+        for i in range(n)
+    ]
+
+
+def distinct_callers(session: Session, n: int) -> list[str]:
+    """*n* new subscribers, each with a balance and charges no other has: a reply of
+    figures never heard before, so neither the TwiML nor the joined audio comes from a
+    cache. Their numbers in the form Twilio posts."""
+    callers = []
+    for i in range(n):
+        msisdn = f"135{i:08d}"
+        subscriber = Subscriber(msisdn=msisdn, name=f"bench {i}")
+        subscriber.account = Account(balance_fen=10_000 + 37 * i, month_charges_fen=2_000 + 13 * i)
+        session.add(subscriber)
+        callers.append("+86" + msisdn)
+    return callers
 
 
 def ceiling() -> Count:
@@ -405,10 +431,16 @@ def _hotline(backend: str, db_url: str, audio_dir: Path) -> Iterator[Count]:
     n = WARM_UP + COUNTED
     try:
         yield _counted("b", backend, app, _incoming(base_url, n), engine)
+        with transaction(hotline.sessions) as session:
+            callers = distinct_callers(session, n)
+        yield _counted("b new", backend, app, _incoming(base_url, n, callers), engine)
         with_audio = hotline_app(db_url, base_url, audio_dir)
         audio_engine = with_audio.extensions["hotline"].db
         try:
             yield _counted("b audio", backend, with_audio, _incoming(base_url, n), audio_engine)
+            yield _counted(
+                "b new audio", backend, with_audio, _incoming(base_url, n, callers), audio_engine
+            )
         finally:
             audio_engine.dispose()
         sids = calls_in_progress(app, base_url, n)
