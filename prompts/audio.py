@@ -121,7 +121,7 @@ class PromptAudio:
         target = self.directory / name
         try:
             os.utime(target)  # joined before, and still in use: not for pruning
-        except FileNotFoundError:
+        except OSError:  # not joined yet (or its folder cannot hold it: the write says so)
             pass
         else:
             return name
