@@ -60,7 +60,6 @@ class Renderer:
     def _build(self, lines: _LinesKey, action: Action, language: str) -> str:
         reply = Reply(tuple(Line(key, dict(params), lang) for key, params, lang in lines), action)
         response = VoiceResponse()
-        action = reply.action
         if isinstance(action, Listen) and action.digits:
             gather = response.gather(
                 input="dtmf",
