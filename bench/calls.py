@@ -22,7 +22,6 @@ import cProfile
 import logging
 import os
 import pstats
-import secrets
 import shutil
 import sys
 import tempfile
@@ -175,21 +174,6 @@ def signed_environ(base_url: str, path: str, params: Mapping[str, str]) -> Envir
         builder.close()
 
 
-def call_params(to: str, caller: str = "+8613800138000", **extra: str) -> dict[str, str]:
-    """What Twilio posts for a new inbound call from *caller* (the Mandarin demo
-    subscriber unless told)."""
-    return {
-        "CallSid": "CA" + secrets.token_hex(16),
-        "AccountSid": "AC" + "0" * 32,
-        "From": caller,
-        "To": to,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-        "ApiVersion": "2010-04-01",
-        **extra,
-    }
-
-
 def _auth_token() -> str:
     from ivr.config import LOCAL_AUTH_TOKEN
 
@@ -292,7 +276,9 @@ def _incoming(base_url: str, n: int, callers: list[str] | None = None) -> list[E
         signed_environ(
             base_url,
             "/voice/incoming",
-            call_params("1001011", callers[i]) if callers else call_params("1001011"),
+            webhooks.call_params("1001011", caller=callers[i])
+            if callers
+            else webhooks.call_params("1001011"),
         )
         for i in range(n)
     ]
@@ -346,7 +332,7 @@ def calls_in_progress(app: WsgiApp, base_url: str, n: int) -> list[str]:
     menu): their CallSids. Sent straight to *app*, not counted."""
     sids = []
     for _ in range(n):
-        params = call_params("10010")
+        params = webhooks.call_params("10010")
         status = _answer(app, signed_environ(base_url, "/voice/incoming", params))
         if not status.startswith("200"):
             raise RuntimeError(f"/voice/incoming for 10010 answered {status}")
@@ -377,7 +363,7 @@ def step_environs(base_url: str, sids: Iterable[str]) -> list[Environ]:
         signed_environ(
             base_url,
             "/voice/step",
-            {**call_params("10010", Digits="1", CallStatus="in-progress"), "CallSid": sid},
+            webhooks.call_params("10010", sid, Digits="1", CallStatus="in-progress"),
         )
         for sid in sids
     ]

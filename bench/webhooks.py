@@ -119,15 +119,19 @@ def _wait_until_up(url: str) -> None:
 def signed_bodies(base_url: str, count: int) -> Path:
     """Distinct signed /voice/incoming requests for 1001011, one per line for wrk."""
     return _bodies_file(
-        _signed(base_url, "/voice/incoming", _call_params("1001011")) for _ in range(count)
+        _signed(base_url, "/voice/incoming", call_params("1001011")) for _ in range(count)
     )
 
 
-def _call_params(to: str, call_sid: str | None = None, **extra: str) -> dict[str, str]:
+def call_params(
+    to: str, call_sid: str | None = None, caller: str = "+8613800138000", **extra: str
+) -> dict[str, str]:
+    """What Twilio posts for an inbound call *call_sid* (a new one unless given) from
+    *caller* (the Mandarin demo subscriber unless told)."""
     return {
         "CallSid": call_sid or "CA" + secrets.token_hex(16),
         "AccountSid": "AC" + "0" * 32,
-        "From": "+8613800138000",
+        "From": caller,
         "To": to,
         "CallStatus": "ringing",
         "Direction": "inbound",
@@ -193,7 +197,7 @@ def calls_in_progress(url: str, count: int, seconds: float) -> list[str]:
     """Up to *count* 10010 calls whose ``/voice/incoming`` was answered (each at the
     language menu now), as many as 16 connections get answered within *seconds*: their
     CallSids. Not measured."""
-    lines = [(sid, _signed(url, "/voice/incoming", _call_params("10010", sid))) for sid in
+    lines = [(sid, _signed(url, "/voice/incoming", call_params("10010", sid))) for sid in
              ("CA" + secrets.token_hex(16) for _ in range(count))]  # fmt: skip
     answered: list[str] = []
     failed = 0
@@ -246,9 +250,7 @@ def step(label: str, url: str, sids: list[str]) -> Result:
     measurement the rest. A label marked "(calls reused)" ran out of calls and sent some
     a second step (at another menu than the language menu)."""
     step_params = {"Digits": "1", "CallStatus": "in-progress"}
-    bodies = [
-        _signed(url, "/voice/step", _call_params("10010", sid, **step_params)) for sid in sids
-    ]
+    bodies = [_signed(url, "/voice/step", call_params("10010", sid, **step_params)) for sid in sids]
     warm_s, measured_s = float(WARM_UP_S), float(DURATION_S)
     cut = int(len(bodies) * warm_s / (warm_s + measured_s))
     warm_up, measured = _bodies_file(bodies[:cut]), _bodies_file(bodies[cut:])
