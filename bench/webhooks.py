@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -193,6 +193,44 @@ def _wrk(url: str, bodies: Path, seconds: str, path: str = "/voice/incoming") ->
     return data
 
 
+class _SignedPoster:
+    """One keep-alive connection that posts signed lines of a bodies file (signature, tab,
+    form body) as Twilio would, and opens a new one after a failed request."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self._address, self._timeout = (host, int(port)), timeout
+        self._conn = self._connect()
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(*self._address, timeout=self._timeout)
+
+    def post(self, path: str, line: str) -> bool:
+        """Whether *line* posted to *path* was answered 200."""
+        signature, body = line.split("\t", 1)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        }
+        try:
+            self._conn.request("POST", path, body, headers)
+            response = self._conn.getresponse()
+            response.read()
+        except OSError:
+            self._conn = self._connect()
+            return False
+        return response.status == 200
+
+
+def _in_threads(target: Callable[[], None], count: int) -> None:
+    """Run *target* in *count* threads at once and wait for them all."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def calls_in_progress(url: str, count: int, seconds: float) -> list[str]:
     """Up to *count* 10010 calls whose ``/voice/incoming`` was answered (each at the
     language menu now), as many as 16 connections get answered within *seconds*: their
@@ -203,42 +241,25 @@ def calls_in_progress(url: str, count: int, seconds: float) -> list[str]:
     failed = 0
     pending = iter(lines)
     lock = threading.Lock()
-    host, port = url.removeprefix("http://").split(":")
     deadline = time.monotonic() + seconds
 
     def sender() -> None:
         nonlocal failed
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        poster = _SignedPoster(url, timeout=30)
         while time.monotonic() < deadline:
             with lock:
                 item = next(pending, None)
             if item is None:
                 return
             sid, line = item
-            signature, body = line.split("\t", 1)
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": signature,
-            }
-            try:
-                conn.request("POST", "/voice/incoming", body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except OSError:
-                ok = False
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            ok = poster.post("/voice/incoming", line)
             with lock:
                 if ok:
                     answered.append(sid)
                 else:
                     failed += 1
 
-    threads = [threading.Thread(target=sender) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(sender, 16)
     if failed:
         raise RuntimeError(f"{failed} of the 10010 calls for the step were not answered")
     return answered
@@ -302,12 +323,11 @@ def fixed_rate(label: str, url: str, bodies: Path, rate: float, seconds: float) 
     errors = 0
     counter = iter(range(total))
     lock = threading.Lock()
-    host, port = url.removeprefix("http://").split(":")
     start = time.perf_counter() + 0.2
 
     def sender() -> None:
         nonlocal errors
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        poster = _SignedPoster(url, timeout=10)
         while True:
             with lock:
                 i = next(counter, None)
@@ -315,28 +335,12 @@ def fixed_rate(label: str, url: str, bodies: Path, rate: float, seconds: float) 
                 return
             due = start + i / rate
             time.sleep(max(0.0, due - time.perf_counter()))
-            signature, body = lines[i % len(lines)].split("\t", 1)
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": signature,
-            }
-            try:
-                conn.request("POST", "/voice/incoming", body, headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status == 200
-            except OSError:
-                ok = False
-                conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            ok = poster.post("/voice/incoming", lines[i % len(lines)])
             with lock:
                 latencies.append((time.perf_counter() - due) * 1000)
                 errors += not ok
 
-    threads = [threading.Thread(target=sender) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(sender, 32)
     return Result(
         label,
         len(latencies) / seconds,
