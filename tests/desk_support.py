@@ -79,6 +79,15 @@ def db(desk: Desk) -> Iterator[Session]:
         yield session
 
 
+def available(desk: Desk, username: str) -> int:
+    """Demo agent *username* signed in and available now: their id."""
+    with db(desk) as session:
+        found = session.scalar(agents.DeskAgent.by_username(username))
+        assert found is not None
+        agents.set_status(session, found.id, "available", None, desk.now())
+        return found.id
+
+
 def add_agent(
     desk: Desk,
     username: str,

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from expert_desk import agents
-from expert_desk.desk import Desk
 from simulator.inputs import Press, Speak
 from tests.desk_support import (
     HoldingCaller,
     agent,
+    available,
     db,
     desk_call,
+    desk_of,
     events,
     offer_of,
     pending_offers,
@@ -42,19 +43,6 @@ def live(database_url: str) -> Iterator[LiveHotline]:
         yield hotline
 
 
-def desk_of(live: LiveHotline) -> Desk:
-    desk: Desk = live.app.extensions["hotline"].desk
-    return desk
-
-
-def available(desk: Desk, username: str) -> int:
-    with db(desk) as session:
-        found = session.scalar(agents.DeskAgent.by_username(username))
-        assert found is not None
-        agents.set_status(session, found.id, "available", None, desk.now())
-        return found.id
-
-
 def heard(result: Any) -> str:
     return " ".join(h.text for h in result.transcript)
 
@@ -63,7 +51,7 @@ def heard(result: Any) -> str:
 def test_a_spoken_question_waits_in_line_and_accepting_connects_it_to_the_expert(
     live: LiveHotline,
 ) -> None:
-    desk = desk_of(live)
+    desk = desk_of(live.app)
     expert = available(desk, "li.na")
     available(desk, "zhang.wei")
     with db(desk) as session:  # the iOS expert takes calls once the caller is in line
@@ -107,7 +95,7 @@ def test_a_spoken_question_waits_in_line_and_accepting_connects_it_to_the_expert
 def test_star_in_the_wait_music_books_a_callback_and_the_expert_calls_back(
     live: LiveHotline,
 ) -> None:
-    desk = desk_of(live)
+    desk = desk_of(live.app)
     expert = available(desk, "zhang.wei")
     with db(desk) as session:
         agents.set_status(session, expert, "break", "lunch", desk.now())

@@ -11,12 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from expert_desk import agents
 from expert_desk.desk import Desk
 from expert_desk.models import DeskCall
 from simulator.scenario import Scenario, run_scenario
 from tests.clocks import TestClock
-from tests.desk_support import HoldingCaller, db, desk_call, offer_of, pending_offers
+from tests.desk_support import (
+    HoldingCaller,
+    available,
+    desk_call,
+    desk_of,
+    offer_of,
+    pending_offers,
+)
 from tests.live import LiveHotline, live_hotline
 from tests.polling import wait_for
 
@@ -33,19 +39,6 @@ def served(database_url: str, clock: TestClock, **settings: Any) -> Iterator[Liv
         yield hotline
 
 
-def desk_of(live: LiveHotline) -> Desk:
-    desk: Desk = live.app.extensions["hotline"].desk
-    return desk
-
-
-def available(desk: Desk, username: str) -> int:
-    with db(desk) as session:
-        found = session.scalar(agents.DeskAgent.by_username(username))
-        assert found is not None
-        agents.set_status(session, found.id, "available", None, desk.now())
-        return found.id
-
-
 def general_calls(desk: Desk) -> list[int]:
     with desk.sessions() as session:
         return list(session.scalars(DeskCall.__table__.select().with_only_columns(DeskCall.id)))
@@ -59,7 +52,7 @@ def test_zero_with_an_agent_available_is_connected(database_url: str) -> None:
     keys = [step.action() for step in scenario.steps if step.kind == "press"]
     expected = [str(step.value) for step in scenario.steps if step.kind == "expect"]
     with served(database_url, TestClock()) as live:
-        desk = desk_of(live)
+        desk = desk_of(live.app)
         agent_id = available(desk, SUPERVISOR)
         call = live.network.start(
             live.network.inbound_spec(scenario.to, scenario.from_),
@@ -89,7 +82,7 @@ def test_zero_with_nobody_signed_in(database_url: str) -> None:
 
 def test_after_hours(database_url: str) -> None:
     with served(database_url, TestClock(), agent_hours="12:00-13:00") as live:
-        available(desk_of(live), SUPERVISOR)  # signed in, but the line is closed
+        available(desk_of(live.app), SUPERVISOR)  # signed in, but the line is closed
         result = run_scenario(live.network, Scenario.load(SCENARIOS / "after-hours.yaml"))
         assert result.passed, result.message
 
@@ -101,10 +94,10 @@ def test_a_callback_is_kept_through_an_app_restart_and_placed_when_an_agent_is_f
     with served(database_url, clock) as live:
         result = run_scenario(live.network, Scenario.load(SCENARIOS / "callback-kept.yaml"))
         assert result.passed, result.message
-    [booked] = general_calls(desk_of(live))
+    [booked] = general_calls(desk_of(live.app))
 
     with served(database_url, clock) as restarted:  # a new app process, the same database
-        desk = desk_of(restarted)
+        desk = desk_of(restarted.app)
         row = desk_call(desk, booked)
         assert (row.topic, row.mode, row.status) == ("general", "callback", "waiting")
         agent_id = available(desk, SUPERVISOR)
