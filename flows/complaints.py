@@ -25,6 +25,11 @@ from sms_followup.settings import SmsSettings
 RECORDING_MAX_S = 60
 FILED = "complaint.filed"
 ADD_OFFER = "complaint.add_offer"
+_RECORD_AFTER_THE_BEEP = Reply(
+    (Line("complaint.record"),),
+    Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
+)
+"""What a caller hears before describing a complaint, new or added to an open ticket."""
 _SPOKEN_CATEGORIES: Mapping[str, str] = {
     "complaint_reopen": "payment_not_reopened",
     "complaint_suspension": "abnormal_suspension",
@@ -150,10 +155,7 @@ class RecordingComplaint(State):
         return self.prompt(ctx)
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply(
-            (Line("complaint.record"),),
-            Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
-        )
+        return _RECORD_AFTER_THE_BEEP
 
 
 class OfferingAddition(State):
@@ -178,10 +180,7 @@ class RecordingAddition(State):
     parent = ADD_OFFER
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply(
-            (Line("complaint.record"),),
-            Record(max_length=RECORDING_MAX_S, action=COMPLAINT_RECORDING_URL),
-        )
+        return _RECORD_AFTER_THE_BEEP
 
 
 class AdditionTaken(State):
