@@ -9,7 +9,6 @@ Screenshots of each step are saved to ``test-artifacts/`` for review.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from tests.live import LiveHotline, live_hotline
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 HOLD_S = 60.0
 WAIT_MS = 20_000
@@ -46,31 +44,6 @@ def live(database_url: str) -> Iterator[LiveHotline]:
     with live_hotline(config) as hotline:
         hotline.network.config = dataclasses.replace(hotline.network.config, hold_timeout=HOLD_S)
         yield hotline
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is not installed (scripts/ensure-system-packages does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def sign_in(browser: Any, base: str, username: str) -> tuple[Any, list[str]]:

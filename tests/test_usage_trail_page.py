@@ -5,7 +5,6 @@ of the subscriber; and in headless Chromium at a phone's width, bars that match 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -24,7 +23,6 @@ from tests.clocks import TestClock
 from tests.test_usage_trail import NOW, data, heavy_user, ingest_jsonl, subscriber_id
 
 MB = 1024
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 pytestmark = pytest.mark.clock(NOW, running=False)
 
@@ -131,23 +129,6 @@ def served(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is not installed (scripts/ensure-system-packages does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 BARS_JS = """() => [...document.querySelectorAll('#chart rect.bar')].map(r => ({
