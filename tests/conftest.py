@@ -15,12 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from expert_desk.desk import Desk
 from hotline.container import Hotline
 from hotline.demo import seed
 from ivr.db import Base, transaction
 from ivr.migrate import upgrade
 from tests.caller import Caller, TwilioClient
 from tests.clocks import TestClock
+from tests.desk_support import FakeTelephony, use_test_doubles
 from tests.pgserver import PostgresServer
 from tests.sms_harness import Wire
 
@@ -125,6 +127,18 @@ def twilio(app: Flask) -> TwilioClient:
 @pytest.fixture
 def caller(twilio: TwilioClient) -> Caller:
     return Caller(twilio)
+
+
+@pytest.fixture
+def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
+    """The app's expert desk with a Twilio stand-in that records its requests, and the
+    app's clock: what the desk's tests drive."""
+    return use_test_doubles(app)
+
+
+@pytest.fixture
+def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
+    return doubles[0]
 
 
 @pytest.fixture

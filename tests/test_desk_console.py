@@ -27,7 +27,6 @@ from tests.desk_support import (
     db,
     desk_call,
     events,
-    use_test_doubles,
     waiting_caller,
 )
 
@@ -39,16 +38,6 @@ pytestmark = STILL_AT_T0
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return OPEN_ALL_DAY
-
-
-@pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
-    return use_test_doubles(app)
-
-
-@pytest.fixture
-def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
-    return doubles[0]
 
 
 def token(client: FlaskClient, path: str = "/desk/login") -> str:

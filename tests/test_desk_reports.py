@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy.exc import DatabaseError
 
 from expert_desk import agents, progress, queue, reports
@@ -26,7 +25,6 @@ from tests.desk_support import (
     desk_call,
     events,
     offer_of,
-    use_test_doubles,
     waiting_caller,
 )
 
@@ -36,11 +34,6 @@ pytestmark = STILL_AT_T0
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return OPEN_ALL_DAY | {"desk_service_level_s": 20, "desk_wrap_up_s": 30}
-
-
-@pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
-    return use_test_doubles(app)
 
 
 def answer(desk: Desk, clock: TestClock, expert: int, caller: int, talk_s: int) -> None:

@@ -28,7 +28,6 @@ from tests.desk_support import (
     offer_of,
     pending_offers,
     tick,
-    use_test_doubles,
     waiting_caller,
 )
 
@@ -38,16 +37,6 @@ pytestmark = STILL_AT_T0
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return OPEN_ALL_DAY | {"desk_reservation_s": 20, "desk_wrap_up_s": 60, "desk_max_lapses": 3}
-
-
-@pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
-    return use_test_doubles(app)
-
-
-@pytest.fixture
-def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
-    return doubles[0]
 
 
 @pytest.fixture

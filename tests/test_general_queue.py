@@ -25,7 +25,6 @@ from tests.desk_support import (
     events,
     offer_of,
     pending_offers,
-    use_test_doubles,
 )
 
 pytestmark = STILL_AT_T0  # 11:00 in Shanghai: the general agents' line is open (08-22)
@@ -39,16 +38,6 @@ READ_BACK = "我们将回电至幺三八零零幺三八零零零。确认请按1
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"desk_hours": "00:00-24:00", "agent_hours": "08:00-22:00", "agent_max_wait_s": 300}
-
-
-@pytest.fixture
-def doubles(app: Flask) -> tuple[Desk, TestClock, FakeTelephony]:
-    return use_test_doubles(app)
-
-
-@pytest.fixture
-def desk(doubles: tuple[Desk, TestClock, FakeTelephony]) -> Desk:
-    return doubles[0]
 
 
 def latest(desk: Desk) -> int:
