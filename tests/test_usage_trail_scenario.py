@@ -21,7 +21,7 @@ from tests.clocks import TestClock
 from tests.live import live_hotline
 from tests.polling import wait_for
 from tests.test_usage_trail import NOW, data
-from tests.test_usage_trail_page import BARS_JS, browser  # noqa: F401  (the fixture)
+from tests.test_usage_trail_page import BARS_JS
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "usage-trail" / "trail-zh.yaml"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -37,7 +37,7 @@ ROWS = [
 @pytest.mark.browser
 def test_call_hear_the_totals_get_the_sms_and_open_the_link(
     database_url: str,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     config = {"env": "test", "database_url": database_url, "prompt_audio": False}
     with live_hotline(config, TestClock(NOW)) as live:
