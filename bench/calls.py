@@ -46,7 +46,7 @@ from ivr.migrate import upgrade
 from ivr.models import Account, Subscriber
 from prompts.cli import default_audio_dir
 from prompts.render import render_all
-from tests.live import free_port
+from tests.support.live import free_port
 
 WARM_UP = 20
 COUNTED = 200

@@ -57,7 +57,7 @@ class Result:
 def _database(backend: str, workdir: Path) -> tuple[str, object | None]:
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}", None
-    from tests.pgserver import PostgresServer
+    from tests.support.pgserver import PostgresServer
 
     server = PostgresServer().start()
     return server.url, server

@@ -49,7 +49,7 @@ def _pct(values: list[float], pct: int) -> float:
 def _database(backend: str, workdir: Path) -> tuple[str, object | None]:
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'trail.db'}", None
-    from tests.pgserver import PostgresServer
+    from tests.support.pgserver import PostgresServer
 
     server = PostgresServer().start()
     return server.url, server

@@ -45,8 +45,8 @@ from ivr.db import make_engine
 from ivr.migrate import upgrade
 from simulator.load import LoadReport, load_mix, run_load
 from simulator.network import Network, NetworkConfig
-from tests.live import free_port
-from tests.pgserver import PostgresServer
+from tests.support.live import free_port
+from tests.support.pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -20,11 +20,11 @@ from hotline.container import Hotline
 from hotline.demo import seed
 from ivr.db import Base, transaction
 from ivr.migrate import upgrade
-from tests.caller import Caller, TwilioClient
-from tests.clocks import TestClock
-from tests.desk_support import FakeTelephony, use_test_doubles
-from tests.pgserver import PostgresServer
-from tests.sms_harness import Wire
+from tests.support.caller import Caller, TwilioClient
+from tests.support.clocks import TestClock
+from tests.support.desk import FakeTelephony, use_test_doubles
+from tests.support.pgserver import PostgresServer
+from tests.support.sms_harness import Wire
 
 BACKENDS = ("sqlite", "postgresql")
 

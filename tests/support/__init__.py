@@ -1,0 +1,1 @@
+"""Helpers the tests share: doubles of outside systems, fixtures' building blocks, polling."""

@@ -1,0 +1,62 @@
+"""The real app on a real loopback port, with the simulated telephone network around it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from app import create_app
+from hotline.demo import seed
+from ivr.db import transaction
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from simulator.server import LoopbackServer
+from tests.support.clocks import TestClock
+
+
+@dataclass
+class LiveHotline:
+    app: Flask
+    server: LoopbackServer
+    network: Network
+    standin: RestStandin
+
+    @property
+    def hotline(self) -> Any:
+        return self.app.extensions["hotline"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_hotline(config: dict[str, Any], clock: TestClock | None = None) -> Iterator[LiveHotline]:
+    """Serve :func:`create_app` on loopback, on *clock* (a fresh :class:`TestClock` unless
+    given); the network and REST stand-in point at it."""
+    clock = clock or TestClock()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    network = Network(NetworkConfig(base_url=base_url, hold_timeout=10.0))
+    standin = RestStandin(network).start()
+    app = create_app(
+        {**config, "public_base_url": base_url, "twilio_api_base_url": standin.url}, clock=clock
+    )
+    with transaction(app.extensions["hotline"].sessions) as session:
+        seed(session, clock.now())
+    server = LoopbackServer(app, port=port).start()
+    try:
+        yield LiveHotline(app, server, network, standin)
+    finally:
+        network.wait_idle(10)
+        server.stop()
+        standin.stop()
+        network.close()
+        app.extensions["hotline"].db.dispose()
