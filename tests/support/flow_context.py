@@ -167,11 +167,11 @@ class FlowBench:
 
     # -- who calls ---------------------------------------------------------------------------
 
-    def subscriber(self, msisdn: str, *, password: bool = True, **figures: Any) -> None:
+    def subscriber(self, msisdn: str, *, password: bool = True, **figures: Any) -> int:
         """A subscriber with the figures given (the fields of
         :class:`~accounts.importer.AccountRecord`: ``balance_fen=-2350``, ``usage={...}``),
         usage counted in this month by the bench's clock, and, unless *password* is False,
-        the demo service password (:data:`accounts.passwords.DEMO_PASSWORD`)."""
+        the demo service password (:data:`accounts.passwords.DEMO_PASSWORD`); their id."""
         figures.setdefault("balance_fen", 0)
         with self.session() as session:
             now = self.clock.now()
@@ -179,6 +179,7 @@ class FlowBench:
             subscriber = upsert(session, AccountRecord(msisdn=msisdn, **figures), period)
             if password:
                 passwords.seed_demo(session, [subscriber], now)
+            return subscriber.id
 
     def agent(self, username: str, skills: dict[str, int]) -> None:
         """A desk agent with *skills* (``{"general": 1}``), signed in and available now."""
