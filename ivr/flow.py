@@ -91,8 +91,7 @@ class CallContext:
         """Record a step of the call (never pass secrets here) and log it.
 
         The event is written when the step's transaction commits, together with the other
-        events of the step in one INSERT: one ORM object per event was the largest cost of
-        a webhook (see ``make bench``).
+        events of the step in one INSERT, not as one ORM object per event.
         """
         row = {"at": self.now, "kind": kind, "state": self.call.state, "detail": detail}
         self.session.info.setdefault(_PENDING_EVENTS, []).append((self.call, row))
@@ -101,10 +100,8 @@ class CallContext:
     def move(self, **columns: Any) -> None:
         """Set columns of the call the engine keeps as the call moves (``state``,
         ``strikes``, ``language``, ``last_activity_at``): the call reads them at once, and
-        they are written when the step commits, in one UPDATE with the step's events.
-
-        The unit of work's flush of that one changed row cost a menu step more than all
-        its other database work; a call not yet inserted takes them in its INSERT.
+        they are written when the step commits, in one UPDATE with the step's events, not by
+        the unit of work's flush; a call not yet inserted takes them in its INSERT.
         """
         for name, value in columns.items():
             set_committed_value(self.call, name, value)
@@ -149,8 +146,8 @@ def _write_call_events(session: Session) -> None:
         )
 
 
-# Built once: constructing a statement cost more than running it, on every webhook. The
-# UPDATE sets the columns its parameters name.
+# Built once, not on every webhook: constructing a statement costs more than running it.
+# The UPDATE sets the columns its parameters name.
 _MOVE = sa.update(Call).where(Call.id == sa.bindparam("moved_id"))
 _ADD_EVENTS = sa.insert(CallEvent)
 

@@ -1,4 +1,5 @@
-"""The data model: subscribers and their accounts, calls and what happened in them, the SMS outbox.
+"""The engine's data model: subscribers, their accounts, usage counters and bills, and calls
+with their events and what was queried in them. (The SMS outbox is ``sms_followup.models``.)
 
 Money is integer fen. Data volumes are integer KB, voice in minutes, SMS in messages.
 Timestamps are naive UTC (the same on SQLite and PostgreSQL); the service's local time

@@ -76,8 +76,8 @@ def normalize(number: str) -> str:
     service codes and industry ports stay as dialed (``+8610010`` → ``10010``); numbers of
     other countries are E.164 (``+1 415 555 0100`` → ``+14155550100``).
 
-    Kept per spelling (a pure function of it): every webhook normalises its caller's number,
-    and libphonenumber's parse was a sixth of a first webhook's Python work.
+    Kept per spelling (a pure function of it), since every webhook normalises its caller's
+    number and libphonenumber's parse is costly.
     """
     bare = _bare(number)
     if bare.startswith("+") or bare.startswith("00"):

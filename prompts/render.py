@@ -2,7 +2,7 @@
 (:mod:`prompts.voice`), into telephone audio: 8 kHz mono μ-law WAV.
 
 Every utterance is synthesised by pyttsx3 + espeak-ng in a process of its own
-(``prompts/render_one.py``; SPEECH.md explains why), converted with sox, and listed in the
+(``prompts/render_one.py``; docs/speech.md explains why), converted with sox, and listed in the
 manifest. A prompt is rendered again only when its cache key changes: the spoken text, the
 voices and rates, the engine versions or the converter settings.
 """

@@ -1,7 +1,7 @@
 """Worker process: speak ONE text with pyttsx3 (espeak-ng) into a 22,050 Hz PCM WAV file.
 
 Run by :mod:`prompts.render`, one process per utterance: pyttsx3 2.99 mixes audio between
-files and drops settings when one process saves several files (see SPEECH.md), and an
+files and drops settings when one process saves several files (see docs/speech.md), and an
 engine that hangs can only be stopped by killing its process.
 
     python prompts/render_one.py --probe

@@ -348,7 +348,7 @@ def write_atomically(path: Path, content: bytes) -> None:
     """Write *path* so that a reader (another worker serving it) never sees half a file.
 
     The temporary file is named for this process and thread, which no other writer shares
-    (``tempfile.mkstemp``'s random names cost a joined reply more than its audio)."""
+    (not ``tempfile.mkstemp``, whose random names cost more than joining the audio)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     try:

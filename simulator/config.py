@@ -1,5 +1,5 @@
 """The network's settings, and the webhook paths where it reaches the application (the
-contract in DESIGN.md: Twilio calls these)."""
+contract in docs/design.md: Twilio calls these)."""
 
 from __future__ import annotations
 

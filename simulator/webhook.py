@@ -69,9 +69,9 @@ class WebhookClient:
         self._timeout = timeout
         self._on_request = on_request
         self._session = requests.Session()
-        # Like Twilio's webhook client: no proxies or .netrc from the environment. Reading
-        # them costs file lookups on every request, which under load mode (thousands of
-        # calls in one process) made the simulator, not the app, the bottleneck.
+        # Like Twilio's webhook client: no proxies or .netrc from the environment, which
+        # would cost file lookups on every request (thousands of calls in one process under
+        # load mode).
         self._session.trust_env = False
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ A backend is anything with ``transcribe(wav, language) -> Transcript``; ``build_
 picks one by its configured name (``SPEECH_BACKEND``):
 
 * ``sphinx-grammar`` (the default): English menu commands against a closed grammar, with
-  pocketsphinx; the only thing that works well offline here (SPEECH.md).
+  pocketsphinx; the only thing that works well offline here (docs/speech.md).
 * ``speechrecognition:<engine>``: any engine of the SpeechRecognition package
   (``Recognizer.recognize_<engine>``), e.g. ``speechrecognition:google`` (a cloud service,
   Mandarin included) or ``speechrecognition:whisper`` (a larger local model, once installed
@@ -91,7 +91,7 @@ class GrammarSphinxRecognizer:
     The grammar is the en-US intent phrases (``prompts/intents.toml``), optionally wrapped
     in a few carrier words ("i want to ...", "check my ...", "... do i have left"). Free-form sphinx
     is useless on telephone audio and ``recognize_sphinx(grammar=...)`` breaks on its second
-    call (SPEECH.md), so one pocketsphinx Decoder is built on first use and reused, one
+    call (docs/speech.md), so one pocketsphinx Decoder is built on first use and reused, one
     utterance at a time. Confidence is None: pocketsphinx's grammar search gives no
     posterior that tracks correctness.
     """

@@ -1,5 +1,5 @@
 """The layers, read from the code: every import runs down, never up or sideways in a loop,
-and the simulator reaches the service only over HTTP (DESIGN.md, "Shape of the code")."""
+and the simulator reaches the service only over HTTP (docs/design.md, "Layers")."""
 
 from __future__ import annotations
 

@@ -206,7 +206,7 @@ def test_missing_audio_file_is_an_audio_error(tmp_path: Path) -> None:
 def test_speechrecognition_sphinx_backend_runs_through_speech_recognition(
     check_my_balance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Free-form sphinx is poor on telephone audio (SPEECH.md): only the plumbing is checked."""
+    """Free-form sphinx is poor on telephone audio (docs/speech.md): only plumbing is checked."""
     calls: list[tuple[Any, dict[str, Any]]] = []
     original = speech.sr.Recognizer.recognize_sphinx
 
