@@ -20,11 +20,12 @@ from simulator.inputs import Press, Speak
 from tests.support.desk import HoldingCaller, db, desk_call, events
 from tests.support.live import LiveHotline, live_hotline
 from tests.support.paths import ARTIFACTS
+from tests.support.polling import PATIENCE_S
 
 pytestmark = pytest.mark.browser
 
-HOLD_S = 60.0
-WAIT_MS = 20_000
+HOLD_S = PATIENCE_S
+WAIT_MS = PATIENCE_S * 1000
 ZH = "+8613800138000"
 QUESTION = (
     '我的iPhone连不上WiFi <script>window.__xss=1</script><img src=x onerror="window.__xss=2">'

@@ -28,6 +28,7 @@ from tests.support.desk import (
     use_test_doubles,
     waiting_caller,
 )
+from tests.support.polling import PATIENCE_S
 
 PROCESSES = 4
 
@@ -50,7 +51,7 @@ def run_at_once(
         engine = make_engine(database_url, TestClock(T0, running=False))
         sessions = make_session_factory(engine)
         try:
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=PATIENCE_S)
             for _ in range(rounds):
                 with transaction(sessions) as session:
                     work(session)

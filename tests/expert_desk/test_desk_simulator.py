@@ -24,10 +24,10 @@ from tests.support.desk import (
     pending_offers,
 )
 from tests.support.live import LiveHotline, live_hotline
-from tests.support.polling import wait_for
+from tests.support.polling import PATIENCE_S, wait_for
 
 ZH = "+8613800138000"
-HOLD_S = 30.0  # real seconds a simulated caller holds before giving up
+HOLD_S = PATIENCE_S  # real seconds a simulated caller holds: only a broken desk lasts it
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from tests.support.desk import (
 )
 from tests.support.live import LiveHotline, live_hotline
 from tests.support.paths import ROOT
-from tests.support.polling import wait_for
+from tests.support.polling import PATIENCE_S, wait_for
 
 SCENARIOS = ROOT / "scenarios" / "general-queue"
-HOLD_S = 30.0
+HOLD_S = PATIENCE_S  # real seconds a simulated caller holds: only a broken desk lasts it
 SUPERVISOR = "chen.jing"  # a demo agent with the general skill (level 2)
 
 

@@ -84,7 +84,7 @@ def _wait_up(port: int) -> None:
         except requests.ConnectionError:
             return False
 
-    wait_for(healthy, f"the app on port {port}", polls=1500)
+    wait_for(healthy, f"the app on port {port}")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from simulator.inputs import Hangup, Hold, Press, Wait
+from tests.support.polling import PATIENCE_S
 from tests.support.simulator import HANDSET, SERVICE, Harness, response, say
 
 ENQUEUE = response(
@@ -42,7 +43,7 @@ def test_wait_url_loops_until_the_rest_api_dequeues_the_caller(sim: Harness) -> 
     client.queues(queue.sid).members("Front").update(
         url=sim.base_url + "/voice/agent-ready", method="POST"
     )
-    result = caller.result(timeout=10)
+    result = caller.result(timeout=PATIENCE_S)
 
     wait = sim.app.requests_to("/voice/wait")[0].params
     assert wait["QueuePosition"] == "1"
@@ -74,7 +75,7 @@ def test_agent_dial_queue_bridges_the_first_caller(sim: Harness) -> None:
             f'<Queue url="{sim.base_url}/voice/whisper">support</Queue></Dial></Response>'
         ),
     )
-    result = caller.result(timeout=10)
+    result = caller.result(timeout=PATIENCE_S)
     assert sim.network.wait_idle(10)
 
     whisper = sim.app.requests_to("/voice/whisper")[0].params
@@ -129,7 +130,7 @@ def test_calls_update_redirects_and_completes_live_calls(sim: Harness) -> None:
 
     client.calls(first.sid).update(twiml=response(say("redirected by the API")))
     client.calls(second.sid).update(status="completed")
-    one, two = first.result(timeout=10), second.result(timeout=10)
+    one, two = first.result(timeout=PATIENCE_S), second.result(timeout=PATIENCE_S)
 
     assert one.transcript[-1].text == "redirected by the API"
     assert two.hung_up_by == "api"
@@ -145,7 +146,7 @@ def test_full_queue_answers_queue_full(sim: Harness) -> None:
 
     result = sim.network.call(SERVICE, "+8613800000003")
     sim.network.complete(waiting.sid)
-    waiting.result(timeout=10)
+    waiting.result(timeout=PATIENCE_S)
 
     assert result.transcript[-1].text == "queue result queue-full"
 

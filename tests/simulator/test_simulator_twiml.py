@@ -13,6 +13,7 @@ from simulator import twiml
 from simulator.bridge import Bridge, BridgeFailed
 from simulator.inputs import Hangup, Press, Silence, Speak, Wait, parse_typed
 from simulator.timing import ScaledClock
+from tests.support.polling import PATIENCE_S
 
 
 def test_gather_defaults_follow_twilio() -> None:
@@ -105,7 +106,7 @@ def test_a_cancelled_bridge_fails_the_waiting_party() -> None:
     threading.Timer(0.01, bridge.cancel).start()
 
     with pytest.raises(BridgeFailed):
-        bridge.agree("agent", math.inf, timeout=5)
+        bridge.agree("agent", math.inf, timeout=PATIENCE_S)
 
 
 def test_time_scale_zero_never_sleeps_and_counts_simulated_time() -> None:

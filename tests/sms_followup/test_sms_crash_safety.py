@@ -178,12 +178,12 @@ def test_killed_workers_lose_nothing_and_send_nothing_twice(
     assert _accepted(wire) == Counter([bodies[2], bodies[4]])
     assert faults.active() == []
 
-    # A worker that lives: the untouched messages at once, the others once their lease is out.
+    # A worker that lives: the untouched messages at once, the others once their lease is out
+    # (LEASE_S seconds after the last claim).
     final = start_worker()
     wait_for(
         lambda: {r.status for r in _rows(hotline).values()} == {"delivered"},
         "every message delivered",
-        polls=3000,  # the lease runs out LEASE_S seconds after the last claim
     )
     final.terminate()
     final.wait(10)

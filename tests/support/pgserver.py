@@ -109,7 +109,7 @@ class PostgresServer:
                 return False
             return True
 
-        if not eventually(accepting, polls=300, interval_s=0.1):
+        if not eventually(accepting):
             raise PostgresUnavailable(f"PostgreSQL did not start; see {self.root / 'log'}")
 
     def stop(self) -> None:
