@@ -8,11 +8,19 @@ from typing import Any
 import pytest
 
 from tests.support.clocks import TestClock
-from tests.support.flow_context import FlowBench
+from tests.support.flow_context import FlowBench, FlowDatabase
+
+
+@pytest.fixture(scope="session")
+def flow_database() -> Iterator[FlowDatabase]:
+    database = FlowDatabase()
+    yield database
+    database.close()
 
 
 @pytest.fixture
-def bench(clock: TestClock, settings_overrides: dict[str, Any]) -> Iterator[FlowBench]:
-    """The hotline's flows on the test's clock and settings, on a database of their own."""
-    with FlowBench(clock, **settings_overrides) as running:
-        yield running
+def bench(
+    flow_database: FlowDatabase, clock: TestClock, settings_overrides: dict[str, Any]
+) -> FlowBench:
+    """The hotline's flows on the test's clock and settings, on an emptied database."""
+    return FlowBench(flow_database, clock, **settings_overrides)

@@ -3,7 +3,7 @@
 A flow's own decisions (where a key leads, what is said, reprompts and strikes, what is
 queried) need no webhook, signature or TwiML to be tested; the webhook tests keep those.
 :class:`FlowBench` holds what the composition root hands the engine (the hotline's flows,
-its settings, the SMS-summary hooks, a clock) on a database of its own in memory;
+its settings, the SMS-summary hooks, a clock) on an emptied in-memory database;
 :class:`FlowCall` is one call in it, dialed or placed at any state, and each step answers
 with what the caller hears (:class:`Heard`): the prompt keys and their rendered text.
 
@@ -15,6 +15,7 @@ The engine is driven through the calls the webhooks make (``incoming``, ``step``
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import secrets
 import sqlite3
@@ -32,7 +33,7 @@ from accounts.importer import AccountRecord, upsert
 from expert_desk import agents
 from hotline.settings import HotlineSettings
 from ivr import numbers
-from ivr.clock import Clock, local_date
+from ivr.clock import CLOCK_OPTION, Clock, local_date
 from ivr.db import Base, make_engine, make_session_factory, transaction
 from ivr.engine import Answer, Engine
 from ivr.models import Call, CallEvent, Subscriber
@@ -40,18 +41,51 @@ from ivr.params import CallParams
 from ivr.reply import Action, Hangup, Listen, Record, Reply, ToQueue
 from prompts import catalog
 from sms_followup import call_summary
-from tests.support.clocks import TestClock
 from tests.support.desk import CHEAP_HASH
 
 IN_MEMORY = "sqlite://"
-"""SQLAlchemy keeps one connection per thread to an in-memory SQLite database (its
-``SingletonThreadPool``): one database per bench, for the one thread a test runs in."""
+
+
+class _NoClock:
+    """The clock of the database's own engine, which no bench uses: each bench's rows take
+    the time from the bench's clock (:meth:`FlowDatabase.fresh`)."""
+
+    def now(self) -> dt.datetime:
+        raise AssertionError("rows are written through a bench, on the bench's clock")
+
+
+class FlowDatabase:
+    """One in-memory SQLite database, emptied for each bench, on the service's own engine
+    (:func:`ivr.db.make_engine`: its pragmas, foreign keys on).
+
+    One engine serves every bench of a test process because SQLAlchemy compiles each
+    statement once per engine: on a new engine per bench, compiling was half the time of a
+    test. SQLAlchemy keeps one connection per thread to an in-memory database (its
+    ``SingletonThreadPool``), so the database lives as long as the engine, for the one
+    thread the tests run in.
+    """
+
+    def __init__(self) -> None:
+        self._engine = make_engine(IN_MEMORY, _NoClock())
+
+    def fresh(self, clock: Clock) -> sa.Engine:
+        """The database with every table and no rows, its column defaults on *clock*."""
+        raw = self._engine.raw_connection()
+        try:
+            assert isinstance(raw.driver_connection, sqlite3.Connection)
+            raw.driver_connection.deserialize(_schema())
+        finally:
+            raw.close()
+        return self._engine.execution_options(**{CLOCK_OPTION: clock})
+
+    def close(self) -> None:
+        self._engine.dispose()
 
 
 @functools.cache
 def _schema() -> bytes:
-    """Every table of the models' metadata, made once per test process and copied into each
-    bench's database: creating them took most of a bench's set-up (26 ms of 29)."""
+    """Every table of the models' metadata, without rows: made once per test process and
+    copied in for each bench (creating the tables took 26 ms, copying them takes 1)."""
     engine = sa.create_engine(IN_MEMORY)
     try:
         Base.metadata.create_all(engine)
@@ -119,15 +153,14 @@ class Heard:
 
 
 class FlowBench:
-    """The hotline's call engine and flows on a fresh in-memory database.
+    """The hotline's call engine and flows on *database*, emptied, and on *clock*.
 
     *overrides* change settings by field name (``max_strikes=2``, ``desk_hours=...``), as the
-    ``settings_overrides`` fixture does for the app. Close it (or use it as a context
-    manager) to drop the database.
+    ``settings_overrides`` fixture does for the app.
     """
 
-    def __init__(self, clock: Clock | None = None, **overrides: Any) -> None:
-        self.clock = clock or TestClock()
+    def __init__(self, database: FlowDatabase, clock: Clock, **overrides: Any) -> None:
+        self.clock = clock
         self.settings = HotlineSettings(
             env="test",
             database_url=IN_MEMORY,
@@ -136,28 +169,12 @@ class FlowBench:
             **overrides,
         )
         self.settings.check()
-        # The service's own engine (its SQLite pragmas, the clock its column defaults read).
-        self.db = make_engine(IN_MEMORY, self.clock)
-        raw = self.db.raw_connection()
-        try:
-            assert isinstance(raw.driver_connection, sqlite3.Connection)
-            raw.driver_connection.deserialize(_schema())
-        finally:
-            raw.close()
+        self.db = database.fresh(clock)
         self.sessions = make_session_factory(self.db)
         # As the composition root builds it (hotline.container.build).
         self.engine = Engine(
             flows.call_flows(), self.settings, self.sessions, self.clock, call_summary.HOOKS
         )
-
-    def close(self) -> None:
-        self.db.dispose()
-
-    def __enter__(self) -> FlowBench:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
