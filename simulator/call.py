@@ -108,7 +108,10 @@ class SimulatedCall:
     # -- lifecycle -----------------------------------------------------------------------
 
     def run(self) -> CallResult:
-        """Run the call to its end and fire the status callback; the result."""
+        """Run the call to its end and fire the status callback; the result.
+
+        Ctrl-C (KeyboardInterrupt in the thread that runs the call, `ivr call`'s) is the caller
+        hanging up: the call ends ``completed``, and the status callback says so."""
         self.network.calls.register(self)
         try:
             self._run_to_end()
@@ -147,6 +150,9 @@ class SimulatedCall:
         except CallEnded as ended:
             self._status = ended.status
             self.result.hung_up_by = ended.hung_up_by
+        except KeyboardInterrupt:  # Ctrl-C at `ivr call`: the caller hangs up, as with `h`
+            self._status = "completed"
+            self.result.hung_up_by = "caller"
         except AppError as failure:
             self._application_error(failure.error)
             self._status = "completed"

@@ -140,10 +140,16 @@ def _finish_call(result: CallResult, failure: str | None, tell: Callable[[Heard]
 
 
 def _read_line(prompt: str) -> str | None:
+    """The line the caller types; None at the end of input (Ctrl-D). Ctrl-C goes on: the
+    call takes it as the caller hanging up."""
     try:
         return input(prompt)
     except EOFError:
+        click.echo()  # ends the prompt's line
         return None
+    except KeyboardInterrupt:
+        click.echo()
+        raise
 
 
 def speech_recognizer(
@@ -353,7 +359,7 @@ def call_command(
 
     Without --keys, --say-wav or --scenario the call is interactive: type keys for DTMF,
     "text or `say text` to speak, @file.wav to speak a recording, an empty line (or -) for
-    silence, h or Ctrl-D to hang up. With --microphone, speech prompts listen on the
+    silence, h, Ctrl-D or Ctrl-C to hang up. With --microphone, speech prompts listen on the
     microphone and the others ask for typed keys.
     """
     if keys is not None and scenario:

@@ -3,6 +3,9 @@ own, and a service that is not where the simulator looks for it."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +15,13 @@ import requests
 from click.testing import CliRunner
 
 from simulator.cli import commands
-from simulator.inputs import Hangup, Press, Silence, parse_keys, parse_typed
+from simulator.inputs import Hangup, InteractiveInput, Press, Silence, parse_keys, parse_typed
 from simulator.webhook import FetchError, WebhookClient
 from tests.support.live import free_port
+from tests.support.polling import PATIENCE_S, wait_for
 from tests.support.simulator import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
 
+IVR = str(Path(sys.executable).parent / "ivr")
 MENU = response(
     '<Gather action="/voice/menu" numDigits="1">',
     say("Press 1"),
@@ -125,6 +130,45 @@ def test_interactive_end_of_input_hangs_up(sim: Harness) -> None:
     assert code == 0, output
     assert output.splitlines()[-1].endswith("hung up by caller")
     assert _paths(sim) == ["/voice/incoming", "/voice/status"]
+
+
+def ctrl_c(prompt: str) -> str:
+    """A person at the prompt pressing Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_at_the_prompt_hangs_up_as_h_does(sim: Harness) -> None:
+    try:
+        result = sim.network.call(SERVICE, HANDSET, InteractiveInput(ctrl_c))
+    except KeyboardInterrupt:  # would stop the whole test run
+        pytest.fail("Ctrl-C went past the call: nobody hung up")
+
+    assert (result.status, result.hung_up_by) == ("completed", "caller")
+    assert _paths(sim) == ["/voice/incoming", "/voice/status"]
+    assert sim.app.requests_to("/voice/status")[0].params["CallStatus"] == "completed"
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_an_interactive_call_hangs_up_and_exits_0(sim: Harness, tmp_path: Path) -> None:
+    output = tmp_path / "call.log"
+    with (
+        output.open("w") as log,
+        subprocess.Popen(
+            [IVR, "call", SERVICE, "--from", HANDSET, *_connection(sim.base_url)],
+            stdin=subprocess.PIPE,  # open, and silent: the caller thinks
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        ) as call,
+    ):
+        try:
+            wait_for(lambda: "hang up > " in output.read_text(), "the prompt")
+            call.send_signal(signal.SIGINT)
+            assert call.wait(timeout=PATIENCE_S) == 0, output.read_text()
+        finally:
+            call.kill()
+
+    assert output.read_text().splitlines()[-1].endswith("hung up by caller")
+    assert [r.params["CallStatus"] for r in sim.app.requests_to("/voice/status")] == ["completed"]
 
 
 def test_interactive_words_are_asked_again_not_sent(sim: Harness) -> None:
