@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import click
 
 from prompts.catalog import LANGUAGES
-from prompts.render import RenderEnvironmentError, render_all
+from prompts.render import RenderEnvironmentError, RenderProgress, render_all
+
+PROGRESS_EVERY_S: Final = 3.0
+"""Least time between two progress lines of a render."""
 
 
 def default_audio_dir() -> Path:
     """``$PROMPT_AUDIO_DIR``, else ``var/prompts`` under the working directory."""
     return Path(os.environ.get("PROMPT_AUDIO_DIR") or Path.cwd() / "var" / "prompts")
+
+
+@dataclass
+class ProgressLines:
+    """Tells someone waiting on a render into *out* how it goes: how many files it makes and
+    that they are kept, then the count and the file just made, at most once every *every_s*
+    seconds of *monotonic*, and after the last file."""
+
+    out: Path
+    echo: Callable[[str], None] = click.echo
+    every_s: float = PROGRESS_EVERY_S
+    monotonic: Callable[[], float] = time.monotonic
+    _said_at: float = field(default=-math.inf, init=False)
+
+    def __call__(self, progress: RenderProgress) -> None:
+        now = self.monotonic()
+        if progress.file is None:
+            self.echo(
+                f"Rendering {progress.total} prompt audio files into {self.out}: they are "
+                "kept, so only the first start waits for this; later ones reuse them."
+            )
+        elif progress.done == progress.total or now - self._said_at >= self.every_s:
+            self.echo(f"  {progress.done}/{progress.total} {progress.file.relative_to(self.out)}")
+        else:
+            return
+        self._said_at = now
 
 
 @click.group(name="prompts")
@@ -31,10 +65,16 @@ def prompts_group() -> None:
 @click.option("--language", type=click.Choice(LANGUAGES), help="Only this language.")
 def render(out: Path | None, force: bool, language: str | None) -> None:
     """Render the static prompts of the catalog, and the clips figures are said with, to
-    8 kHz μ-law WAV files."""
+    8 kHz μ-law WAV files. The first render takes a while; later ones reuse the files and
+    render only what changed."""
     out = out or default_audio_dir()
     try:
-        report = render_all(out, languages=(language,) if language else LANGUAGES, force=force)
+        report = render_all(
+            out,
+            languages=(language,) if language else LANGUAGES,
+            force=force,
+            progress=ProgressLines(out),
+        )
     except RenderEnvironmentError as exc:
         raise click.ClickException(str(exc)) from exc
     for (lang, key), reason in sorted(report.failed.items()):

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -104,6 +104,21 @@ def is_static(template: str) -> bool:
     return all(name is None for _, name, _, _ in Formatter().parse(template))
 
 
+@dataclass(frozen=True)
+class RenderProgress:
+    """How far a render has come: reported once before the first file, then after each."""
+
+    done: int
+    """Files rendered (or failed) so far."""
+    total: int
+    """Files this render makes: those missing or out of date; reused ones are not counted."""
+    file: Path | None
+    """The file just finished; None in the report before the first."""
+
+
+ProgressCallback = Callable[[RenderProgress], None]
+
+
 def render_catalog(
     out_dir: Path,
     *,
@@ -111,48 +126,15 @@ def render_catalog(
     force: bool = False,
     settings: RenderSettings | None = None,
     catalog: Callable[[str], Mapping[str, str]] = prompts,
+    progress: ProgressCallback | None = None,
 ) -> RenderReport:
     """Render the static prompts of *languages* into *out_dir*, reusing unchanged audio.
 
     Raises RenderEnvironmentError before rendering anything when a tool is missing; a
     prompt that fails on its own is listed in the report and left out of the manifest.
+    *progress* hears how far the render has come (nothing when everything is reused).
     """
-    settings = settings or RenderSettings()
-    unvoiced = {*LANGUAGES, *languages} - set(settings.voices)  # prompts mix both languages
-    if unvoiced:
-        raise ValueError(f"no voice configured for {sorted(unvoiced)}")
-    started = time.monotonic()
-    engine = check_environment(settings)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    old = read_manifest(out_dir)
-    jobs = [
-        _job((language, key), template, settings.voices, engine)
-        for language in languages
-        for key, template in catalog(language).items()
-        if is_static(template)
-    ]
-    kept = {prompt: entry for prompt, entry in old.items() if prompt[0] not in languages}
-    report = RenderReport()
-    todo: list[_Job] = []
-    for job in jobs:
-        entry = old.get(job.prompt)
-        if not force and entry and entry.hash == job.hash and _has_audio(out_dir / entry.file):
-            kept[job.prompt] = entry
-            report.reused.append(job.prompt)
-        else:
-            todo.append(job)
-    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = [(job, pool.submit(_render, job, out_dir, settings)) for job in todo]
-        for job, future in futures:
-            try:
-                kept[job.prompt] = future.result()
-                report.rendered.append(job.prompt)
-            except (PromptRenderError, OSError) as exc:
-                report.failed[job.prompt] = str(exc)
-    write_manifest(out_dir, kept)
-    _remove_unlisted_audio(out_dir, languages, {entry.file for entry in kept.values()})
-    report.seconds = time.monotonic() - started
-    return report
+    return _render([(out_dir, catalog)], languages, force, settings, progress)
 
 
 def render_clips(
@@ -162,17 +144,11 @@ def render_clips(
     force: bool = False,
     settings: RenderSettings | None = None,
     catalog: Callable[[str], Mapping[str, str]] = prompts,
+    progress: ProgressCallback | None = None,
 ) -> RenderReport:
     """Render the clips lines with figures are joined from (:mod:`prompts.voice`) into
     ``<out_dir>/clips``, with the manifest of their own, reusing unchanged audio."""
-    clips = {language: clip_catalog(language, catalog) for language in LANGUAGES}
-    return render_catalog(
-        out_dir / "clips",
-        languages=languages,
-        force=force,
-        settings=settings,
-        catalog=clips.__getitem__,
-    )
+    return _render([_clips(out_dir, catalog)], languages, force, settings, progress)
 
 
 def render_all(
@@ -182,20 +158,108 @@ def render_all(
     force: bool = False,
     settings: RenderSettings | None = None,
     catalog: Callable[[str], Mapping[str, str]] = prompts,
+    progress: ProgressCallback | None = None,
 ) -> RenderReport:
-    """The static prompts and the clips of *languages*: everything the app plays."""
-    first = render_catalog(
-        out_dir, languages=languages, force=force, settings=settings, catalog=catalog
-    )
-    second = render_clips(
-        out_dir, languages=languages, force=force, settings=settings, catalog=catalog
-    )
-    return RenderReport(
-        rendered=first.rendered + second.rendered,
-        reused=first.reused + second.reused,
-        failed={**first.failed, **second.failed},
-        seconds=first.seconds + second.seconds,
-    )
+    """The static prompts and the clips of *languages*: everything the app plays, in one
+    render whose *progress* counts the files of both."""
+    catalogs = [(out_dir, catalog), _clips(out_dir, catalog)]
+    return _render(catalogs, languages, force, settings, progress)
+
+
+_Catalog = tuple[Path, Callable[[str], Mapping[str, str]]]
+"""An output directory with its manifest, and the catalog rendered into it."""
+
+
+def _clips(out_dir: Path, catalog: Callable[[str], Mapping[str, str]]) -> _Catalog:
+    clips = {language: clip_catalog(language, catalog) for language in LANGUAGES}
+    return out_dir / "clips", clips.__getitem__
+
+
+@dataclass
+class _Plan:
+    """One output directory's render: the entries its manifest keeps, and what to render."""
+
+    out_dir: Path
+    kept: dict[PromptId, ManifestEntry]
+    todo: list[_Job]
+
+
+def _render(
+    catalogs: Sequence[_Catalog],
+    languages: Sequence[str],
+    force: bool,
+    settings: RenderSettings | None,
+    progress: ProgressCallback | None,
+) -> RenderReport:
+    """Render *catalogs* in one pool of workers, then write each directory's manifest."""
+    settings = settings or RenderSettings()
+    unvoiced = {*LANGUAGES, *languages} - set(settings.voices)  # prompts mix both languages
+    if unvoiced:
+        raise ValueError(f"no voice configured for {sorted(unvoiced)}")
+    started = time.monotonic()
+    engine = check_environment(settings)
+    report = RenderReport()
+    plans = [
+        _plan(out_dir, catalog, languages, force, settings, engine, report)
+        for out_dir, catalog in catalogs
+    ]
+    todo = [(plan, job) for plan in plans for job in plan.todo]
+    if todo and progress is not None:
+        progress(RenderProgress(0, len(todo), None))
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
+    try:
+        futures = {
+            pool.submit(_render_one, job, plan.out_dir, settings): (plan, job) for plan, job in todo
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            plan, job = futures[future]
+            try:
+                plan.kept[job.prompt] = future.result()
+                report.rendered.append(job.prompt)
+            except (PromptRenderError, OSError) as exc:
+                report.failed[job.prompt] = str(exc)
+            if progress is not None:
+                progress(RenderProgress(done, len(todo), plan.out_dir / job.file))
+    finally:
+        # Interrupted (Ctrl-C), the render stops without starting another file, and keeps
+        # those it finished: the next one renders only the rest.
+        pool.shutdown(cancel_futures=True)
+        for plan in plans:
+            write_manifest(plan.out_dir, plan.kept)
+            _remove_unlisted_audio(
+                plan.out_dir, languages, {entry.file for entry in plan.kept.values()}
+            )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _plan(
+    out_dir: Path,
+    catalog: Callable[[str], Mapping[str, str]],
+    languages: Sequence[str],
+    force: bool,
+    settings: RenderSettings,
+    engine: str,
+    report: RenderReport,
+) -> _Plan:
+    """What *out_dir* keeps of its manifest and what it needs rendered; the reused prompts
+    go into *report*."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    old = read_manifest(out_dir)
+    kept = {prompt: entry for prompt, entry in old.items() if prompt[0] not in languages}
+    todo: list[_Job] = []
+    for language in languages:
+        for key, template in catalog(language).items():
+            if not is_static(template):
+                continue
+            job = _job((language, key), template, settings.voices, engine)
+            entry = old.get(job.prompt)
+            if not force and entry and entry.hash == job.hash and _has_audio(out_dir / entry.file):
+                kept[job.prompt] = entry
+                report.reused.append(job.prompt)
+            else:
+                todo.append(job)
+    return _Plan(out_dir, kept, todo)
 
 
 def check_environment(settings: RenderSettings) -> str:
@@ -246,7 +310,7 @@ def _job(prompt: PromptId, text: str, voices: Mapping[str, Voice], engine: str) 
     return _Job(prompt, text, segments, digest.hexdigest())
 
 
-def _render(job: _Job, out_dir: Path, settings: RenderSettings) -> ManifestEntry:
+def _render_one(job: _Job, out_dir: Path, settings: RenderSettings) -> ManifestEntry:
     if not _FILE_SAFE_KEY.fullmatch(job.prompt[1]):
         raise PromptRenderError(f"prompt key {job.prompt[1]!r} cannot name a file")
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".render-") as tmp:

@@ -16,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from prompts.audio import PromptAudio, audio_blueprint
-from prompts.cli import default_audio_dir, prompts_group
+from prompts.cli import ProgressLines, default_audio_dir, prompts_group
 from prompts.manifest import ManifestEntry, read_manifest, write_manifest
 from prompts.render import (
     DEFAULT_VOICES,
     RenderEnvironmentError,
+    RenderProgress,
     RenderSettings,
     Voice,
     render_catalog,
@@ -134,6 +135,56 @@ def test_force_rerenders_every_prompt_of_the_language(rendered_copy: Path) -> No
     assert ("zh-CN", "goodbye") in read_manifest(rendered_copy)
 
 
+def test_progress_is_told_before_the_first_file_and_after_each(rendered_copy: Path) -> None:
+    told: list[RenderProgress] = []
+    render_catalog(
+        rendered_copy, languages=("en-US",), force=True, catalog=catalog, progress=told.append
+    )
+    english = {
+        entry.file
+        for (language, _), entry in read_manifest(rendered_copy).items()
+        if language == "en-US"
+    }
+    assert told[0] == RenderProgress(0, len(english), None)
+    assert [(p.done, p.total) for p in told[1:]] == [
+        (n, len(english)) for n in range(1, len(english) + 1)
+    ]
+    assert {p.file for p in told[1:]} == {rendered_copy / file for file in english}
+
+
+def test_nothing_to_render_tells_no_progress(rendered_copy: Path) -> None:
+    told: list[RenderProgress] = []
+    render_catalog(rendered_copy, catalog=catalog, progress=told.append)
+    assert told == []
+
+
+def test_an_interrupted_render_keeps_the_files_it_finished(rendered_copy: Path) -> None:
+    finished: list[Path] = []
+
+    def interrupt(progress: RenderProgress) -> None:
+        if progress.file is not None:
+            finished.append(progress.file)
+            raise KeyboardInterrupt  # Ctrl-C, as the first file is done
+
+    with pytest.raises(KeyboardInterrupt):
+        render_catalog(
+            rendered_copy,
+            languages=("en-US",),
+            force=True,
+            settings=RenderSettings(jobs=1),
+            catalog=catalog,
+            progress=interrupt,
+        )
+    kept = {
+        prompt: rendered_copy / entry.file for prompt, entry in read_manifest(rendered_copy).items()
+    }
+    [(english, file)] = [(prompt, file) for prompt, file in kept.items() if prompt[0] == "en-US"]
+    assert [file] == finished == sorted((rendered_copy / "en-US").glob("*.wav"))
+    report = render_catalog(rendered_copy, catalog=catalog)
+    assert english in report.reused
+    assert sorted(report.rendered) == sorted(p for p in STATIC if p[0] == "en-US" and p != english)
+
+
 def test_render_is_reproducible_byte_for_byte(rendered: Path, tmp_path: Path) -> None:
     """Guards the espeak rate race and sox's random dither (see render_one and render)."""
     render_catalog(tmp_path, catalog=catalog)
@@ -222,8 +273,29 @@ def test_cli_renders_a_language_then_reuses_it(tmp_path: Path) -> None:
     count = len(read_manifest(tmp_path)) + len(read_manifest(tmp_path / "clips"))
     assert len(read_manifest(tmp_path / "clips")) > 100  # the clips figures are joined from
     assert f"{count} rendered, 0 reused, 0 failed" in first.output
+    lines = first.output.splitlines()
+    assert lines[0] == (
+        f"Rendering {count} prompt audio files into {tmp_path}: they are kept, so only the "
+        "first start waits for this; later ones reuse them."
+    )
+    assert lines[-2].startswith(f"  {count}/{count} ")
     second = runner.invoke(prompts_group, ["render", "--language", "zh-CN"], env=env)
-    assert f"0 rendered, {count} reused, 0 failed" in second.output
+    assert second.output.startswith(f"{tmp_path}: 0 rendered, {count} reused, 0 failed in ")
+
+
+def test_progress_lines_come_every_few_seconds_and_after_the_last_file() -> None:
+    said: list[str] = []
+    seconds = iter([0.0, 1.0, 3.5, 4.0, 4.5])  # the monotonic clock at each report
+    lines = ProgressLines(Path("/audio"), echo=said.append, every_s=3.0, monotonic=seconds.__next__)
+    lines(RenderProgress(0, 4, None))
+    for done in range(1, 5):
+        lines(RenderProgress(done, 4, Path(f"/audio/clips/en-US/{done}.wav")))
+    assert said == [
+        "Rendering 4 prompt audio files into /audio: they are kept, so only the first start "
+        "waits for this; later ones reuse them.",
+        "  2/4 clips/en-US/2.wav",
+        "  4/4 clips/en-US/4.wav",
+    ]
 
 
 def test_cli_fails_with_the_install_hint_when_sox_is_missing(
