@@ -2,12 +2,15 @@
 ``<Play>`` (figures joined from pre-rendered clips); with it off, every line is ``<Say>``.
 
 The walk crawls the call flows by keys and silence from every entry number and caller (both
-languages), exploring each distinct state once, and checks every reply. The audio is
-rendered for real (pyttsx3 + espeak-ng) once per session, only what the walk needs.
+languages), exploring each distinct state once, and checks every reply both ways: as the
+app plays it with audio on, and as the same reply is said with audio off (the setting changes
+only the renderer, so one walk serves both). The audio is rendered for real (pyttsx3 +
+espeak-ng) once per test run, shared by the parallel workers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -27,7 +30,7 @@ from flask import Flask
 
 from hotline.container import Hotline
 from ivr.reply import Line, Reply
-from ivr.twiml import PROMPT_AUDIO_URL
+from ivr.twiml import PROMPT_AUDIO_URL, Renderer
 from prompts import spoken
 from prompts.audio import PromptAudio, audio_blueprint
 from prompts.catalog import LANGUAGES, prompts
@@ -46,6 +49,7 @@ from prompts.voice import (
     trimmed,
 )
 from tests.support.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, STRANGER, Caller, TwilioClient
+from tests.support.workers import exclusively, shared_between_workers
 
 ENTRIES = [
     (number, caller)
@@ -140,21 +144,25 @@ def test_joining_is_concatenation_under_one_header() -> None:
 
 @dataclass
 class Heard:
-    """A reply as rendered, and the TwiML it became."""
+    """A reply as the app rendered it, and as it is said with prompt audio off."""
 
     reply: Reply
     language: str
     twiml: ET.Element
+    said: ET.Element
 
 
 def recording(hotline: Hotline) -> list[Heard]:
-    """Record every reply the renderer turns into TwiML."""
+    """Record every reply the renderer turns into TwiML, and what the same reply becomes
+    with prompt audio off."""
     heard: list[Heard] = []
     render = hotline.renderer.render
+    without_audio = Renderer(dataclasses.replace(hotline.settings, prompt_audio=False), None)
 
     def spy(reply: Reply, language: str) -> str:
         xml = render(reply, language)
-        heard.append(Heard(reply, language, ET.fromstring(xml)))
+        said = without_audio.render(reply, language)
+        heard.append(Heard(reply, language, ET.fromstring(xml), ET.fromstring(said)))
         return xml
 
     hotline.renderer.render = spy  # type: ignore[method-assign]
@@ -245,30 +253,16 @@ def walk(twilio: TwilioClient, heard: list[Heard]) -> int:
     return len(seen)
 
 
-@pytest.mark.slow
-def test_with_prompt_audio_off_every_reply_is_said(
-    app: Flask, hotline: Hotline, twilio: TwilioClient
-) -> None:
-    heard = recording(hotline)
-    states = walk(twilio, heard)
-    assert states > 40
-    for entry in heard:
-        assert entry.twiml.find(".//Play") is None, ET.tostring(entry.twiml, encoding="unicode")
-        said = [say.text for say in entry.twiml.iter("Say")]
-        assert said == [
-            catalog_text(line.key, line.language or entry.language, line.params)
-            for line in entry.reply.lines
-        ]
-
-
 # -- with prompt audio on ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def voiced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every static prompt and clip, rendered once per session (about a minute on 2 cores)."""
-    out = tmp_path_factory.mktemp("voiced")
-    report = render_all(out)
+    """Every static prompt and clip, rendered once per test run (about a minute on 2 cores):
+    the first parallel worker to ask renders it, the others wait for it and reuse it."""
+    out = shared_between_workers(tmp_path_factory) / "voiced"
+    with exclusively(out.with_suffix(".lock")):
+        report = render_all(out)
     assert report.failed == {}
     return out
 
@@ -289,7 +283,7 @@ def wav_format(raw: bytes) -> tuple[int, int, int, int]:
 
 
 @pytest.mark.slow
-def test_with_prompt_audio_on_every_reply_is_played_in_one_voice(
+def test_every_reply_is_played_in_one_voice_and_said_with_audio_off(
     voiced: Path,
     app: Flask,
     hotline: Hotline,
@@ -302,6 +296,11 @@ def test_with_prompt_audio_on_every_reply_is_played_in_one_voice(
     client = app.test_client()
     transcripts: dict[str, str] = {}
     for entry in heard:
+        assert entry.said.find(".//Play") is None, ET.tostring(entry.said, encoding="unicode")
+        assert [say.text for say in entry.said.iter("Say")] == [
+            catalog_text(line.key, line.language or entry.language, line.params)
+            for line in entry.reply.lines
+        ]
         xml = ET.tostring(entry.twiml, encoding="unicode")
         assert entry.twiml.find(".//Say") is None, xml
         plays = [
