@@ -8,7 +8,7 @@ PYTHON  ?= python3
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test test-dates lint typecheck unit bench clean
+.PHONY: setup run test check suite quick test-dates lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -29,10 +29,20 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
-	$(BIN)/pytest
+# The whole suite, in parallel workers (pytest-xdist): each worker has its own PostgreSQL
+# server and SQLite template; work only one should do (rendering all prompt audio) is shared.
+WORKERS ?= auto
+suite: setup
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal
 
-test: lint typecheck unit
+test: lint typecheck suite
+
+# While working: lint, types and one case of every fast test, on SQLite only (tests/conftest.py,
+# --quick); `make test` runs every case on both databases before a change lands.
+quick: setup
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal -q --quick
+
+check: lint typecheck quick
 
 # The date-sensitive tests again under libfaketime, at dates far from today (see the script).
 test-dates: setup

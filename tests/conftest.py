@@ -29,6 +29,38 @@ from tests.support.sms_harness import Wire
 BACKENDS = ("sqlite", "postgresql")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="the quick check while working (make check): one case of every test that is "
+        "not slow, on SQLite, without the browser; make test runs every case",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--quick``, keep the first case of each test function that is neither slow nor
+    in the browser, on SQLite: every behaviour of every package once, in about a minute."""
+    if not config.getoption("quick"):
+        return
+    kept: list[pytest.Item] = []
+    functions: set[str] = set()
+    for item in items:
+        function = item.nodeid.split("[", 1)[0]
+        params = getattr(item, "callspec", None)
+        if (
+            item.get_closest_marker("slow")
+            or item.get_closest_marker("browser")
+            or (params is not None and params.params.get("backend") == "postgresql")
+            or function in functions
+        ):
+            continue
+        functions.add(function)
+        kept.append(item)
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         wanted = BACKENDS if metafunc.definition.get_closest_marker("postgres") else BACKENDS[:1]
