@@ -20,7 +20,7 @@ from hotline.settings import HotlineSettings, load_settings
 from ivr import logs
 from ivr.config import ConfigError
 from ivr.services import ASSEMBLE
-from prompts.cli import prompts_group
+from prompts.cli import AUDIO_ENABLED, prompts_group
 from simulator.cli import commands as simulator_commands
 from simulator.cli import sms_send_command
 from sms_followup.cli import attach as attach_sms_commands
@@ -40,6 +40,7 @@ def main(ctx: click.Context) -> None:
     """10010 hotline voice service."""
     logs.configure()
     ctx.meta[ASSEMBLE] = assemble_from_environment
+    ctx.meta[AUDIO_ENABLED] = lambda: _settings().prompt_audio
 
 
 @main.command()

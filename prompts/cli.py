@@ -15,6 +15,9 @@ import click
 from prompts.catalog import LANGUAGES
 from prompts.render import RenderEnvironmentError, RenderProgress, render_all
 
+AUDIO_ENABLED: Final = "prompts.audio_enabled"
+"""Where the ``ivr`` command keeps the function that tells whether the service plays prompt
+audio (``PROMPT_AUDIO``; click's meta, set by the composition root). Without one, it does."""
 PROGRESS_EVERY_S: Final = 3.0
 """Least time between two progress lines of a render."""
 
@@ -50,6 +53,11 @@ class ProgressLines:
         self._said_at = now
 
 
+def _audio_enabled(ctx: click.Context) -> bool:
+    enabled: Callable[[], bool] | None = ctx.find_root().meta.get(AUDIO_ENABLED)
+    return enabled is None or enabled()
+
+
 @click.group(name="prompts")
 def prompts_group() -> None:
     """Pre-rendered prompt audio."""
@@ -63,10 +71,22 @@ def prompts_group() -> None:
 )
 @click.option("--force", is_flag=True, help="Render every prompt again, ignoring the cache.")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Only this language.")
-def render(out: Path | None, force: bool, language: str | None) -> None:
+@click.option(
+    "--if-enabled",
+    is_flag=True,
+    help="Only if the service plays prompt audio (PROMPT_AUDIO, on unless set to false), "
+    "as `make run` does.",
+)
+@click.pass_context
+def render(
+    ctx: click.Context, out: Path | None, force: bool, language: str | None, if_enabled: bool
+) -> None:
     """Render the static prompts of the catalog, and the clips figures are said with, to
     8 kHz μ-law WAV files. The first render takes a while; later ones reuse the files and
     render only what changed."""
+    if if_enabled and not _audio_enabled(ctx):
+        click.echo("PROMPT_AUDIO is off: the service says every prompt, nothing to render")
+        return
     out = out or default_audio_dir()
     try:
         report = render_all(

@@ -1,6 +1,9 @@
 """`make run` (scripts/run-local) as a new user meets it (issue 11): a port already in use is
 said plainly before anything is set up, the banner tells when the expert desk is open, and
-Ctrl-C or SIGTERM stops the service and the SMS worker with exit status 0."""
+Ctrl-C or SIGTERM stops the service and the SMS worker with exit status 0.
+
+The script runs with prompt audio off (``PROMPT_AUDIO=0``): it then renders nothing, which
+these tests do not need (the first render of every prompt takes a minute on two cores)."""
 
 from __future__ import annotations
 
@@ -18,27 +21,22 @@ from click.testing import CliRunner
 
 from expert_desk.settings import DeskSettings
 from hotline.cli import main
-from prompts.manifest import write_manifest
 from tests.support.live import free_port
 from tests.support.paths import ROOT
-from tests.support.polling import wait_for
+from tests.support.polling import PATIENCE_S, wait_for
 
 RUN_LOCAL = ROOT / "scripts" / "run-local"
 
 
 def run_local_env(tmp_path: Path, port: int) -> dict[str, str]:
-    """The environment of a `make run` whose files all live in *tmp_path*.
-
-    The prompt audio directory holds an empty manifest, so the script renders nothing.
-    """
-    audio = tmp_path / "prompts"
-    audio.mkdir(exist_ok=True)
-    write_manifest(audio, {})
+    """The environment of a `make run` whose files all live in *tmp_path*, with prompt audio
+    off."""
     env = {k: v for k, v in os.environ.items() if k not in {"HOST", "PUBLIC_BASE_URL"}}
     return env | {
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
-        "PROMPT_AUDIO_DIR": str(audio),
+        "PROMPT_AUDIO": "0",
+        "PROMPT_AUDIO_DIR": str(tmp_path / "prompts"),  # where audio would go: never made
         "DESK_HOURS": "",
     }
 
@@ -77,11 +75,37 @@ def test_make_run_checks_the_port_before_setting_anything_up(
         env=run_local_env(tmp_path, taken_port),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PATIENCE_S,
         check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (1, "", in_use(taken_port))
     assert not (tmp_path / "hotline.db").exists()
+
+
+def test_prompt_audio_switched_off_renders_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "prompts"
+    result = CliRunner().invoke(
+        main,
+        ["prompts", "render", "--if-enabled", "--out", str(out)],
+        env={"PROMPT_AUDIO": "off"},
+    )
+    assert (result.exit_code, result.output) == (
+        0,
+        "PROMPT_AUDIO is off: the service says every prompt, nothing to render\n",
+    )
+    assert not out.exists()
+
+
+def test_a_prompt_audio_setting_the_service_refuses_renders_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "prompts"
+    result = CliRunner().invoke(
+        main,
+        ["prompts", "render", "--if-enabled", "--out", str(out)],
+        env={"PROMPT_AUDIO": "sometimes"},
+    )
+    assert result.exit_code == 1
+    assert "PROMPT_AUDIO must be true or false, not 'sometimes'" in result.output
+    assert not out.exists()
 
 
 def group_is_gone(pgid: int) -> bool:
@@ -147,7 +171,7 @@ def test_make_run_stops_the_service_and_the_worker_with_status_0(
 ) -> None:
     with make_run(tmp_path) as (run, output):
         (os.killpg if whole_group else os.kill)(run.pid, signum)
-        assert run.wait(timeout=60) == 0, output.read_text()
+        assert run.wait(timeout=PATIENCE_S) == 0, output.read_text()
         assert group_is_gone(run.pid), "a process of make run is left"
 
 
@@ -155,8 +179,12 @@ def test_make_run_stops_the_service_and_the_worker_with_status_0(
 def test_make_run_says_when_the_expert_desk_is_open_and_how_to_open_it(tmp_path: Path) -> None:
     with make_run(tmp_path) as (run, output):
         run.terminate()
-        run.wait(timeout=60)
+        run.wait(timeout=PATIENCE_S)
     assert (
         f"Expert desk (main menu 4): open {DeskSettings.desk_hours}, Shanghai time. "
         "All day: make run DESK_HOURS=00:00-24:00\n"
     ) in output.read_text()
+    assert "PROMPT_AUDIO is off: the service says every prompt, nothing to render\n" in (
+        output.read_text()
+    )
+    assert not (tmp_path / "prompts").exists()
