@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import signal
 import sys
 from types import FrameType
@@ -105,6 +106,18 @@ def db_upgrade() -> None:
 
     upgrade(_settings().database_url)
     click.echo("database is up to date")
+
+
+@db.command("where")
+def db_where() -> None:
+    """The database the service uses (DATABASE_URL), as a URL that works from any directory:
+    a SQLite file's path made absolute, a password left out (***)."""
+    url = sa.make_url(_settings().database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=os.path.abspath(url.database))
+    if url.password is not None:
+        click.echo("ivr db where: the password is left out (***)", err=True)
+    click.echo(url.render_as_string(hide_password=True))
 
 
 @main.command("seed-demo")

@@ -1,6 +1,6 @@
 """`make run` (scripts/run-local) as a new user meets it (issue 11): a port already in use is
-said plainly before anything is set up, the banner tells when the expert desk is open, and
-Ctrl-C or SIGTERM stops the service and the SMS worker with exit status 0.
+said plainly before anything is set up, the banner names the database and prints commands that
+work as printed, and Ctrl-C or SIGTERM stops the service and the SMS worker with exit status 0.
 
 The script runs with prompt audio off (``PROMPT_AUDIO=0``): it then renders nothing, which
 these tests do not need (the first render of every prompt takes a minute on two cores)."""
@@ -26,18 +26,34 @@ from tests.support.paths import ROOT
 from tests.support.polling import PATIENCE_S, wait_for
 
 RUN_LOCAL = ROOT / "scripts" / "run-local"
+RUN_LOCAL_SETTINGS = frozenset(
+    {
+        "HOST",
+        "PORT",
+        "PUBLIC_BASE_URL",
+        "DATABASE_URL",
+        "PROMPT_AUDIO",
+        "PROMPT_AUDIO_DIR",
+        "DESK_HOURS",
+    }
+)
+"""The variables make run reads."""
 
 
-def run_local_env(tmp_path: Path, port: int) -> dict[str, str]:
-    """The environment of a `make run` whose files all live in *tmp_path*, with prompt audio
-    off."""
-    env = {k: v for k, v in os.environ.items() if k not in {"HOST", "PUBLIC_BASE_URL"}}
-    return env | {
+def another_terminal() -> dict[str, str]:
+    """The environment of a new user's second terminal: none of make run's settings."""
+    return {k: v for k, v in os.environ.items() if k not in RUN_LOCAL_SETTINGS}
+
+
+def run_local_env(tmp_path: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a `make run` on *port* whose files all live in *tmp_path*, with
+    prompt audio off, and *settings*."""
+    return another_terminal() | {
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}",
         "PROMPT_AUDIO": "0",
         "PROMPT_AUDIO_DIR": str(tmp_path / "prompts"),  # where audio would go: never made
-        "DESK_HOURS": "",
+        **settings,
     }
 
 
@@ -82,6 +98,9 @@ def test_make_run_checks_the_port_before_setting_anything_up(
     assert not (tmp_path / "hotline.db").exists()
 
 
+# -- what the script asks of `ivr` ----------------------------------------------------------
+
+
 def test_prompt_audio_switched_off_renders_nothing(tmp_path: Path) -> None:
     out = tmp_path / "prompts"
     result = CliRunner().invoke(
@@ -108,6 +127,31 @@ def test_a_prompt_audio_setting_the_service_refuses_renders_nothing(tmp_path: Pa
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("database_url", "shown"),
+    [
+        pytest.param("sqlite:///var/x.db", f"sqlite:///{ROOT}/var/x.db", id="relative SQLite"),
+        pytest.param("sqlite:////srv/h.db", "sqlite:////srv/h.db", id="absolute SQLite"),
+        pytest.param(
+            "postgresql+psycopg://hotline:s3cret@db:5433/hotline?sslmode=require",
+            "postgresql+psycopg://hotline:***@db:5433/hotline?sslmode=require",
+            id="PostgreSQL with a password",
+        ),
+    ],
+)
+def test_db_where_names_the_database_without_its_password(
+    database_url: str, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["db", "where"], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{shown}\n"
+    assert "s3cret" not in result.output
+
+
+# -- the script running ---------------------------------------------------------------------
+
+
 def group_is_gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -124,18 +168,22 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def make_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """scripts/run-local, once the worker runs and the service answers; and its output file.
+def make_run(
+    tmp_path: Path, **settings: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Path, str]]:
+    """scripts/run-local with *settings*, once the worker runs and the service answers; its
+    output file and the service's URL.
 
     In a session of its own, whose process group is what a terminal signals on Ctrl-C.
     Whatever of it is left at the end is killed.
     """
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     output = tmp_path / "run-local.log"
     with output.open("w") as log:
         run = subprocess.Popen(
             [RUN_LOCAL],
-            env=run_local_env(tmp_path, port),
+            env=run_local_env(tmp_path, port, **settings),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -145,16 +193,35 @@ def make_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
         if run.poll() is not None:
             return True
         worker_runs = "outbox worker running" in output.read_text()
-        return worker_runs and answers(f"http://127.0.0.1:{port}/healthz")
+        return worker_runs and answers(f"{url}/healthz")
 
     try:
         wait_for(up_or_ended, "the worker and the service")
         assert run.poll() is None, output.read_text()
-        yield run, output
+        yield run, output, url
     finally:
         if not group_is_gone(run.pid):
             os.killpg(run.pid, signal.SIGKILL)
         run.wait()
+
+
+def printed_command(banner: str, marker: str) -> str:
+    """The command on the banner's line that holds *marker*, without its comment."""
+    [line] = [line for line in banner.splitlines() if marker in line]
+    return line.split("  # ")[0].strip()
+
+
+def run_as_printed(command: str) -> subprocess.CompletedProcess[str]:
+    """*command* typed into another terminal, in this folder."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=ROOT,
+        env=another_terminal(),
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE_S,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -169,7 +236,7 @@ def make_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
 def test_make_run_stops_the_service_and_the_worker_with_status_0(
     tmp_path: Path, signum: signal.Signals, whole_group: bool
 ) -> None:
-    with make_run(tmp_path) as (run, output):
+    with make_run(tmp_path) as (run, output, _):
         (os.killpg if whole_group else os.kill)(run.pid, signum)
         assert run.wait(timeout=PATIENCE_S) == 0, output.read_text()
         assert group_is_gone(run.pid), "a process of make run is left"
@@ -177,7 +244,7 @@ def test_make_run_stops_the_service_and_the_worker_with_status_0(
 
 @pytest.mark.slow
 def test_make_run_says_when_the_expert_desk_is_open_and_how_to_open_it(tmp_path: Path) -> None:
-    with make_run(tmp_path) as (run, output):
+    with make_run(tmp_path) as (run, output, _):
         run.terminate()
         run.wait(timeout=PATIENCE_S)
     assert (
@@ -188,3 +255,19 @@ def test_make_run_says_when_the_expert_desk_is_open_and_how_to_open_it(tmp_path:
         output.read_text()
     )
     assert not (tmp_path / "prompts").exists()
+
+
+@pytest.mark.slow
+def test_make_run_names_its_database_and_its_commands_work_as_printed(tmp_path: Path) -> None:
+    with make_run(tmp_path) as (run, output, url):
+        banner = output.read_text()
+        call = run_as_printed(printed_command(banner, "--keys 2,11"))
+        outbox = run_as_printed(printed_command(banner, "ivr sms outbox"))
+        run.terminate()
+        run.wait(timeout=PATIENCE_S)
+    database = f"sqlite:///{tmp_path / 'hotline.db'}"
+    assert f"starting on {url} (database {database}, SMS delivered locally)" in banner
+    assert call.returncode == 0, call.stdout + call.stderr
+    assert "hung up by caller" in call.stdout
+    assert outbox.returncode == 0, outbox.stderr
+    assert "to 13900139000 from 10010" in outbox.stdout  # the call's summary
