@@ -1,6 +1,7 @@
 """`make run` (scripts/run-local) as a new user meets it (issue 11): a port already in use is
 said plainly before anything is set up, the banner names the database and prints commands that
-work as printed, and Ctrl-C or SIGTERM stops the service and the SMS worker with exit status 0.
+work as printed, Accept in the console connects a call placed as the banner says, and Ctrl-C
+or SIGTERM stops the service and the SMS worker with exit status 0.
 
 The script runs with prompt audio off (``PROMPT_AUDIO=0``): it then renders nothing, which
 these tests do not need (the first render of every prompt takes a minute on two cores)."""
@@ -8,6 +9,7 @@ these tests do not need (the first render of every prompt takes a minute on two 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,8 +21,14 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from expert_desk.demo import DEMO_PASSWORD
 from expert_desk.settings import DeskSettings
 from hotline.cli import main
+from prompts.catalog import prompts
+from simulator.inputs import Press
+from simulator.network import Network, NetworkConfig
+from simulator.rest_standin import RestStandin
+from tests.support.desk import HoldingCaller
 from tests.support.live import free_port
 from tests.support.paths import ROOT
 from tests.support.polling import PATIENCE_S, wait_for
@@ -35,9 +43,12 @@ RUN_LOCAL_SETTINGS = frozenset(
         "PROMPT_AUDIO",
         "PROMPT_AUDIO_DIR",
         "DESK_HOURS",
+        "AGENT_HOURS",
+        "STANDIN_PORT",
+        "TWILIO_API_BASE_URL",
     }
 )
-"""The variables make run reads."""
+"""The variables make run reads, or sets for what it starts."""
 
 
 def another_terminal() -> dict[str, str]:
@@ -271,3 +282,63 @@ def test_make_run_names_its_database_and_its_commands_work_as_printed(tmp_path: 
     assert "hung up by caller" in call.stdout
     assert outbox.returncode == 0, outbox.stderr
     assert "to 13900139000 from 10010" in outbox.stdout  # the call's summary
+
+
+def signed_in_agent(url: str, username: str) -> requests.Session:
+    """A browser session of the agent console, signed in as the demo agent *username*."""
+    console = requests.Session()
+    response = console.post(
+        f"{url}/desk/login",
+        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": csrf(console, url)},
+    )
+    assert response.status_code == 200, response.text
+    return console
+
+
+def csrf(console: requests.Session, url: str, page: str = "/desk/login") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', console.get(url + page).text)
+    assert found, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+def press(console: requests.Session, url: str, path: str, **form: str) -> None:
+    """Post a form of the console page, as its button does."""
+    response = console.post(url + path, data={"csrf_token": csrf(console, url, "/desk/"), **form})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.slow
+def test_accept_in_the_console_connects_a_call_placed_as_the_banner_says(tmp_path: Path) -> None:
+    standin_port = free_port()
+    with make_run(tmp_path, STANDIN_PORT=str(standin_port), AGENT_HOURS="00:00-24:00") as (
+        run,
+        output,
+        url,
+    ):
+        hint = printed_command(output.read_text(), "ivr call 1001011")
+        console = signed_in_agent(url, "li.na")
+        press(console, url, "/desk/status", status="available")
+        # What `ivr call --standin-port` runs: the caller, and Twilio's REST API beside it.
+        network = Network(NetworkConfig(base_url=url, hold_timeout=PATIENCE_S))
+        with RestStandin(network, port=standin_port):
+            call = network.start(
+                network.inbound_spec("1001011", "+8613800138000"),
+                HoldingCaller([Press("0")], talk_s=30),  # 0: an agent
+            )
+            offers: list[str] = []
+
+            def offered() -> bool:
+                offers.extend(
+                    re.findall(r"/desk/offers/\d+/accept", console.get(url + "/desk/").text)
+                )
+                return bool(offers)
+
+            wait_for(offered, "the offer in li.na's console")
+            press(console, url, offers[0])
+            result = call.result(timeout=PATIENCE_S)
+        network.close()
+        run.terminate()
+        run.wait(timeout=PATIENCE_S)
+    assert f"--standin-port {standin_port}" in hint
+    assert prompts("zh-CN")["agent.connecting"] in [heard.text for heard in result.transcript]
+    assert result.errors == [], result.errors
