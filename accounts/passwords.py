@@ -4,6 +4,9 @@ The six-digit service password proves that a caller may use an account: to chang
 password, or to use the query services for a number they are not calling from. It is
 stored only as a scrypt hash. It is never logged, spoken, or written to a call event or an
 SMS, with one exception: the temporary password, which is sent to the owner's own phone.
+A temporary password is kept beside the current one, which still works, until it is used
+once or expires (``PasswordPolicy.temporary_valid``): asking for one, from the owner's
+phone or from a phone the owner lost, locks nobody out of the password they know.
 
 Guessing is held back three ways:
 
@@ -49,6 +52,9 @@ from sms_followup.templates import text as sms_text
 LENGTH = 6
 DEMO_PASSWORD = "135790"
 _SIX_DIGITS = re.compile(r"[0-9]{6}")
+#: The stored hash of a subscriber who never had a password of their own, only temporary
+#: ones: no entry matches it (:func:`matches` refuses it as malformed).
+UNUSABLE = "!"
 
 # scrypt cost: about 50 ms and 16 MB per hash on one core; stored with each hash so that
 # it can be raised later without invalidating existing passwords.
@@ -66,8 +72,10 @@ class ServicePassword(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("subscribers.id"), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
-    #: A temporary password sent by SMS: the next use must set a new one.
-    temporary: Mapped[bool] = mapped_column(default=False)
+    #: A temporary password sent by SMS, valid beside the current one until it is used once
+    #: or ``temporary_expires_at`` passes; whoever uses it must set a new password.
+    temporary_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    temporary_expires_at: Mapped[dt.datetime | None] = mapped_column()
     changed_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     #: Wrong entries in a row since the last right one, unlock or change.
     failures: Mapped[int] = mapped_column(default=0)
@@ -112,6 +120,8 @@ class PasswordPolicy:
     per_account_failures: int = 5
     per_account_window: dt.timedelta = dt.timedelta(days=7)
     temporary_per_day: int = 3
+    #: How long a temporary password may be used (said in its SMS and by voice).
+    temporary_valid: dt.timedelta = dt.timedelta(minutes=15)
     #: How long the first entry of a new password waits for its confirmation.
     confirm_within: dt.timedelta = dt.timedelta(minutes=5)
 
@@ -415,6 +425,22 @@ def _stranger_wrong(
     )
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A password entry that was right: the record, and whether the entry was the temporary
+    password (spent now: the caller must set a new password before anything else)."""
+
+    record: ServicePassword
+    temporary: bool
+
+
+def _temporary_matches(record: ServicePassword, entered: str, now: dt.datetime) -> bool:
+    """Whether *entered* is the record's temporary password, not yet used nor expired."""
+    if record.temporary_hash is None or record.temporary_expires_at is None:
+        return False
+    return now < record.temporary_expires_at and matches(record.temporary_hash, entered)
+
+
 def check(
     session: Session,
     subscriber: Subscriber,
@@ -425,10 +451,11 @@ def check(
     settings: AccountSettings,
     now: dt.datetime,
     policy: PasswordPolicy | None = None,
-) -> ServicePassword:
-    """Whether *entered* is the subscriber's service password.
+) -> Accepted:
+    """Whether *entered* is the subscriber's service password, or their temporary one.
 
-    Returns the password record when it is; otherwise raises :class:`WrongPassword`, or
+    Returns what was accepted (a temporary password is spent by its use); otherwise raises
+    :class:`WrongPassword`, or
     :class:`PasswordLocked` (``just_locked`` when this entry from the owner's own phone
     locked it, and the owner is told by SMS), :class:`TooManyAttempts` (before looking at
     *entered*, or when this wrong entry from another number reached a limit) or
@@ -442,10 +469,14 @@ def check(
     _check_not_locked(record, now)
     if not own_phone:
         _check_account_not_rate_limited(session, record, subscriber, policy, now)
-    if matches(record.password_hash, entered):
+    current = matches(record.password_hash, entered)
+    temporary = not current and _temporary_matches(record, entered, now)
+    if current or temporary:
+        if temporary:  # used once: spent
+            record.temporary_hash = record.temporary_expires_at = None
         record.failures = 0
         _log(session, subscriber, "succeeded", from_number, call_id, now)
-        return record
+        return Accepted(record, temporary)
     _log(session, subscriber, "failed", from_number, call_id, now)
     if not own_phone:
         raise _stranger_wrong(session, record, subscriber, from_number, policy, now)
@@ -477,14 +508,23 @@ def check_strong(session: Session, subscriber: Subscriber, new_password: str) ->
         raise WeakPassword("same_as_current")
 
 
-def _store(
-    session: Session, subscriber: Subscriber, password_hash: str, temporary: bool, now: dt.datetime
-) -> ServicePassword:
+def _record_for(session: Session, subscriber: Subscriber, now: dt.datetime) -> ServicePassword:
+    """The subscriber's password record, locked; a new one without a usable password if none."""
     record = session.scalar(ServicePassword.of(subscriber).with_for_update())
     if record is None:
-        record = ServicePassword(subscriber_id=subscriber.id, password_hash=password_hash)
+        record = ServicePassword(subscriber_id=subscriber.id, password_hash=UNUSABLE)
+        record.changed_at = now
         session.add(record)
-    record.password_hash, record.temporary, record.changed_at = password_hash, temporary, now
+    return record
+
+
+def _store(
+    session: Session, subscriber: Subscriber, password_hash: str, now: dt.datetime
+) -> ServicePassword:
+    """A new current password: unlocked, and any temporary one outstanding is void."""
+    record = _record_for(session, subscriber, now)
+    record.password_hash, record.changed_at = password_hash, now
+    record.temporary_hash = record.temporary_expires_at = None
     record.failures, record.locked_until = 0, None
     return record
 
@@ -501,7 +541,7 @@ def change(
 ) -> None:
     """Set a new service password (the caller has proved the old one) and tell the owner."""
     check_strong(session, subscriber, new_password)
-    _store(session, subscriber, hash_password(new_password), temporary=False, now=now)
+    _store(session, subscriber, hash_password(new_password), now=now)
     _log(session, subscriber, "changed", from_number, call_id, now)
     language = subscriber.language
     body = sms_text("password.changed", language, time=_written(now, language))
@@ -545,21 +585,28 @@ def issue_temporary(
     settings: AccountSettings,
     now: dt.datetime,
     policy: PasswordPolicy | None = None,
-) -> None:
+) -> dt.datetime:
     """A forgotten password: send a new temporary one by SMS to the subscriber's own phone.
 
     Only for a call from that phone (:class:`NotOwnNumber`), a few times a day
-    (:class:`TooManyTemporaryPasswords`). It ends any lockout; its next use must change it.
-    The temporary password exists only in that SMS: it is not returned.
+    (:class:`TooManyTemporaryPasswords`). It replaces any temporary one sent before and ends
+    any lockout; the current password still works. It may be used once, until the time
+    returned (naive UTC); its use must be followed by a new password. The temporary password
+    exists only in that SMS: it is not returned.
     """
     policy = policy or PasswordPolicy.from_settings(settings)
     owner = _check_own_number(subscriber, from_number)
     _check_temporary_allowance(session, owner, policy, now)
     temporary = _new_temporary(owner.msisdn)
-    _store(session, owner, hash_password(temporary), temporary=True, now=now)
+    record = _record_for(session, owner, now)
+    record.temporary_hash = hash_password(temporary)
+    record.temporary_expires_at = now + policy.temporary_valid
+    record.failures, record.locked_until = 0, None
     _log(session, owner, "temporary", from_number, call_id, now)
-    body = sms_text("password.temporary", language, password=temporary)
+    minutes = str(int(policy.temporary_valid.total_seconds() // 60))
+    body = sms_text("password.temporary", language, password=temporary, minutes=minutes)
     _notify(session, settings, owner, "password_temporary", language, body, now)
+    return record.temporary_expires_at
 
 
 @cache
@@ -571,5 +618,5 @@ def _demo_hash() -> str:
 def seed_demo(session: Session, subscribers: Iterable[Subscriber], now: dt.datetime) -> None:
     """Give every demo subscriber the documented demo password, unlocked."""
     for subscriber in subscribers:
-        _store(session, subscriber, _demo_hash(), temporary=False, now=now)
+        _store(session, subscriber, _demo_hash(), now=now)
     session.flush()

@@ -97,7 +97,7 @@ def verify(
     subscriber = target(session, call)
     if subscriber is None:
         raise ValueError("no number to verify")
-    record = passwords.check(
+    accepted = passwords.check(
         session,
         subscriber,
         entered,
@@ -109,12 +109,13 @@ def verify(
     auth.verified_subscriber_id, auth.verified_at = subscriber.id, now
     auth.may_change_subscriber_id = subscriber.id
     next_state = auth.next_state or default_target(call)
-    if record.temporary:
+    if accepted.temporary:
         auth.next_state = None if next_state == NEW_PASSWORD else next_state
     else:
         auth.next_state = None
     _switch_subscriber(session, call, subscriber, now)
-    return Verified(subscriber, record.temporary, NEW_PASSWORD if record.temporary else next_state)
+    must_change = accepted.temporary
+    return Verified(subscriber, must_change, NEW_PASSWORD if must_change else next_state)
 
 
 def _switch_subscriber(

@@ -2,7 +2,7 @@
 
 A change asks for the current password, then the new one twice; a caller who is not
 calling from a subscriber's phone proves the number and its password first (see
-:mod:`flows.verification`). A forgotten password is replaced by a temporary one, sent
+:mod:`flows.verification`). A forgotten password gets a temporary one beside it, sent
 by SMS, only when the call comes from the subscriber's own phone.
 """
 
@@ -123,7 +123,7 @@ class EnteringCurrentPassword(DigitEntry):
         if subscriber is None:
             return Goto("password.change")
         try:
-            record = passwords.check(
+            accepted = passwords.check(
                 ctx.session,
                 subscriber,
                 digits,
@@ -134,7 +134,7 @@ class EnteringCurrentPassword(DigitEntry):
             )
         except passwords.PasswordError as error:
             return refused(ctx, error, self)
-        ctx.event("password.accepted", temporary=record.temporary)
+        ctx.event("password.accepted", temporary=accepted.temporary)
         verification.allow_change(ctx.session, ctx.call, subscriber)
         return Goto("password.new")
 
@@ -217,7 +217,7 @@ class SendingTemporaryPassword(State):
 
     def enter(self, ctx: CallContext) -> Goto:
         try:
-            passwords.issue_temporary(
+            expires = passwords.issue_temporary(
                 ctx.session,
                 ctx.subscriber,
                 from_number=ctx.call.from_number,
@@ -230,4 +230,6 @@ class SendingTemporaryPassword(State):
             ctx.event("password.refused", error=error.id)
             return Goto(DONE, preface=(refusal(ctx, error),))
         ctx.event("password.temporary_sent")
-        return Goto(DONE, preface=(Line("password.temporary_sent"),))
+        minutes = int((expires - ctx.now).total_seconds() // 60)
+        sent = Line("password.temporary_sent", {"minutes": spoken.integer(minutes, ctx.language)})
+        return Goto(DONE, preface=(sent,))

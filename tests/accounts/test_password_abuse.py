@@ -29,7 +29,7 @@ def _owner(session: Any, msisdn: str = DEMO_ZH) -> Subscriber:
     return subscriber
 
 
-def _check(session: Any, entered: str, from_number: str, minute: int) -> ServicePassword:
+def _check(session: Any, entered: str, from_number: str, minute: int) -> passwords.Accepted:
     return passwords.check(
         session,
         _owner(session),
@@ -91,7 +91,7 @@ def test_other_numbers_together_are_held_back_but_not_the_owner(hotline: Hotline
         with pytest.raises(passwords.TooManyAttempts):
             _check(session, DEMO, "13312348888", 11)
 
-        assert _check(session, DEMO, DEMO_ZH, 12).locked_until is None
+        assert _check(session, DEMO, DEMO_ZH, 12).record.locked_until is None
 
 
 @pytest.mark.parametrize("own_number", [DEMO_ZH, "+86" + DEMO_ZH])

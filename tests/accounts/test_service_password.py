@@ -289,7 +289,7 @@ def test_the_lockout_lasts_24_hours_and_unlocks_after(hotline: Hotline) -> None:
             )  # fmt: skip
         record = passwords.check(
             session, owner, DEMO, from_number=DEMO_ZH, call_id=None, settings=SETTINGS, now=until
-        )
+        ).record
         assert (record.locked_until, record.failures) == (None, 0)
 
 
@@ -396,18 +396,64 @@ def _temporary_password(hotline: Hotline) -> str:
 
 
 @pytest.mark.postgres
-def test_a_forgotten_password_is_replaced_by_a_temporary_one_sent_to_the_own_phone(
+def test_a_forgotten_password_gets_a_temporary_one_sent_to_the_own_phone(
     caller: Caller, hotline: Hotline
 ) -> None:
     caller.dial("1001015", DEMO_ZH).press("2")
-    assert caller.last_heard.startswith("临时服务密码已通过短信发送到您的手机")
+    assert caller.last_heard.startswith(
+        "临时服务密码已通过短信发送到您的手机，十五分钟内有效，只能使用一次"
+    )
     [message] = _outbox(hotline, "password_temporary")
     assert (message.to_number, message.status) == (DEMO_ZH, "pending")
+    assert "15分钟内有效" in message.body
     temporary = _temporary_password(hotline)
     record = _record(hotline, DEMO_ZH)
-    assert record.temporary
-    assert passwords.matches(record.password_hash, temporary)
+    assert record.temporary_hash is not None
+    assert passwords.matches(record.temporary_hash, temporary)
     assert passwords.weakness(temporary, DEMO_ZH) is None
+
+
+def _issue_temporary(session: Any, at: dt.datetime) -> None:
+    passwords.issue_temporary(
+        session, _subscriber(session, DEMO_ZH), from_number=DEMO_ZH, language="zh-CN",
+        call_id=None, settings=SETTINGS, now=at,
+    )  # fmt: skip
+
+
+def _enter(session: Any, entered: str, at: dt.datetime) -> passwords.Accepted:
+    return passwords.check(
+        session, _subscriber(session, DEMO_ZH), entered, from_number=DEMO_ZH, call_id=None,
+        settings=SETTINGS, now=at,
+    )  # fmt: skip
+
+
+def test_asking_for_a_temporary_password_leaves_the_current_one_working(
+    hotline: Hotline,
+) -> None:
+    """Anyone holding the owner's phone may ask: that must not lock the owner out."""
+    with hotline.sessions() as session, session.begin():
+        _issue_temporary(session, T0)
+        accepted = _enter(session, DEMO, T0 + dt.timedelta(minutes=1))
+    assert not accepted.temporary
+
+
+def test_a_temporary_password_works_once(hotline: Hotline) -> None:
+    with hotline.sessions() as session, session.begin():
+        _issue_temporary(session, T0)
+    temporary = _temporary_password(hotline)
+    with hotline.sessions() as session, session.begin():
+        assert _enter(session, temporary, T0 + dt.timedelta(minutes=14)).temporary
+        with pytest.raises(passwords.WrongPassword):
+            _enter(session, temporary, T0 + dt.timedelta(minutes=14, seconds=30))
+        assert not _enter(session, DEMO, T0 + dt.timedelta(minutes=15)).temporary
+
+
+def test_a_temporary_password_expires_after_15_minutes(hotline: Hotline) -> None:
+    with hotline.sessions() as session, session.begin():
+        _issue_temporary(session, T0)
+    temporary = _temporary_password(hotline)
+    with hotline.sessions() as session, session.begin(), pytest.raises(passwords.WrongPassword):
+        _enter(session, temporary, T0 + dt.timedelta(minutes=15))
 
 
 def test_the_temporary_password_must_be_changed_at_its_first_use(
@@ -421,7 +467,9 @@ def test_the_temporary_password_must_be_changed_at_its_first_use(
     stranger.press(NEW).press(NEW)
     assert stranger.last_heard.startswith("您的服务密码已修改成功，")
     assert "您的账户余额为" in stranger.last_heard  # then on to the service dialed
-    assert not _record(hotline, DEMO_ZH).temporary
+    record = _record(hotline, DEMO_ZH)
+    assert record.temporary_hash is None
+    assert passwords.matches(record.password_hash, NEW)
 
 
 def test_a_forgotten_password_is_not_sent_for_a_call_from_another_number(
