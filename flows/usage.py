@@ -108,17 +108,17 @@ def trail_lines(facts: dict[str, Any], language: str) -> tuple[Line, ...]:
 
 
 def _data_line(used: int, quota: int, language: str) -> Line:
-    """Used, left and the plan's data; a plan without data says so, and nothing left is
-    "used up" rather than "0 megabytes left"."""
-    volume = spoken.data_volume
-    if quota == 0:
-        return Line("report.usage.data_no_quota", {"used": volume(used, language)})
-    params = {"used": volume(used, language), "quota": volume(quota, language)}
-    if used > quota:
-        return Line("report.usage.data_over", {**params, "over": volume(used - quota, language)})
-    if used == quota:
+    """Used, left and the plan's data, said so that they add up (:func:`spoken.data_use`); a
+    plan without data says so, and nothing left is "used up" rather than "0 megabytes left"."""
+    said = spoken.data_use(used, quota, language)
+    if said.case == "no_quota":
+        return Line("report.usage.data_no_quota", {"used": said.used})
+    params = {"used": said.used, "quota": said.quota}
+    if said.case == "over":
+        return Line("report.usage.data_over", {**params, "over": said.rest})
+    if said.case == "used_up":
         return Line("report.usage.data_used_up", params)
-    return Line("report.usage.data", {**params, "remaining": volume(quota - used, language)})
+    return Line("report.usage.data", {**params, "remaining": said.rest})
 
 
 def _count_line(kind: str, used: int, quota: int, language: str) -> Line:

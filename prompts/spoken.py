@@ -21,12 +21,15 @@ Conventions shared by every function:
 from __future__ import annotations
 
 import datetime
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
 __all__ = [
     "LANGUAGES",
+    "DataUse",
     "before_measure",
     "count",
+    "data_use",
     "data_volume",
     "date",
     "date_time",
@@ -230,9 +233,42 @@ def _check_kb(kb: int) -> None:
         raise ValueError(f"data volume must not be negative (got {kb} KB)")
 
 
-def _gigabyte_tenths(kb: int) -> tuple[int, int]:
-    """Whole gigabytes and one decimal, rounded down (never overstate remaining data)."""
-    return divmod(kb * 10 // KB_PER_GB, 10)
+def _in_tenths(kb: int) -> int:
+    """*kb* in tenths of a gigabyte, rounded down."""
+    return kb * 10 // KB_PER_GB
+
+
+def _in_megabytes(kb: int) -> int:
+    """*kb* in whole megabytes, rounded down."""
+    return kb // KB_PER_MB
+
+
+def _said_tenths(tenths: int, language: str) -> str:
+    """Tenths of a gigabyte, as said: zh 二点五G, 两G, 零点七G; en 2.5 gigabytes, 1 gigabyte."""
+    whole, tenth = divmod(tenths, 10)
+    if language == "zh-CN":
+        if tenth:
+            return f"{_zh_integer(whole)}点{_ZH_DIGITS[tenth]}G"
+        return _zh_integer(whole, measure=True) + "G"
+    if tenth:
+        return f"{whole}.{tenth} gigabytes"
+    return "1 gigabyte" if whole == 1 else f"{whole} gigabytes"
+
+
+def _said_megabytes(mb: int, language: str) -> str:
+    """Whole megabytes, as said: zh 三百二十兆, 两兆; en 320 megabytes, 1 megabyte."""
+    if language == "zh-CN":
+        return _zh_integer(mb, measure=True) + "兆"
+    return "1 megabyte" if mb == 1 else f"{mb} megabytes"
+
+
+def _written_tenths(tenths: int) -> str:
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole}.{tenth}GB" if tenth else f"{whole}GB"
+
+
+def _written_megabytes(mb: int) -> str:
+    return f"{mb}MB"
 
 
 def data_volume(kb: int, language: str) -> str:
@@ -245,24 +281,13 @@ def data_volume(kb: int, language: str) -> str:
     """
     _check_language(language)
     _check_kb(kb)
-    zh = language == "zh-CN"
     if kb == 0:
-        return "零兆" if zh else "0 megabytes"
+        return "零兆" if language == "zh-CN" else "0 megabytes"
     if kb < KB_PER_MB:
-        return "不足一兆" if zh else "less than 1 megabyte"
+        return "不足一兆" if language == "zh-CN" else "less than 1 megabyte"
     if kb < KB_PER_GB:
-        mb = kb // KB_PER_MB
-        if zh:
-            return _zh_integer(mb, measure=True) + "兆"
-        return "1 megabyte" if mb == 1 else f"{mb} megabytes"
-    whole, tenth = _gigabyte_tenths(kb)
-    if zh:
-        if tenth:
-            return f"{_zh_integer(whole)}点{_ZH_DIGITS[tenth]}G"
-        return _zh_integer(whole, measure=True) + "G"
-    if tenth:
-        return f"{whole}.{tenth} gigabytes"
-    return "1 gigabyte" if whole == 1 else f"{whole} gigabytes"
+        return _said_megabytes(_in_megabytes(kb), language)
+    return _said_tenths(_in_tenths(kb), language)
 
 
 def written_data_volume(kb: int, language: str) -> str:
@@ -274,9 +299,63 @@ def written_data_volume(kb: int, language: str) -> str:
     if kb < KB_PER_MB:
         return "<1MB"
     if kb < KB_PER_GB:
-        return f"{kb // KB_PER_MB}MB"
-    whole, tenth = _gigabyte_tenths(kb)
-    return f"{whole}.{tenth}GB" if tenth else f"{whole}GB"
+        return _written_megabytes(_in_megabytes(kb))
+    return _written_tenths(_in_tenths(kb))
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """This month's data against the plan, as said together (see :func:`data_use`)."""
+
+    case: Literal["within", "used_up", "over", "no_quota"]
+    used: str
+    quota: str
+    """The plan's data; "" for ``no_quota``."""
+    rest: str
+    """What is left of the plan (``within``) or how far past it (``over``); "" otherwise."""
+
+
+def data_use(used_kb: int, quota_kb: int, language: str, *, written: bool = False) -> DataUse:
+    """Data used against a plan of *quota_kb*, said (or, *written*, for SMS text) so that the
+    figures add up as heard: used + left = the plan, and over the plan used - plan = the
+    excess.
+
+    All three are in one unit: tenths of a gigabyte when the plan is a whole number of them,
+    one of the figures reaches 1 GB, and neither part (used and left, or plan and excess) is
+    a sliver below a tenth; whole megabytes otherwise. Used is rounded down, as
+    :func:`data_volume` rounds it wherever else it is said, and the rest follows from it. Less
+    than a megabyte past the plan is said as used up. A plan without data (*quota_kb* 0) says
+    only what was used.
+    """
+    _check_language(language)
+    _check_kb(used_kb)
+    _check_kb(quota_kb)
+    if quota_kb == 0:
+        volume = written_data_volume if written else data_volume
+        return DataUse("no_quota", volume(used_kb, language), "", "")
+    if 0 < used_kb - quota_kb < KB_PER_MB:
+        used_kb = quota_kb  # less than a megabyte past the plan: it is used up
+    rest_kb = abs(quota_kb - used_kb)
+    tenths = (
+        quota_kb * 10 % KB_PER_GB == 0
+        and max(used_kb, quota_kb) >= KB_PER_GB
+        and all(part == 0 or part * 10 >= KB_PER_GB for part in (used_kb, rest_kb))
+    )
+    unit = _in_tenths if tenths else _in_megabytes
+    used, quota = unit(used_kb), unit(quota_kb)
+    rest = abs(quota - used)
+    case: Literal["within", "used_up", "over"] = (
+        "used_up" if rest == 0 else "within" if used < quota else "over"
+    )
+
+    def said(amount: int) -> str:
+        if amount == 0:
+            return written_data_volume(0, language) if written else data_volume(0, language)
+        if written:
+            return _written_tenths(amount) if tenths else _written_megabytes(amount)
+        return _said_tenths(amount, language) if tenths else _said_megabytes(amount, language)
+
+    return DataUse(case, said(used), said(quota), said(rest) if rest else "")
 
 
 def _en_ordinal(n: int) -> str:

@@ -103,26 +103,30 @@ def _balance(facts: dict[str, Any], language: str) -> list[str]:
     return [text("summary.balance", language, balance=written, charges=charges)]
 
 
+_DATA_TEMPLATES = {
+    "within": "summary.usage.data",
+    "over": "summary.usage.data_over",
+    "used_up": "summary.usage.data_used_up",
+    "no_quota": "summary.usage.data_no_quota",
+}
+
+
 def _usage(facts: dict[str, Any], language: str) -> list[str]:
     parts = []
     counters = facts["counters"]
     if "data" in counters:
         data = counters["data"]
-        used, quota = data["used"], data["quota"]
-        volume = spoken.written_data_volume
-        if quota <= 0 or used == quota:
-            key = "summary.usage.data_no_quota" if quota <= 0 else "summary.usage.data_used_up"
-            parts.append(text(key, language, used=volume(used, language)))
-        elif used > quota:
-            over = volume(used - quota, language)
-            parts.append(
-                text("summary.usage.data_over", language, used=volume(used, language), over=over)
+        # The figures the call said, written: they add up the same way (spoken.data_use).
+        written = spoken.data_use(data["used"], max(data["quota"], 0), language, written=True)
+        parts.append(
+            text(
+                _DATA_TEMPLATES[written.case],
+                language,
+                used=written.used,
+                remaining=written.rest,
+                over=written.rest,
             )
-        else:
-            left = volume(quota - used, language)
-            parts.append(
-                text("summary.usage.data", language, used=volume(used, language), remaining=left)
-            )
+        )
     for kind in ("voice", "sms"):
         if kind in counters:
             c = counters[kind]

@@ -24,7 +24,8 @@ def usage_heard(bench: FlowBench, language: str = "zh-CN", **usage: tuple[int, i
 
 def test_data_voice_and_sms_used_and_remaining(bench: FlowBench) -> None:
     heard = usage_heard(bench, data=(5 * GB, 2 * GB + 300 * MB), voice=(300, 122), sms=(100, 12))
-    assert "本月国内流量已使用二点二G，剩余二点七G，套餐共五G。" in heard
+    # Used 2.29 GB: said 2.2, and what is left is the plan less that (2.2 + 2.8 = 5).
+    assert "本月国内流量已使用二点二G，剩余二点八G，套餐共五G。" in heard
     assert "通话已使用一百二十二分钟，剩余一百七十八分钟。" in heard
     assert "短信已使用十二条，剩余八十八条。" in heard
 
@@ -45,10 +46,15 @@ def test_in_english(bench: FlowBench) -> None:
             55 * GB + 300 * MB,
             "本月国内流量已使用五十五点二G，已超出套餐十五点二G，套餐共四十G。",
         ),
+        (
+            2 * GB,
+            2 * GB + 700 * MB,
+            "本月国内流量已使用二点六G，已超出套餐零点六G，套餐共两G。",
+        ),
         (2 * GB, 2 * GB, "本月国内流量已使用两G，套餐内两G流量已用完。"),
         (0, 300 * MB, "您的套餐不含国内流量，本月已使用国内流量三百兆。"),
     ],
-    ids=["over", "used-up", "no-data-in-the-plan"],
+    ids=["over", "over-by-less-than-a-gigabyte", "used-up", "no-data-in-the-plan"],
 )
 def test_data_over_used_up_or_not_in_the_plan(
     bench: FlowBench, quota: int, used: int, said: str

@@ -1,13 +1,22 @@
-"""Usage figures a caller hears: nothing left is "used up", a plan without data says so."""
+"""Usage figures a caller hears: nothing left is "used up", a plan without data says so, and
+the data figures add up as heard and as the SMS writes them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.usage import ReadingUsage
+from ivr.models import CallQuery
 from prompts import catalog
+from sms_followup.call_summary import compose
+from sms_followup.templates import templates
+from tests.support.figures import spoken_gb, written_gb
 
 MB = 1024
 GB = 1024 * MB
@@ -86,3 +95,53 @@ def test_nothing_left_is_never_read_as_zero_left(language: str, quota: int, used
     counters = {"voice": (used, quota), "sms": (used, quota), "data": (used * MB, quota * MB)}
     for heard in _heard(language, **counters):
         assert not re.search(r"剩余零|套餐共零|超出套餐.*套餐共零|with 0 | your 0 ", heard), heard
+
+
+def _figures(template: str, filled: str) -> dict[str, str]:
+    """The values of *template*'s placeholders where *filled* holds its text filled in."""
+    pattern = "".join(
+        re.escape(literal) + (f"(?P<{field}>[^，,。]+?)" if field else "")
+        for literal, field, _, _ in string.Formatter().parse(template)
+    )
+    match = re.search(pattern, filled)
+    assert match is not None, (template, filled)
+    return match.groupdict()
+
+
+DATA = st.tuples(
+    st.one_of(
+        st.sampled_from([500 * MB, GB, 2 * GB, 5 * GB, 10 * GB, 20 * GB, 40 * GB]),
+        st.integers(min_value=1, max_value=2**40),
+    ),
+    st.one_of(
+        st.integers(min_value=0, max_value=2**40),
+        st.integers(min_value=0, max_value=4 * GB).map(lambda kb: kb * 10),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(DATA, st.sampled_from(["zh-CN", "en-US"]))
+def test_the_heard_data_figures_add_up_and_the_sms_writes_the_same(
+    quota_and_used: tuple[int, int], language: str
+) -> None:
+    quota, used = quota_and_used
+    facts = {"counters": {"data": {"used": used, "quota": quota}}}
+    [line] = ReadingUsage().lines(facts, language)
+    heard = _figures(
+        catalog.prompts(language)[line.key], catalog.text(line.key, language, line.params)
+    )
+    value = {name: spoken_gb(words, language) for name, words in heard.items()}
+    if line.key == "report.usage.data":
+        assert value["used"] + value["remaining"] == value["quota"]  # type: ignore[operator]
+    elif line.key == "report.usage.data_over":
+        assert value["used"] - value["quota"] == value["over"]  # type: ignore[operator]
+    else:
+        assert line.key == "report.usage.data_used_up" and value["used"] == value["quota"]
+    query = CallQuery(service="usage", facts=facts, at=dt.datetime(2031, 3, 11, 2))
+    sms_key = "summary.usage." + line.key.removeprefix("report.usage.")
+    written = {
+        name: written_gb(text)
+        for name, text in _figures(templates(language)[sms_key], compose([query], language)).items()
+    }
+    assert written == {name: value[name] for name in written}

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prompts import spoken
+from tests.support.figures import spoken_gb, written_gb, zh_number
 
 LANGUAGES = ("zh-CN", "en-US")
 MB = 1024
@@ -39,16 +40,6 @@ KB = st.one_of(
     st.integers(min_value=GB, max_value=2**40),
     st.sampled_from([0, 1, MB - 1, MB, MB + 1, GB - 1, GB, GB + 1, 3 * GB, 5 * GB // 2]),
 )
-
-
-def zh_number(words: str) -> int:
-    """Parse Chinese numerals with the independent oracle, insisting on a whole number.
-
-    cn2an's strict mode knows only 二; where 两 belongs is tested in test_mandarin_liang.py.
-    """
-    value = cn2an.cn2an(words.replace("两", "二"), "strict")
-    assert isinstance(value, int), (words, value)
-    return value
 
 
 # --- money, spoken ---------------------------------------------------------------------
@@ -303,46 +294,12 @@ def test_data_volume_refuses_negative(function: Callable[[Any, str], str], langu
         function(-1, language)
 
 
-def _spoken_gb(words: str, language: str) -> Fraction | None:
-    """The value of spoken data words in GB, or None for "less than one megabyte"."""
-    if language == "zh-CN":
-        if words == "不足一兆":
-            return None
-        if words.endswith("兆"):
-            return Fraction(zh_number(words.removesuffix("兆")), 1024)
-        match = re.fullmatch(r"(.+?)(?:点(.))?G", words)
-        assert match is not None, words
-        whole = zh_number(match[1])
-        tenth = zh_number(match[2]) if match[2] else 0
-        assert match[2] != "零"  # 三G, never 三点零G
-        return whole + Fraction(tenth, 10)
-    if words == "less than 1 megabyte":
-        return None
-    match = re.fullmatch(r"(0|[1-9]\d*) megabytes?", words)
-    if match:
-        assert (int(match[1]) == 1) == words.endswith("megabyte")
-        return Fraction(int(match[1]), 1024)
-    match = re.fullmatch(r"(0|[1-9]\d*)(?:\.([1-9]))? gigabytes?", words)
-    assert match is not None, words
-    assert (words == "1 gigabyte") == words.endswith("gigabyte")
-    return int(match[1]) + Fraction(int(match[2] or 0), 10)
-
-
-def _written_gb(text: str) -> Fraction | None:
-    if text == "<1MB":
-        return None
-    match = re.fullmatch(r"(0|[1-9]\d*)(?:\.([1-9]))?(MB|GB)", text)
-    assert match is not None, text
-    value = int(match[1]) + Fraction(int(match[2] or 0), 10)
-    return value / 1024 if match[3] == "MB" else value
-
-
 @PROPERTY
 @given(KB, st.sampled_from(LANGUAGES))
 def test_data_volume_never_overstates_and_is_close(kb: int, language: str) -> None:
     true_gb = Fraction(kb, GB)
-    said = _spoken_gb(spoken.data_volume(kb, language), language)
-    written = _written_gb(spoken.written_data_volume(kb, language))
+    said = spoken_gb(spoken.data_volume(kb, language), language)
+    written = written_gb(spoken.written_data_volume(kb, language))
     assert said == written
     if said is None:
         assert 0 < kb < MB
@@ -350,6 +307,91 @@ def test_data_volume_never_overstates_and_is_close(kb: int, language: str) -> No
     assert said <= true_gb
     tolerance = Fraction(1, 10) if kb >= GB else Fraction(1, 1024)
     assert true_gb - said < tolerance
+
+
+@st.composite
+def _plan_and_use(draw: st.DrawFn) -> tuple[int, int]:
+    """A plan's data (plans as operators sell them, and any size at all) and data used,
+    often close to the plan, where rounding decides what is said."""
+    quota = draw(
+        st.one_of(
+            st.sampled_from([0, 100 * MB, 500 * MB, GB, 2 * GB, 5 * GB, 10 * GB, 20 * GB, 40 * GB]),
+            st.integers(min_value=1, max_value=400).map(lambda halves: halves * GB // 2),
+            st.integers(min_value=0, max_value=2**40),
+        )
+    )
+    used = draw(
+        st.one_of(
+            st.integers(min_value=0, max_value=2**40),
+            st.integers(min_value=-2 * GB, max_value=2 * GB).map(lambda d: max(quota + d, 0)),
+            st.integers(min_value=-2 * MB, max_value=2 * MB).map(lambda d: max(quota + d, 0)),
+        )
+    )
+    return quota, used
+
+
+def _unit_gb(said: spoken.DataUse) -> Fraction:
+    """The step the figures were said in: a tenth of a gigabyte or a megabyte."""
+    in_gigabytes = said.quota.endswith(("G", "gigabyte", "gigabytes"))
+    return Fraction(1, 10) if in_gigabytes else Fraction(1, 1024)
+
+
+@PROPERTY
+@given(_plan_and_use(), st.sampled_from(LANGUAGES))
+def test_data_used_and_left_add_up_to_the_plan_as_said(
+    plan_and_use: tuple[int, int], language: str
+) -> None:
+    """A caller can check the sum: used + left = the plan; over it, used - plan = the excess;
+    and the SMS writes the same figures."""
+    quota, used = plan_and_use
+    said = spoken.data_use(used, quota, language)
+    written = spoken.data_use(used, quota, language, written=True)
+    assert written.case == said.case
+    if said.case == "no_quota":
+        assert quota == 0 and said.used == spoken.data_volume(used, language)
+        return
+    nothing = spoken.data_volume(0, language)
+    figures = [spoken_gb(f, language) for f in (said.used, said.quota, said.rest or nothing)]
+    assert figures == [written_gb(f) for f in (written.used, written.quota, written.rest or "0MB")]
+    heard_used, heard_plan, heard_rest = figures
+    assert heard_used is not None and heard_plan is not None and heard_rest is not None
+    true_used, true_plan = Fraction(used, GB), Fraction(quota, GB)
+    unit = _unit_gb(said)
+    assert heard_plan <= true_plan < heard_plan + unit  # whole plans are said exactly
+    if said.case == "within":
+        assert heard_used + heard_rest == heard_plan and heard_rest > 0
+        assert used < quota
+    elif said.case == "over":
+        assert heard_used - heard_plan == heard_rest and heard_rest > 0
+        assert used - quota >= MB
+    else:
+        assert said.rest == "" and heard_used == heard_plan
+        assert abs(true_used - true_plan) < unit
+    if said.case != "used_up":
+        assert heard_used <= true_used < heard_used + unit  # used is rounded down, as elsewhere
+
+
+@pytest.mark.parametrize(
+    ("used", "quota", "zh", "en"),
+    [
+        (2 * GB + 300 * MB, 5 * GB, ("二点二G", "二点八G", "五G"), ("2.2", "2.8", "5")),
+        (2 * GB + 700 * MB, 2 * GB, ("二点六G", "零点六G", "两G"), ("2.6", "0.6", "2")),
+        (5 * GB - 50 * MB, 5 * GB, ("五千零七十兆", "五十兆", "五千一百二十兆"), None),
+        (30 * MB, 5 * GB, ("三十兆", "五千零九十兆", "五千一百二十兆"), None),
+        (5 * GB + 500, 5 * GB, ("五G", "", "五G"), ("5", "", "5")),
+    ],
+    ids=["within", "over", "a-sliver-left", "a-sliver-used", "less-than-a-megabyte-over"],
+)
+def test_data_use_is_said_in_one_unit(
+    used: int, quota: int, zh: tuple[str, str, str], en: tuple[str, str, str] | None
+) -> None:
+    said = spoken.data_use(used, quota, "zh-CN")
+    assert (said.used, said.rest, said.quota) == zh
+    if en is not None:
+        written = spoken.data_use(used, quota, "en-US", written=True)
+        assert (written.used, written.rest, written.quota) == tuple(
+            f"{figure}GB" if figure else "" for figure in en
+        )
 
 
 # --- dates and months ------------------------------------------------------------------
