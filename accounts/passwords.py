@@ -321,6 +321,13 @@ def _written(at: dt.datetime, language: str) -> str:
     return spoken.written_date_time(local_datetime(at), language)
 
 
+def minute_up(at: dt.datetime) -> dt.datetime:
+    """*at* rounded up to the whole minute: a time the caller may try again from, told alike
+    by voice and by SMS, and never a minute at which the password is still refused."""
+    rounded = at.replace(second=0, microsecond=0)
+    return rounded if rounded == at else rounded + dt.timedelta(minutes=1)
+
+
 def _recent(
     session: Session, where: Iterable[sa.ColumnElement[bool]], since: dt.datetime
 ) -> list[dt.datetime]:
@@ -490,7 +497,7 @@ def check(
         "password.locked",
         language,
         count=str(record.failures),
-        until=_written(record.locked_until, language),
+        until=_written(minute_up(record.locked_until), language),
     )
     _notify(session, settings, subscriber, "password_locked", language, body, now)
     raise PasswordLocked(record.locked_until, just_locked=True)

@@ -62,11 +62,8 @@ class FinishedService(State):
 
 
 def _moment(at: dt.datetime, language: str) -> str:
-    """A time the caller may act again, rounded up to the minute, in Shanghai time."""
-    rounded = at.replace(second=0, microsecond=0)
-    if rounded < at:
-        rounded += dt.timedelta(minutes=1)
-    return spoken.date_time(local_datetime(rounded), language)
+    """A time the caller may act again, in Shanghai time, to the minute its SMS says too."""
+    return spoken.date_time(local_datetime(passwords.minute_up(at)), language)
 
 
 def refusal(ctx: CallContext, error: passwords.PasswordError) -> Line:

@@ -4,10 +4,15 @@ password to the caller's own phone only."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import sqlalchemy as sa
 
 from accounts.passwords import DEMO_PASSWORD
+from sms_followup.models import OutboxMessage
 from tests.support.caller import DEMO_ZH, STRANGER
+from tests.support.clocks import TEST_START
 from tests.support.flow_context import FlowBench, FlowCall
 
 NEW_PASSWORD = "246813"
@@ -66,6 +71,26 @@ def test_the_last_try_is_announced_and_the_third_wrong_one_locks(own_phone: Flow
 
     assert own_phone.state == "service.done"
     assert heard.keys == ["password.locked_now", "menu.service_done"]
+
+
+@pytest.mark.clock(TEST_START + dt.timedelta(seconds=30), running=False)
+def test_the_unlock_time_is_the_same_minute_by_voice_and_by_sms(
+    bench: FlowBench, own_phone: FlowCall
+) -> None:
+    """Locked at 10:00:30, the password unlocks at 10:00:30 the next day: both say 10:01,
+    the first minute at which it works again."""
+    own_phone.at("password.current").press("000000")
+    own_phone.press("000001")
+
+    heard = own_phone.press("000002")
+
+    assert heard.said[0].endswith("将于3月12日上午十点零一分解锁。我们已发送短信提醒机主。")
+    with bench.session() as session:
+        notice = session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "password_locked")
+        )
+        assert notice is not None
+        assert "已锁定至3月12日10:01。" in notice.body
 
 
 def test_the_digits_entered_are_never_recorded_only_their_length(own_phone: FlowCall) -> None:
