@@ -2,7 +2,11 @@
 
 The whole document is checked before any of it runs, as Twilio does: a document that is not
 XML fails with 12100, a verb the simulator does not know or a verb in the wrong place fails
-with 12200. Attribute defaults follow Twilio's documentation.
+with 12200. Attribute defaults follow Twilio's documentation. Voices, languages and speech
+hints are checked against what Twilio accepts (:mod:`simulator.twiml_values`), with
+Twilio's codes. Twilio logs those as warnings and carries on as it can (a default voice, a
+``<Gather>`` that hears nothing); the simulator refuses the document instead, so that a
+caller who would hear the wrong voice, or not be heard, fails a test.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
+
+from simulator import twiml_values as values
 
 PARSE_FAILURE = "12100"
 SCHEMA_ERROR = "12200"
@@ -155,7 +161,7 @@ def require_only(verbs: list[Verb], allowed: frozenset[str], where: str) -> None
 def _verb(element: ElementTree.Element) -> Verb:
     tag = element.tag
     if tag == "Say":
-        return _say(element)
+        return _say(element, values.SAY_INVALID_VOICE)
     if tag == "Play":
         return _play(element)
     if tag == "Pause":
@@ -185,17 +191,46 @@ def _verb(element: ElementTree.Element) -> Verb:
     raise TwimlError(SCHEMA_ERROR, f"unknown verb <{tag}> in <Response>")
 
 
-def _say(element: ElementTree.Element) -> Say:
+def _say(element: ElementTree.Element, invalid_voice: str) -> Say:
+    """A ``<Say>``; a voice or language Twilio would not speak fails with *invalid_voice*
+    (its code differs inside a ``<Gather>``)."""
     for child in element.iter():
         if child is not element and child.tag not in _SSML_TAGS:
             raise TwimlError(SCHEMA_ERROR, f"<{child.tag}> cannot be nested in <Say>")
     text = " ".join("".join(element.itertext()).split())
-    return Say(
-        text=text,
-        voice=element.get("voice", "man"),
-        language=element.get("language", "en-US"),
-        loop=_int(element, "loop", 1),
-    )
+    voice, language = element.get("voice", "man"), element.get("language")
+    problem = _voice_problem(voice, language)
+    if problem is not None:
+        raise TwimlError(invalid_voice, f"<Say> {problem}")
+    return Say(text=text, voice=voice, language=language or "en-US", loop=_int(element, "loop", 1))
+
+
+def _voice_problem(voice: str, language: str | None) -> str | None:
+    """Why Twilio would not say anything with *voice* in *language* (given or not), or None."""
+    if language is not None and language not in values.SAY_LANGUAGES:
+        return f'language="{language}" is not a language Twilio speaks'
+    if voice in values.BASIC_VOICES:
+        return None
+    speaks = _languages_of(voice)
+    if speaks is None:
+        return f'voice="{voice}" is not a voice of Twilio\'s'
+    if language is not None and language not in speaks:
+        return f'voice="{voice}" does not speak language="{language}"'
+    return None
+
+
+def _languages_of(voice: str) -> frozenset[str] | None:
+    """The languages of a ``Polly.`` or ``Google.`` voice; None for no such voice."""
+    provider, _, name = voice.partition(".")
+    if provider == "Polly":
+        engine = next((e for e in values.POLLY_ENGINES if name.endswith(e)), "")
+        return values.POLLY_VOICES.get(name.removesuffix(engine))
+    if provider == "Google":
+        for model in values.GOOGLE_MODELS:
+            locale, marker, variant = name.partition(f"-{model}-")
+            if marker and locale in values.GOOGLE_LOCALES and variant.isalnum():
+                return frozenset({locale})
+    return None
 
 
 def _play(element: ElementTree.Element) -> Play:
@@ -219,7 +254,9 @@ def _gather(element: ElementTree.Element) -> Gather:
     for child in element:
         if child.tag not in _GATHER_CHILDREN:
             raise TwimlError(SCHEMA_ERROR, f"<{child.tag}> cannot be nested in <Gather>")
-        nested = _verb(child)
+        nested = (
+            _say(child, values.GATHER_SAY_INVALID_VOICE) if child.tag == "Say" else _verb(child)
+        )
         assert isinstance(nested, Say | Play | Pause)
         prompts.append(nested)
     modes = frozenset(element.get("input", "dtmf").split())
@@ -233,19 +270,39 @@ def _gather(element: ElementTree.Element) -> Gather:
     if speech_timeout != "auto" and not speech_timeout.isdigit():
         raise TwimlError(SCHEMA_ERROR, f'<Gather speechTimeout="{speech_timeout}"> is invalid')
     num_digits = _int(element, "numDigits", 0) or None
+    language = element.get("language", "en-US")
+    if language not in values.GATHER_LANGUAGES:
+        raise TwimlError(
+            values.GATHER_INVALID_LANGUAGE,
+            f'<Gather language="{language}"> is not a language Twilio recognises',
+        )
+    hints = element.get("hints", "")
+    _check_hints(hints)
     return Gather(
         input_modes=modes,
         num_digits=num_digits,
         finish_on_key=finish_on_key,
         timeout=timeout,
         speech_timeout=speech_timeout,
-        language=element.get("language", "en-US"),
-        hints=element.get("hints", ""),
+        language=language,
+        hints=hints,
         action=element.get("action"),
         method=_method(element, "method"),
         action_on_empty_result=_bool(element, "actionOnEmptyResult", False),
         prompts=tuple(prompts),
     )
+
+
+def _check_hints(hints: str) -> None:
+    entries = [entry.strip() for entry in hints.split(",")] if hints else []
+    longest = max(entries, key=len, default="")
+    if len(entries) > values.HINTS_MAX_ENTRIES or len(longest) > values.HINT_MAX_CHARS:
+        raise TwimlError(
+            values.GATHER_INVALID_HINTS,
+            f"<Gather hints> holds {len(entries)} entries, the longest of {len(longest)} "
+            f"characters: at most {values.HINTS_MAX_ENTRIES} of at most "
+            f"{values.HINT_MAX_CHARS} characters",
+        )
 
 
 def _record(element: ElementTree.Element) -> Record:

@@ -69,6 +69,78 @@ def test_invalid_documents_explain_themselves(document: str, message: str) -> No
         twiml.parse_document(document)
 
 
+def _gather(attributes: str, said: str = "") -> str:
+    return f"<Response><Gather {attributes}>{said}</Gather></Response>"
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        pytest.param(
+            '<Response><Say voice="Polly.Zhiyuu">你好</Say></Response>', "13511", id="no-such-voice"
+        ),
+        pytest.param(
+            '<Response><Say voice="robot">hello</Say></Response>', "13511", id="no-such-basic-voice"
+        ),
+        pytest.param(
+            '<Response><Say voice="Polly.Joanna" language="cmn-CN">你好</Say></Response>',
+            "13511",
+            id="polly-voice-in-another-language",
+        ),
+        pytest.param(
+            '<Response><Say voice="Google.cmn-CN-Wavenet-A" language="en-US">hi</Say></Response>',
+            "13511",
+            id="google-voice-in-another-language",
+        ),
+        pytest.param(
+            '<Response><Say voice="Polly.Zhiyu" language="zh-CN">你好</Say></Response>',
+            "13511",
+            id="say-language-no-voice-speaks",
+        ),
+        pytest.param(
+            _gather('input="speech"', '<Say voice="Polly.Joanna" language="cmn-CN">你好</Say>'),
+            "13321",
+            id="voice-nested-in-gather",
+        ),
+        pytest.param(_gather('input="speech" language="en"'), "13331", id="gather-language-en"),
+        pytest.param(
+            _gather('input="dtmf speech" language="cmn-CN"'), "13331", id="gather-language-of-say"
+        ),
+        pytest.param(
+            _gather('input="speech" hints="' + ",".join(["balance"] * 501) + '"'),
+            "13330",
+            id="501-hints",
+        ),
+        pytest.param(
+            _gather('input="speech" hints="balance,' + "x" * 101 + '"'), "13330", id="long-hint"
+        ),
+    ],
+)
+def test_voices_languages_and_hints_twilio_refuses_are_refused_with_its_code(
+    document: str, code: str
+) -> None:
+    with pytest.raises(twiml.TwimlError) as refused:
+        twiml.parse_document(document)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<Response><Say voice="Polly.Zhiyu" language="cmn-CN">你好</Say></Response>',
+        '<Response><Say voice="Polly.Zhiyu-Neural">你好</Say></Response>',
+        '<Response><Say voice="Polly.Joanna-Generative" language="en-US">hi</Say></Response>',
+        '<Response><Say voice="Google.cmn-CN-Wavenet-A" language="cmn-CN">你好</Say></Response>',
+        '<Response><Say voice="Google.en-US-Chirp3-HD-Aoede">hi</Say></Response>',
+        '<Response><Say voice="alice" language="zh-CN">你好</Say></Response>',
+        _gather('input="dtmf speech" language="cmn-Hans-CN" hints="查话费,转人工"'),
+        _gather('input="speech" hints="' + ",".join(["balance"] * 500) + '"'),
+    ],
+)
+def test_voices_languages_and_hints_twilio_accepts_pass(document: str) -> None:
+    twiml.parse_document(document)
+
+
 def test_wait_url_documents_may_not_dial() -> None:
     verbs = twiml.parse_document("<Response><Dial>123</Dial></Response>")
 
