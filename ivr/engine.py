@@ -326,8 +326,8 @@ class Engine:
         ctx.move(strikes=ctx.call.strikes + 1)
         ctx.event("reprompt", reason=reason, strikes=ctx.call.strikes)
         if ctx.call.strikes < self._settings.max_strikes:
-            if reason == "no_input":
-                lead = Line("error.no_input")
+            if reason == "no_input":  # an entry (a password, a number) is not a choice
+                lead = Line("error.no_entry" if state.collects_digits else "error.no_input")
             elif reason == "not_understood":  # speech: say what can be said, not "keys"
                 lead = Line("error.not_understood")
             else:
@@ -335,7 +335,8 @@ class Engine:
             return state.prompt(ctx).after(lead)
         if reason == "no_input":
             ctx.event("call.gave_up", reason=reason)
-            return Reply((Line("goodbye.no_input"),), Hangup())
+            goodbye = "goodbye.no_entry" if state.collects_digits else "goodbye.no_input"
+            return Reply((Line(goodbye),), Hangup())
         return self._enter(ctx, Goto(self._flows.agent))
 
     def _answer(self, ctx: CallContext, reply: Reply) -> Answer:

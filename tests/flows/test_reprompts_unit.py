@@ -34,6 +34,30 @@ def test_silence_is_told_as_silence(bench: FlowBench) -> None:
     assert call.strikes == 1
 
 
+def test_silence_at_an_entry_is_told_as_nothing_entered_not_as_no_choice(
+    bench: FlowBench,
+) -> None:
+    """A password or a number is keyed in, not chosen: "did not hear your choice" is wrong."""
+    call = bench.call(DEMO_ZH).at("password.current")
+
+    heard = call.silence()
+
+    assert heard.keys == ["error.no_entry", "password.enter_current"]
+    assert heard.text.startswith("对不起，没有收到您的按键输入。 请输入您的六位服务密码")
+    assert heard.digits == 6
+
+
+def test_the_last_silence_at_an_entry_ends_the_call_saying_nothing_was_entered(
+    bench: FlowBench,
+) -> None:
+    call = bench.call(DEMO_EN).at("verify.number", strikes=2)
+
+    heard = call.silence()
+
+    assert heard.keys == ["goodbye.no_entry"]
+    assert heard.hung_up
+
+
 def test_speech_not_understood_says_what_can_be_said_in_the_callers_language(
     bench: FlowBench,
 ) -> None:
