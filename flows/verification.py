@@ -14,15 +14,6 @@ from flows.password import refused
 from ivr.flow import CallContext, Goto, State
 from ivr.models import Subscriber
 from ivr.reply import Line, Reply
-from prompts import spoken
-
-
-def sms_goes_to(ctx: CallContext, subscriber: Subscriber) -> Line:
-    """The caller is not on the verified number's phone: what this call finds out is texted
-    to that number (its owner), not to the phone in the caller's hand."""
-    return Line(
-        "verify.sms_to_owner", {"number": spoken.phone_number(subscriber.msisdn, ctx.language)}
-    )
 
 
 class StartingVerification(State):
@@ -81,8 +72,9 @@ class EnteringServicePassword(DigitEntry):
             subscriber_id=verified.subscriber.id,
             temporary=verified.must_change,
         )
+        # Where the results go is said once, with them (a report, a complaint's ticket): the
+        # number the caller has just keyed in is not read back twice in a few seconds.
         preface: tuple[Line, ...] = (Line("verify.succeeded"),)
         if verified.must_change:
             preface += (Line("password.temporary_required"),)
-        preface += (sms_goes_to(ctx, verified.subscriber),)
         return Goto(verified.next_state, preface=preface)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.passwords import DEMO_PASSWORD
+from prompts import spoken
 from tests.support.caller import DEMO_ZH, STRANGER
 from tests.support.flow_context import FlowBench, FlowCall
 
@@ -91,13 +92,27 @@ def test_verified_the_caller_goes_on_to_the_service_dialed_with_the_sms_to_that_
     heard = stranger.press(DEMO_PASSWORD)
 
     assert stranger.state == "balance"
-    assert heard.keys[:3] == ["verify.succeeded", "verify.sms_to_owner", "report.balance"]
-    assert heard.said[1] == (
-        "本次来电的查询结果将以短信发送到号码幺三八零零幺三八零零零，而不是您正在使用的这部电话。"
-    )
-    assert heard.said[2] == "您的账户余额为一百二十三元四角五分。"
+    assert heard.keys[:2] == ["verify.succeeded", "report.balance"]
+    assert heard.said[1] == "您的账户余额为一百二十三元四角五分。"
     assert "report.sms_to_number" in heard.keys  # not "to your phone"
     assert "balance" in stranger.queries
+
+
+def test_the_verified_number_is_read_back_once_with_the_results_not_twice(
+    stranger: FlowCall,
+) -> None:
+    """Verified, the caller hears the balance and where it goes, in one reply: the number
+    they keyed in is read out once, not before the figures and again after them."""
+    stranger.at("verify").enter()
+    stranger.press(DEMO_ZH)
+
+    heard = stranger.press(DEMO_PASSWORD)
+
+    read_back = spoken.phone_number(DEMO_ZH, "zh-CN")
+    assert heard.text.count(read_back) == 1
+    assert heard.said[heard.keys.index("report.sms_to_number")] == (
+        f"挂机后，查询结果将以短信发送到您验证的号码{read_back}，而不是您正在使用的这部电话。"
+    )
 
 
 def test_verified_from_the_hotline_the_caller_goes_to_the_queries_menu(
