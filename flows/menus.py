@@ -13,19 +13,34 @@ BILINGUAL = ("zh-CN", "en-US")
 
 
 class ChoosingLanguage(State):
-    """Level 1: Mandarin (1) or English (2), each offered in its own language."""
+    """Level 1: Mandarin (1) or English (2), each offered in its own language.
+
+    A ``<Gather>`` hears speech in one language only: the call's (Mandarin, or English for a
+    known English subscriber). Only that language's offer also invites the caller to say
+    the choice, naming both languages in it; the other offers its key alone, for a caller
+    who said it in their own language would not be understood.
+    """
 
     name = "language"
     type_ahead = True
 
     def enter(self, ctx: CallContext) -> Reply:
-        lines = []
-        for lang in BILINGUAL:
-            lines += [Line("greeting.hotline", language=lang), Line("menu.language", language=lang)]
-        return Reply(tuple(lines), Listen())
+        return self._offer(ctx, greeting=True)
 
     def prompt(self, ctx: CallContext) -> Reply:
-        return Reply(tuple(Line("menu.language", language=lang) for lang in BILINGUAL), Listen())
+        return self._offer(ctx, greeting=False)
+
+    @staticmethod
+    def _offer(ctx: CallContext, *, greeting: bool) -> Reply:
+        listening = ctx.language
+        lines = []
+        for lang in BILINGUAL:
+            if greeting:
+                lines.append(Line("greeting.hotline", language=lang))
+            lines.append(Line("menu.language", language=lang))
+            if lang == listening:
+                lines.append(Line("menu.language_by_speech", language=lang))
+        return Reply(tuple(lines), Listen(speech_language=listening))
 
     def choose(self, ctx: CallContext, key: str) -> Goto | None:
         languages = {"1": "zh-CN", "2": "en-US"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.support.caller import DEMO_EN, DEMO_ZH, Caller
+from tests.support.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 
 
 def in_general_line(caller: Caller) -> bool:
@@ -16,9 +18,56 @@ def in_general_line(caller: Caller) -> bool:
 def test_10010_greets_in_mandarin_then_english_and_asks_for_a_language(caller: Caller) -> None:
     caller.dial("10010", DEMO_ZH)
     says = list(caller.gather.iter("Say"))
-    assert [s.get("language") for s in says] == ["cmn-CN", "cmn-CN", "en-US", "en-US"]
+    assert [s.get("language") for s in says] == ["cmn-CN", "cmn-CN", "cmn-CN", "en-US", "en-US"]
     assert says[1].text == "普通话请按1。"
-    assert says[3].text == "For English, press 2."
+    assert says[4].text == "For English, press 2."
+
+
+HEARD_BY = {"cmn-CN": "cmn-Hans-CN", "en-US": "en-US"}
+"""The <Gather language> that understands speech in each <Say language>."""
+
+
+def _invites_speech(text: str) -> bool:
+    """The prompt asks the caller to say something, not only to press a key."""
+    return "说" in text or re.search(r"\bsay\b", text, re.IGNORECASE) is not None
+
+
+@pytest.mark.parametrize(
+    ("number", "listening"),
+    [(DEMO_ZH, "cmn-Hans-CN"), (STRANGER, "cmn-Hans-CN"), (DEMO_EN, "en-US")],
+)
+def test_the_language_menu_invites_speech_only_in_the_language_it_listens_in(
+    caller: Caller, number: str, listening: str
+) -> None:
+    """One recogniser listens at a time: a caller asked to speak in the other language
+    would not be understood, so that language offers its key alone."""
+    caller.dial("10010", number)
+    for _ in range(2):  # as the call comes in, and again after words it did not understand
+        gather = caller.gather
+        assert gather is not None and gather.get("language") == listening
+        invited = {
+            HEARD_BY[say.get("language", "")]
+            for say in gather.iter("Say")
+            if _invites_speech(say.text or "")
+        }
+        assert invited == {listening}, caller.said
+        caller.say("天气怎么样" if listening == "cmn-Hans-CN" else "the weather")
+
+
+@pytest.mark.parametrize(
+    ("number", "words", "menu"),
+    [
+        (DEMO_ZH, "普通话", "查询业务请按1"),
+        (DEMO_ZH, "英语", "For account queries, press 1."),
+        (DEMO_EN, "English", "For account queries, press 1."),
+        (DEMO_EN, "Mandarin", "查询业务请按1"),
+    ],
+)
+def test_the_languages_the_menu_invites_to_say_are_understood(
+    caller: Caller, number: str, words: str, menu: str
+) -> None:
+    caller.dial("10010", number).say(words)
+    assert caller.last_heard.startswith(menu)
 
 
 def test_balance_is_four_levels_deep_by_single_keys(caller: Caller) -> None:
