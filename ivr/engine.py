@@ -229,8 +229,10 @@ class Engine:
             return self._strike(ctx, state, "invalid")
         if state.collects_digits:
             return self._collect(ctx, state, digits)
-        # One key is recorded as it is used: keys typed ahead into a state that collects
-        # digits (a password) are dropped unrecorded.
+        # One key is recorded as it is used. Twilio sends one key per menu (numDigits=1) and
+        # keys typed on to the menus after it; several keys in one request (TwiML rendered
+        # before numDigits) pass through menus here, and are dropped unrecorded at a state
+        # that collects digits (a password).
         ctx.event("input.keys", keys=digits[0])
         goto = self._choose(ctx, state, digits[0])
         if goto is None:

@@ -30,7 +30,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Listen:
-    """Wait for keys or speech after the lines (``<Gather>``).
+    """Wait for one key or speech after the lines (``<Gather numDigits="1">``).
 
     With ``digits`` set, collect a string of up to that many keys instead (a password,
     a phone number): keys only, no speech, ``#`` ends the entry early.

@@ -99,6 +99,7 @@ class SimulatedCall:
         self._on_heard = on_heard
         self._recognizer = recognizer
         self._status = "queued"
+        self._keys_ahead = ""
         self._webhooks = WebhookClient(
             network.config.auth_token,
             timeout=network.config.webhook_timeout,
@@ -219,6 +220,9 @@ class SimulatedCall:
         return None
 
     def run_verb(self, verb: twiml.Verb, document: Document) -> Document | None:
+        listens = isinstance(verb, twiml.Gather) and "dtmf" in verb.input_modes
+        if not listens and not isinstance(verb, twiml.Redirect):
+            self._keys_ahead = ""  # pressed while nothing listened for keys: lost
         return verbs.run(self, verb, document)
 
     # -- requests to the application -----------------------------------------------------
@@ -323,6 +327,13 @@ class SimulatedCall:
             hints=gather.hints if gather else "",
         )
         return self._source.next_action(request)
+
+    def press_on(self, keys: str) -> None:
+        self._keys_ahead = keys
+
+    def keys_ahead(self) -> str:
+        keys, self._keys_ahead = self._keys_ahead, ""
+        return keys
 
     def speech(self, action: Speak, language: str) -> tuple[str, float | None]:
         if action.audio is None:

@@ -190,6 +190,16 @@ class CallContext(Protocol):
         transcribed; ``("", None)`` when it cannot be."""
         ...
 
+    def press_on(self, keys: str) -> None:
+        """The caller goes on pressing ``keys`` after a ``<Gather>`` ended without them."""
+        ...
+
+    def keys_ahead(self) -> str:
+        """The keys the caller went on pressing, taken by a ``<Gather>`` that listens for
+        keys. A verb other than such a ``<Gather>`` or a ``<Redirect>`` runs while nobody
+        listens, and the keys are lost (:meth:`run_verb`)."""
+        ...
+
     # running TwiML
     def run_verb(self, verb: twiml.Verb, document: Document) -> Document | None:
         """Run one verb of ``document`` by its handler; the document that takes over."""

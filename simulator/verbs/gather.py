@@ -1,6 +1,14 @@
 """``<Gather>``: play the nested prompts, listen for keys or speech, and request the action
 with what the caller gave; on silence, fall through to the next verb (or request the action
-anyway with ``actionOnEmptyResult``)."""
+anyway with ``actionOnEmptyResult``).
+
+Keys a caller goes on pressing after a ``<Gather>`` has ended (it took ``numDigits``, or its
+finish key came) are not lost when the next ``<Gather>`` listens for keys: they arrive while
+its prompts start and interrupt them, as any key does (barge-in), so ``111`` typed at the
+language menu answers three menus of one key each. Keys pressed while nothing listens (a
+``<Say>`` outside a ``<Gather>``, a queue) are lost, as on Twilio
+(:meth:`~simulator.verbs.context.CallContext.keys_ahead`).
+"""
 
 from __future__ import annotations
 
@@ -18,9 +26,14 @@ def run(
 ) -> Document | None:
     """Without ``listening`` the caller's input is not for this ``<Gather>`` (a caller on
     hold who only waits): it plays its prompts and times out."""
-    for nested in verb.prompts:
-        prompt.run(call, nested, document, in_gather=True)
-    action = call.ask(Moment.GATHER, verb) if listening else None
+    ahead = call.keys_ahead() if listening and "dtmf" in verb.input_modes else ""
+    action: Action | None
+    if ahead:
+        action = Press(ahead)  # pressed as the first prompt starts: nothing of it is heard
+    else:
+        for nested in verb.prompts:
+            prompt.run(call, nested, document, in_gather=True)
+        action = call.ask(Moment.GATHER, verb) if listening else None
     if isinstance(action, Hangup):
         raise CallEnded("caller")
     params = _heard(call, verb, action)
@@ -32,17 +45,17 @@ def run(
     return call.fetch(url, verb.method, params)
 
 
-def _collect(keys: str, num_digits: int | None, finish_on_key: str) -> tuple[str, str]:
-    """Digits a ``<Gather>`` keeps from ``keys``, and the finish key that ended it ("" if
-    none). Keys after the end are not part of this Gather."""
+def _collect(keys: str, num_digits: int | None, finish_on_key: str) -> tuple[str, str, str]:
+    """Digits a ``<Gather>`` keeps from ``keys``, the finish key that ended it ("" if
+    none), and the keys pressed after its end, which are not part of this Gather."""
     digits = ""
-    for key in keys:
+    for at, key in enumerate(keys):
         if finish_on_key and key == finish_on_key:
-            return digits, key
+            return digits, key, keys[at + 1 :]
         digits += key
         if num_digits and len(digits) >= num_digits:
-            break
-    return digits, ""
+            return digits, "", keys[at + 1 :]
+    return digits, "", ""
 
 
 def _heard(call: CallContext, verb: twiml.Gather, action: Action | None) -> dict[str, str]:
@@ -55,8 +68,9 @@ def _heard(call: CallContext, verb: twiml.Gather, action: Action | None) -> dict
 
 
 def _keys(call: CallContext, verb: twiml.Gather, action: Press) -> dict[str, str]:
-    digits, finished_on = _collect(action.digits, verb.num_digits, verb.finish_on_key)
+    digits, finished_on, after = _collect(action.digits, verb.num_digits, verb.finish_on_key)
     call.spend(KEY_SECONDS * (len(digits) + len(finished_on)))
+    call.press_on(after)
     if not digits:
         return {}
     if not finished_on and len(digits) != verb.num_digits:

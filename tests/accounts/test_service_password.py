@@ -262,7 +262,7 @@ def test_the_lockout_holds_across_calls_and_even_for_the_right_password(
     assert third.last_heard.startswith(
         f"该号码的服务密码因多次输入错误已被锁定，将于{unlock}解锁。"
     )
-    assert third.gather.get("numDigits") is None  # back to a menu, not asked again
+    assert third.gather.get("numDigits") == "1"  # back to a menu, not asked for the password
 
 
 def test_the_lockout_lasts_24_hours_and_unlocks_after(hotline: Hotline) -> None:
