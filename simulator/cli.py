@@ -87,11 +87,13 @@ def _network(
     return Network(config)
 
 
-def format_heard(heard: Heard) -> str:
-    """One line of what the caller heard, e.g. ``[cmn-CN] 欢迎致电中国联通``."""
+def format_heard(heard: Heard, timestamps: bool = False) -> str:
+    """One line of what the caller heard, e.g. ``[cmn-CN] 欢迎致电中国联通``; with
+    *timestamps*, first the simulated second at which it starts (``  12.3 s``)."""
+    at = f"{heard.at:6.1f} s  " if timestamps else ""
     if heard.kind == "say":
-        return f"[{heard.language or '?'}] {heard.text}"
-    return f"[{heard.kind}{' ' + heard.language if heard.language else ''}] {heard.text}"
+        return f"{at}[{heard.language or '?'}] {heard.text}"
+    return f"{at}[{heard.kind}{' ' + heard.language if heard.language else ''}] {heard.text}"
 
 
 def _print_errors(errors: Sequence[CallError]) -> None:
@@ -337,6 +339,13 @@ def _input_source(
     "(offline, English menu commands only) or speechrecognition:<engine>, e.g. "
     "speechrecognition:google (online, Mandarin too). [env SPEECH_BACKEND]",
 )
+@click.option(
+    "--timestamps",
+    is_flag=True,
+    help="Start each line with the simulated second at which the caller hears it begin: "
+    "<Play> lasts as long as its WAV file, <Say> as estimated from its text, each key 0.3 s, "
+    "a <Gather> without input its timeout.",
+)
 @_connection_options
 def call_command(
     number: str | None,
@@ -347,6 +356,7 @@ def call_command(
     say_wav: tuple[Path, ...],
     microphone: bool,
     speech_backend: str,
+    timestamps: bool,
     base_url: str | None,
     auth_token: str | None,
     account_sid: str | None,
@@ -379,7 +389,9 @@ def call_command(
         )
     except speech.UnknownRecognizer as error:
         raise click.BadParameter(str(error), param_hint="--speech-backend") from None
-    listeners: list[Callable[[Heard], None]] = [lambda heard: click.echo(format_heard(heard))]
+    listeners: list[Callable[[Heard], None]] = [
+        lambda heard: click.echo(format_heard(heard, timestamps))
+    ]
     if audio:
         speaker = make_speaker(click.echo)
         if speaker is not None:

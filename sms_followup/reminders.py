@@ -255,6 +255,42 @@ def days_to_run_out(balance_fen: int, month_charges_fen: int, today: dt.date) ->
     return max(0, -(-balance_fen * today.day // month_charges_fen))
 
 
+@dataclass(frozen=True)
+class LowBalance:
+    """The warning before suspension a balance calls for: :data:`BALANCE_LOW`, or
+    :data:`BALANCE_RUN_OUT` with the whole days left (at least 1)."""
+
+    kind: str
+    days: int | None = None
+
+
+def low_balance(
+    balance_fen: int, month_charges_fen: int, today: dt.date, warning_fen: int
+) -> LowBalance | None:
+    """Whether a balance not in arrears is low: under *warning_fen*, or used up within
+    :data:`RUN_OUT_DAYS` at this month's spending; None when it is healthy. The warning SMS
+    and the balance said on 1001011 both follow this."""
+    if balance_fen < warning_fen:
+        return LowBalance(BALANCE_LOW)
+    days = days_to_run_out(balance_fen, month_charges_fen, today)
+    if days is not None and days <= RUN_OUT_DAYS:
+        return LowBalance(BALANCE_RUN_OUT, max(days, 1))
+    return None
+
+
+def suspended_since(session: Session, subscriber: Subscriber) -> dt.datetime | None:
+    """When this job suspended the line for arrears (naive UTC; its notice says the day),
+    while it is suspended so; None otherwise."""
+    if subscriber.line_status != SUSPENDED_ARREARS:
+        return None
+    return session.scalar(
+        sa.select(ReminderLog.at)
+        .where(ReminderLog.subscriber_id == subscriber.id, ReminderLog.kind == SUSPENSION)
+        .order_by(ReminderLog.at.desc())
+        .limit(1)
+    )
+
+
 def watch_balance(
     session: Session,
     settings: SmsSettings,
@@ -285,14 +321,14 @@ def watch_balance(
         log_event(logger, "line.reopened", subscriber_id=subscriber.id, balance_fen=balance)
         written = written_money(balance, language)
         notice.send(LINE_REOPENED, morning, balance=written, date=_short_date(today, language))
-    days = days_to_run_out(balance, account.month_charges_fen, today)
-    if balance < settings.balance_warning_fen:
+    low = low_balance(balance, account.month_charges_fen, today, settings.balance_warning_fen)
+    if low is not None and low.kind == BALANCE_LOW:
         threshold = written_money(settings.balance_warning_fen, language)
         notice.send(
             BALANCE_LOW, morning, balance=written_money(balance, language), threshold=threshold
         )
-    elif days is not None and days <= RUN_OUT_DAYS:
-        params = {"balance": written_money(balance, language), "days": str(max(days, 1))}
+    elif low is not None:
+        params = {"balance": written_money(balance, language), "days": str(low.days)}
         notice.send(BALANCE_RUN_OUT, morning, log_as=BALANCE_LOW, **params)
     elif notice.logged():
         notice.mark(RECOVERED)  # healthy again: the next dip is a new episode

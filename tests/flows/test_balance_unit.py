@@ -4,9 +4,30 @@ figures as said in words, arrears as arrears, what is recorded for the SMS, what
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from ivr.models import Subscriber
+from sms_followup import reminders
+from sms_followup.models import OutboxMessage
+from sms_followup.settings import SmsSettings
 from tests.support.caller import DEMO_ZH, STRANGER
+from tests.support.clocks import TEST_START
 from tests.support.flow_context import FlowBench
+
+
+def reminders_run(bench: FlowBench) -> list[str]:
+    """The reminders job runs now (it warns, suspends, reopens): the SMS it wrote."""
+    reminders.run(bench.sessions, SmsSettings.of(bench.settings), bench.clock.now())
+    with bench.session() as session:
+        return list(session.scalars(sa.select(OutboxMessage.body).order_by(OutboxMessage.id)))
+
+
+def pays(bench: FlowBench, balance_fen: int) -> None:
+    """A payment reaches billing: the balance is this now."""
+    with bench.session() as session:
+        subscriber = session.scalar(Subscriber.by_msisdn(DEMO_ZH))
+        assert subscriber is not None
+        subscriber.account.balance_fen = balance_fen
 
 
 @pytest.mark.parametrize(
@@ -57,7 +78,15 @@ def test_the_figures_told_are_recorded_for_the_sms_after_the_call(bench: FlowBen
     heard = call.enter()
 
     assert call.queries == {
-        "balance": {"balance_fen": -2350, "month_charges_fen": 8120, "as_of": "2031-03-11"}
+        "balance": {
+            "balance_fen": -2350,
+            "month_charges_fen": 8120,
+            "as_of": "2031-03-11",
+            "line_status": "active",
+            "suspended_on": None,
+            "low": {"kind": "warning.balance_low", "days": None},
+            "warning_fen": 1000,
+        }
     }
     assert heard.keys[-3:] == ["report.sms_after_call", "menu.after_report", "menu.switch_language"]
 
@@ -104,3 +133,87 @@ def test_a_caller_who_is_no_subscriber_is_told_so_and_nothing_is_recorded(
     assert call.state == "unknown_caller"
     assert heard.keys[0] == "caller.unknown"
     assert call.queries == {}
+
+
+# -- the line's state, as its SMS tells it (issue 24) ------------------------------------
+
+
+@pytest.mark.clock(TEST_START, running=False)
+def test_a_line_suspended_for_arrears_hears_since_when_and_how_to_reopen_it(
+    bench: FlowBench,
+) -> None:
+    """After the SMS "号码已于3月11日停机", 1001011 must not say how to avoid suspension."""
+    bench.subscriber(DEMO_ZH, balance_fen=-2350, month_charges_fen=8120)
+    [notice] = reminders_run(bench)
+    assert "号码已于3月11日停机" in notice
+
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+
+    assert heard.said[:4] == [
+        "您的号码已于3月11日因欠费停机。",
+        "目前欠费二十三元五角。",
+        "缴费后账户余额大于零，号码即自动恢复开机。",
+        "您可以通过中国联通手机营业厅、网上营业厅，或到联通营业厅缴纳话费。",
+    ]
+    assert "避免停机" not in heard.text
+
+
+@pytest.mark.clock(TEST_START, running=False)
+def test_a_suspended_line_is_told_so_in_english_too(bench: FlowBench) -> None:
+    bench.subscriber(DEMO_ZH, language="en-US", balance_fen=-2350)
+    reminders_run(bench)
+
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+
+    assert heard.said[:2] == [
+        "Your line has been suspended since March 11th for non-payment.",
+        "You owe 23 yuan and 50 fen.",
+    ]
+    assert "avoid suspension" not in heard.text
+
+
+@pytest.mark.clock(TEST_START, running=False)
+def test_a_suspended_line_that_has_paid_hears_it_reopens_and_how_to_reopen_it_now(
+    bench: FlowBench,
+) -> None:
+    bench.subscriber(DEMO_ZH, balance_fen=-2350)
+    reminders_run(bench)
+    pays(bench, 5000)
+
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+
+    assert heard.keys[:3] == ["report.suspended", "report.balance", "report.reopening"]
+    assert heard.said[1] == "您的账户余额为五十元。"
+
+
+@pytest.mark.clock(TEST_START, running=False)
+def test_a_low_balance_hears_the_warning_its_sms_gives(bench: FlowBench) -> None:
+    """The demo's heavy user: 1 yuan left after 199 yuan of charges this month."""
+    bench.subscriber(DEMO_ZH, balance_fen=100, month_charges_fen=19900)
+    [warning] = reminders_run(bench)
+    assert "已低于10.00元" in warning
+
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+
+    assert heard.said[:2] == [
+        "您的账户余额为一元。",
+        "您的余额已不足十元，请及时缴费，以免欠费停机。",
+    ]
+
+
+@pytest.mark.clock(TEST_START, running=False)
+def test_a_balance_spent_within_three_days_hears_by_when(bench: FlowBench) -> None:
+    """50 yuan left, 199 spent in the first 11 days of March: gone in 3 days, by the 14th."""
+    bench.subscriber(DEMO_ZH, balance_fen=5000, month_charges_fen=19900)
+    [warning] = reminders_run(bench)
+    assert "预计3天内用完" in warning
+
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+
+    assert heard.said[1] == "按本月的消费，余额预计在3月14日前用完，请及时缴费，以免欠费停机。"
+
+
+def test_a_healthy_balance_hears_no_warning(bench: FlowBench) -> None:
+    bench.subscriber(DEMO_ZH, balance_fen=12345, month_charges_fen=5670)
+    heard = bench.call(DEMO_ZH).at("balance").enter()
+    assert heard.keys[:2] == ["report.balance", "report.month_charges"]
