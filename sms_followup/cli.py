@@ -284,7 +284,8 @@ def reminders_run(now_text: str | None) -> None:
         click.echo(f"{kind:<24} {sent}")
     click.echo(
         f"queued {result.total} reminder(s), {result.for_morning} held for the morning, "
-        f"{result.refused} refused (opted out), {result.already_sent} already sent"
+        f"{result.refused} refused (opted out), {result.already_sent} already sent, "
+        f"{result.waiting} for a later run (one SMS at a time)"
     )
 
 

@@ -7,6 +7,14 @@ exactly once per threshold per period. Reminders found in the quiet hours wait i
 until the morning; cost warnings (data cap, out-of-package data, roaming, maritime networks)
 go at once.
 
+A subscriber gets one SMS from the job at a time, at most one in any :data:`SPACING`: when
+several are due at once, the first in :data:`PRECEDENCE` (a notice about the line, then the
+welcome to a country before its warnings, the quota used up before the data over it,
+warnings before reminders, summaries last); the others are not logged and are decided afresh
+by the next run (every 10 minutes), so each arrives on its own and with current figures.
+While one waits for the morning, the rest that would wait too stay undecided, so the morning
+brings one.
+
 | kind                    | when                                            | period     |
 |-------------------------|-------------------------------------------------|------------|
 | reminder.data_low       | remaining free data under a threshold (20%, 5%) | month      |
@@ -23,7 +31,7 @@ go at once.
 | reminder.roaming_daily  | yesterday's roaming, summed up                  | day        |
 | warning.maritime        | attached to a maritime-satellite network        | day        |
 | roaming_landing         | first attach in a country on a trip (tariffs);  | trip       |
-|                         | goes at once (``sms_followup.roaming``)         |            |
+|                         | goes at once (found by ``sms_followup.roaming``)|            |
 
 Warnings before suspension (停机预警), checked by the same job on every run, one of each per
 *episode* (from the balance first running low until it is healthy again):
@@ -60,7 +68,7 @@ from ivr.models import Subscriber, UsageCounter
 from prompts.countries import country_name
 from prompts.spoken import KB_PER_MB, written_data_volume, written_money
 from sms_followup import outbox, roaming
-from sms_followup.models import ReminderLog, RoamingDay
+from sms_followup.models import OutboxMessage, OutboxStatus, ReminderLog, RoamingDay
 from sms_followup.ports import insert_ignoring_duplicates
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
@@ -113,8 +121,13 @@ class Reminder:
     covers: tuple[str, ...] = ()
 
     @property
-    def cost_warning(self) -> bool:
-        return outbox.category(self.kind) is outbox.Category.COST_WARNING
+    def at_once(self) -> bool:
+        """Day or night: cost warnings, and the landing SMS with the rates abroad."""
+        return _goes_at_once(self.kind)
+
+
+def _goes_at_once(kind: str) -> bool:
+    return kind == roaming.LANDING or outbox.category(kind) is outbox.Category.COST_WARNING
 
 
 @dataclass
@@ -123,6 +136,7 @@ class ReminderRun:
     for_morning: int = 0
     refused: int = 0
     already_sent: int = 0
+    waiting: int = 0  # due, but not now (another went first, or lately): a later run's
     # Warnings before suspension, suspension notices and reopenings (not in ``total``).
     balance: Counter[str] = field(default_factory=Counter)
 
@@ -157,14 +171,8 @@ def run(
             watch_balance(session, settings, subscriber, now, morning, result)
             if subscriber.line_status != "active":
                 continue
-            rules = rules_for(subscriber, table)
-            for reminder in decide(session, subscriber, rules, now):
-                _queue(session, settings, subscriber, reminder, now, morning, result)
-            landed = roaming.send_landings(
-                session, settings, subscriber, now, rules.roaming_step_mb
-            )
-            if landed:
-                result.sent[roaming.LANDING] += landed
+            found = decide(session, subscriber, rules_for(subscriber, table), now)
+            _queue_first(session, settings, subscriber, found, now, morning, result)
     log_event(
         logger,
         "reminders.run",
@@ -172,9 +180,93 @@ def run(
         for_morning=result.for_morning,
         refused=result.refused,
         already_sent=result.already_sent,
+        waiting=result.waiting,
         balance=dict(result.balance),
     )
     return result
+
+
+PRECEDENCE: tuple[str, ...] = (
+    roaming.LANDING,  # the welcome to a country and its rates, before any warning there
+    "warning.maritime",
+    "warning.roaming_step",
+    "warning.data_cap",  # the quota used up, before the data over it
+    "warning.data_over",
+    "reminder.data_low",
+    "reminder.voice_used_up",
+    "reminder.voice_low",
+    "reminder.sms_used_up",
+    "reminder.sms_low",
+    "reminder.roaming_daily",
+    "reminder.upgrade",
+    "reminder.data_daily",
+    "reminder.data_weekly",
+)
+"""What a subscriber is told first when several reminders are due at once."""
+SPACING = dt.timedelta(minutes=5)
+"""At most one SMS of this job to a subscriber in this time: one a run at the job's usual
+10 minutes, and a run right after another (an import's, two at once) adds none."""
+
+
+def _queue_first(
+    session: Session,
+    settings: SmsSettings,
+    subscriber: Subscriber,
+    found: list[Reminder],
+    now: dt.datetime,
+    morning: dt.datetime | None,
+    result: ReminderRun,
+) -> None:
+    """Queue the first of *found* (by :data:`PRECEDENCE`) not sent before, unless this job
+    texted the subscriber within :data:`SPACING` (another run, or a notice about the line
+    in this one); the others wait for a later run. A refused one (opted out) is logged and
+    the next is tried, since the subscriber got nothing. While one waits for the morning,
+    only what goes at once (cost warnings, the landing SMS) may be queued beside it."""
+    logged = _logged(session, subscriber, found)
+    due = sorted(
+        (r for r in found if (r.kind, r.threshold, r.period) not in logged),
+        key=lambda r: PRECEDENCE.index(r.kind),
+    )
+    result.already_sent += len(found) - len(due)
+    recent, held = _spacing(session, subscriber, now)
+    tried = 0
+    for reminder in due:
+        if recent or (held and not reminder.at_once):
+            continue
+        tried += 1
+        if _queue(session, settings, subscriber, reminder, now, morning, result):
+            break
+    result.waiting += len(due) - tried
+
+
+def _logged(
+    session: Session, subscriber: Subscriber, found: list[Reminder]
+) -> set[tuple[str, str, str]]:
+    """The keys among *found* already in the reminder log."""
+    if not found:
+        return set()
+    rows = session.execute(
+        sa.select(ReminderLog.kind, ReminderLog.threshold, ReminderLog.period).where(
+            ReminderLog.subscriber_id == subscriber.id,
+            ReminderLog.period.in_({r.period for r in found}),
+        )
+    )
+    return {(kind, threshold, period) for kind, threshold, period in rows}
+
+
+def _spacing(session: Session, subscriber: Subscriber, now: dt.datetime) -> tuple[bool, bool]:
+    """Whether an SMS of this job to *subscriber* went (or goes) within the last
+    :data:`SPACING`, and whether one still waits for a later time (the morning)."""
+    due = session.scalars(
+        sa.select(OutboxMessage.next_attempt_at)
+        .join(ReminderLog, ReminderLog.outbox_id == OutboxMessage.id)
+        .where(
+            ReminderLog.subscriber_id == subscriber.id,
+            OutboxMessage.status != OutboxStatus.REFUSED,
+            OutboxMessage.next_attempt_at > now - SPACING,
+        )
+    ).all()
+    return any(at <= now for at in due), any(at > now for at in due)
 
 
 def _queue(
@@ -185,17 +277,19 @@ def _queue(
     now: dt.datetime,
     morning: dt.datetime | None,
     result: ReminderRun,
-) -> None:
+) -> bool:
+    """Log *reminder* and write its SMS; True when it is on its way (not refused, and not
+    taken by another job meanwhile)."""
     key = {"subscriber_id": subscriber.id, "kind": reminder.kind, "period": reminder.period}
     if not insert_ignoring_duplicates(session, ReminderLog, threshold=reminder.threshold, **key):
         result.already_sent += 1
-        return
+        return False
     for lesser in reminder.covers:
         kind, _, threshold = lesser.rpartition(":")
         insert_ignoring_duplicates(
             session, ReminderLog, **(key | {"kind": kind, "threshold": threshold})
         )
-    due = None if reminder.cost_warning else morning
+    due = None if reminder.at_once else morning
     message = outbox.enqueue(
         session,
         settings,
@@ -218,9 +312,10 @@ def _queue(
     )
     if message.status == "refused":
         result.refused += 1
-        return
+        return False
     result.sent[reminder.kind] += 1
     result.for_morning += due is not None
+    return True
 
 
 # -- warnings before suspension (停机预警) ------------------------------------------------
@@ -434,7 +529,25 @@ def decide(
         found.extend(_upgrade(session, subscriber, rules, today))
         found.extend(_summary(data, subscriber, rules, today, language))
     found.extend(_roaming(session, subscriber, rules, today, language))
+    found.extend(_landings(session, subscriber, rules, now))
     return found
+
+
+def _landings(
+    session: Session, subscriber: Subscriber, rules: Rules, now: dt.datetime
+) -> list[Reminder]:
+    """The landing SMS for each country first attached to on this trip, once per country
+    and trip (``sms_followup.roaming``)."""
+    by_sea, language = subscriber.roaming_by_sea, subscriber.language
+    return [
+        Reminder(
+            roaming.LANDING,
+            landing.code,
+            landing.trip,
+            roaming.landing_params(landing.code, language, rules.roaming_step_mb, by_sea),
+        )
+        for landing in roaming.landings(session, subscriber.id, now)
+    ]
 
 
 def _remaining(counter: UsageCounter, rules: Rules, month: str, left: str) -> list[Reminder]:
@@ -528,7 +641,10 @@ def _roaming(
             params = {"country": country, "used": written_data_volume(current.data_kb, language)}
             found.append(Reminder("warning.roaming_step", str(step), today.isoformat(), params))
         if current.maritime:
-            params = {"network": current.network or "-"}
+            params = {
+                "network": current.network or "-",
+                "data": roaming.maritime_data_rate(language),
+            }
             found.append(Reminder("warning.maritime", "attach", today.isoformat(), params))
     before = days.get(yesterday)
     if before is not None and before.data_kb > 0:

@@ -3,7 +3,8 @@
 The services menu (``flows.roaming``) switches roaming on or off and records the trip the
 caller names (destination, by sea or not, since when) on the subscriber. After the call the
 summary SMS carries the destination's tariffs (``summary_part``); on the first attach in a
-country during a trip the reminders job sends the landing SMS (:func:`send_landings`).
+country during a trip the reminders job sends the landing SMS (:func:`landings` finds them,
+``sms_followup.reminders`` sends them, before any warning there).
 
 Tariffs are data (``data/roaming_tariffs.toml``), in fen; texts are the SMS templates
 ``roaming.*``. A trip, for the landing SMS, is a run of roaming days (``RoamingDay`` rows)
@@ -27,10 +28,7 @@ from ivr.clock import local_date
 from ivr.models import Subscriber
 from prompts.countries import country_name, names
 from prompts.spoken import written_data_volume, written_money
-from sms_followup import outbox
-from sms_followup.models import ReminderLog, RoamingDay, UsageEvent
-from sms_followup.ports import insert_ignoring_duplicates
-from sms_followup.settings import SmsSettings
+from sms_followup.models import RoamingDay, UsageEvent
 from sms_followup.templates import text
 
 TARIFFS_FILE: Final = Path(__file__).with_name("data") / "roaming_tariffs.toml"
@@ -175,15 +173,15 @@ def step_text(step_mb: int, language: str) -> str:
     )
 
 
+def maritime_data_rate(language: str) -> str:
+    """Data per MB on a maritime satellite network, written (60.00元, CNY 60.00)."""
+    return written_money(tariffs()["maritime"].data_fen_per_mb, language)
+
+
 def sea_text(language: str) -> str:
     """The warning for a trip by sea: maritime satellite networks, and data off at sea."""
-    maritime = tariffs()["maritime"]
-    return text(
-        "roaming.sea",
-        language,
-        calls=written_money(maritime.calls_fen_per_min, language),
-        data=written_money(maritime.data_fen_per_mb, language),
-    )
+    calls = written_money(tariffs()["maritime"].calls_fen_per_min, language)
+    return text("roaming.sea", language, calls=calls, data=maritime_data_rate(language))
 
 
 def summary_part(facts: dict[str, Any], language: str) -> list[str]:
@@ -259,39 +257,3 @@ def trip_start(session: Session, subscriber_id: int, day: dt.date) -> dt.date:
             break
         start = min(start, earlier)
     return start
-
-
-def send_landings(
-    session: Session, settings: SmsSettings, subscriber: Subscriber, now: dt.datetime, step_mb: int
-) -> int:
-    """The landing SMS for each country first attached to on this trip, once per country and
-    trip (logged like a reminder, so a second attach or a second run sends nothing); it goes
-    at once, day or night. How many were queued."""
-    queued = 0
-    for landing in landings(session, subscriber.id, now):
-        key = {"subscriber_id": subscriber.id, "kind": LANDING, "period": landing.trip}
-        if not insert_ignoring_duplicates(session, ReminderLog, threshold=landing.code, **key):
-            continue
-        language = subscriber.language
-        params = landing_params(landing.code, language, step_mb, subscriber.roaming_by_sea)
-        message = outbox.enqueue(
-            session,
-            settings,
-            kind=LANDING,
-            to=subscriber.msisdn,
-            body=text(LANDING, language, **params),
-            language=language,
-            now=now,
-        )
-        session.execute(
-            sa.update(ReminderLog)
-            .where(
-                ReminderLog.subscriber_id == subscriber.id,
-                ReminderLog.kind == LANDING,
-                ReminderLog.threshold == landing.code,
-                ReminderLog.period == landing.trip,
-            )
-            .values(outbox_id=message.id)
-        )
-        queued += 1
-    return queued

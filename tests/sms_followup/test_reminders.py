@@ -26,9 +26,11 @@ from tests.support.reminders import NOW, only_data, run, sms, usage
 MB = 1024
 GB = 1024 * MB
 DATA_CARD = "18600186000"
+HEAVY = "18500185000"  # the demo's heavy data user
 # Thursday 26 November 2026, 10:00 in Shanghai (02:00 UTC).
 NIGHT = dt.datetime(2026, 11, 26, 15, 0)  # 23:00 in Shanghai
 MORNING = dt.datetime(2026, 11, 27, 0, 0)  # 08:00 the next day in Shanghai
+LATER = NOW + dt.timedelta(minutes=10)  # the job's next run
 
 
 @pytest.fixture(autouse=True)
@@ -73,10 +75,10 @@ def test_remaining_data_under_20_then_5_percent_sends_one_sms_each(hotline: Hotl
     only_data(hotline)
     usage(hotline, DEMO_ZH, "data", 10 * GB, 8 * GB + 200 * MB)
     assert run(hotline).sent == Counter({"reminder.data_low": 1})
-    assert run(hotline).total == 0
+    assert run(hotline, LATER).total == 0
     usage(hotline, DEMO_ZH, "data", 10 * GB, 9 * GB + 700 * MB)
-    run(hotline)
-    run(hotline)
+    run(hotline, LATER)
+    run(hotline, LATER + dt.timedelta(minutes=10))
     assert sms(hotline) == [
         ("reminder.data_low", "【中国联通】您本月套餐流量剩余1.8GB，已不足20%，请合理使用。"),
         ("reminder.data_low", "【中国联通】您本月套餐流量剩余324MB，已不足5%，请合理使用。"),
@@ -131,10 +133,10 @@ def test_data_cap_then_each_out_of_package_step_is_warned_once_even_at_night(
     usage(hotline, DEMO_ZH, "data", 5 * GB, 5 * GB + 10 * MB)
     run(hotline, NIGHT)
     usage(hotline, DEMO_ZH, "data", 5 * GB, 6 * GB + 100 * MB)
-    run(hotline, NIGHT)
-    run(hotline, NIGHT)
+    run(hotline, NIGHT + dt.timedelta(minutes=10))
+    run(hotline, NIGHT + dt.timedelta(minutes=20))
     usage(hotline, DEMO_ZH, "data", 5 * GB, 8 * GB + 100 * MB)
-    run(hotline, NIGHT)
+    run(hotline, NIGHT + dt.timedelta(minutes=30))
     assert sms(hotline) == [
         ("warning.data_cap", "【中国联通】您本月套餐流量5GB已用完，继续使用将按套餐外资费计费。"),
         (
@@ -166,6 +168,71 @@ def test_repeated_overage_brings_one_upgrade_hint_a_quarter(hotline: Hotline) ->
         "reminder.upgrade",
         "【中国联通】您近2个月流量均超出套餐，升级套餐更划算，详询10010。",
     ) in sms(hotline)
+
+
+# -- one at a time ---------------------------------------------------------------------------
+
+
+def test_several_due_at_once_arrive_one_a_run_the_cap_before_the_excess(hotline: Hotline) -> None:
+    """The demo's heavy user (issue 24): a low balance, the data quota used up and 15 GB over
+    it, and the weekly summary were four SMS in the same minute, the excess before the cap."""
+    with transaction(hotline.sessions) as session:
+        heavy = session.scalars(Subscriber.by_msisdn(HEAVY)).one()
+        heavy.account.balance_fen = 100
+    usage(hotline, HEAVY, "data", 40 * GB, 55 * GB + 300 * MB)
+    seen = []
+    for minutes in range(0, 50, 10):  # the job every 10 minutes
+        run(hotline, NOW + dt.timedelta(minutes=minutes))
+        seen.append(kinds(hotline, HEAVY))
+    assert seen == [
+        ["warning.balance_low"],
+        ["warning.balance_low", "warning.data_cap"],
+        ["warning.balance_low", "warning.data_cap", "warning.data_over"],
+        ["warning.balance_low", "warning.data_cap", "warning.data_over", "reminder.data_weekly"],
+        ["warning.balance_low", "warning.data_cap", "warning.data_over", "reminder.data_weekly"],
+    ]
+    assert sms(hotline, HEAVY)[2][1] == (
+        "China Unicom: 15.2GB of out-of-plan data used this month, charged at out-of-plan "
+        "rates. Consider a data pack."
+    )
+
+
+def test_a_run_right_after_another_adds_nothing(hotline: Hotline) -> None:
+    only_data(hotline)
+    usage(hotline, DEMO_ZH, "data", 5 * GB, 5 * GB + 1 * GB + 10 * MB)  # cap and over at once
+    run(hotline)
+    run(hotline, NOW + dt.timedelta(minutes=2))  # e.g. an import's run beside the timer's
+    assert kinds(hotline) == ["warning.data_cap"]
+    run(hotline, LATER)
+    assert kinds(hotline) == ["warning.data_cap", "warning.data_over"]
+
+
+def test_at_night_one_reminder_waits_for_the_morning_and_a_cost_warning_still_goes(
+    hotline: Hotline,
+) -> None:
+    usage(hotline, DEMO_ZH, "data", 10 * GB, 9 * GB + 900 * MB)  # under 5%, and the summary
+    run(hotline, NIGHT)
+    run(hotline, NIGHT + dt.timedelta(minutes=10))
+    assert kinds(hotline) == ["reminder.data_low"]
+    roaming(hotline, DEMO_ZH, dt.date(2026, 11, 26), 12 * MB)
+    run(hotline, NIGHT + dt.timedelta(minutes=20))  # a cost warning goes at night all the same
+    run(hotline, NIGHT + dt.timedelta(minutes=30))
+    assert kinds(hotline) == ["reminder.data_low", "warning.roaming_step"]
+    with hotline.sessions() as session:
+        due = session.scalars(
+            sa.select(OutboxMessage.next_attempt_at)
+            .where(OutboxMessage.to_number == DEMO_ZH)
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert due == [MORNING, NIGHT + dt.timedelta(minutes=20)]  # the morning brings one
+    for minutes in (10, 20, 30):
+        run(hotline, MORNING + dt.timedelta(minutes=minutes))
+    assert kinds(hotline) == [
+        "reminder.data_low",
+        "warning.roaming_step",
+        "reminder.roaming_daily",
+        "reminder.data_weekly",
+    ]
 
 
 # -- summaries -----------------------------------------------------------------------------
@@ -237,7 +304,10 @@ def test_a_maritime_network_is_warned_at_once_even_at_night(hotline: Hotline) ->
     run(hotline, NIGHT + dt.timedelta(minutes=30))
     [(kind, body)] = sms(hotline)
     assert kind == "warning.maritime"
-    assert body == "【中国联通】您已接入海事卫星网络Telenor Maritime，资费极高，建议关闭数据漫游。"
+    assert body == (
+        "【中国联通】您已接入海事卫星网络Telenor Maritime，资费极高（流量60.00元/MB），"
+        "建议关闭数据漫游。"
+    )
     with hotline.sessions() as session:
         assert session.scalars(sa.select(OutboxMessage.next_attempt_at)).one() < MORNING
 
@@ -247,27 +317,41 @@ def test_a_maritime_network_is_warned_at_once_even_at_night(hotline: Hotline) ->
 
 @pytest.mark.postgres
 def test_two_jobs_at_once_send_each_reminder_exactly_once(hotline: Hotline) -> None:
-    for number in (DEMO_ZH, DEMO_EN, "13600136000", DATA_CARD, "18500185000"):
+    numbers = (DEMO_ZH, DEMO_EN, "13600136000", DATA_CARD, "18500185000")
+    for number in numbers:
         usage(hotline, number, "data", 10 * GB, 9 * GB + 900 * MB)
         usage(hotline, number, "voice", 100, 95)
         roaming(hotline, number, dt.date(2026, 11, 26), 25 * MB)
-    start = threading.Barrier(4)
-    results: list[reminders.ReminderRun] = []
 
-    def job() -> None:
-        start.wait()
-        results.append(run(hotline))
+    def four_jobs_at_once(now: dt.datetime) -> list[reminders.ReminderRun]:
+        start = threading.Barrier(4)
+        results: list[reminders.ReminderRun] = []
 
-    threads = [threading.Thread(target=job) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+        def job() -> None:
+            start.wait()
+            results.append(run(hotline, now))
+
+        threads = [threading.Thread(target=job) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return results
+
+    # Data, voice, roaming and the weekly or daily summary are due for each subscriber: four
+    # jobs at once send each one SMS, the roaming step, once; the others wait.
+    first = four_jobs_at_once(NOW)
     with hotline.sessions() as session:
         keys = session.execute(sa.select(OutboxMessage.to_number, OutboxMessage.kind)).all()
-    assert len(keys) == len(set(keys)) == 5 * 4  # data, voice, roaming, weekly/daily each
-    assert sum(r.total for r in results) == 20
-    assert sum(r.already_sent for r in results) == 3 * 20
+    assert sorted(keys) == sorted((n, "warning.roaming_step") for n in numbers)
+    assert sum(r.total for r in first) == 5
+    assert sum(r.already_sent for r in first) == 3 * 5
+    # The job's next runs, again four at once each time: one more SMS each, never twice.
+    for later in range(1, 4):
+        four_jobs_at_once(NOW + later * dt.timedelta(minutes=10))
+    with hotline.sessions() as session:
+        keys = session.execute(sa.select(OutboxMessage.to_number, OutboxMessage.kind)).all()
+    assert len(keys) == len(set(keys)) == 5 * 4
 
 
 def test_an_opted_out_subscriber_gets_no_reminder_and_the_refusal_is_kept(hotline: Hotline) -> None:
@@ -276,9 +360,11 @@ def test_an_opted_out_subscriber_gets_no_reminder_and_the_refusal_is_kept(hotlin
         session.add(OptOut(msisdn=DEMO_ZH, sender="10010", keyword="TD"))
     usage(hotline, DEMO_ZH, "data", 10 * GB, 9 * GB + 900 * MB)
     roaming(hotline, DEMO_ZH, dt.date(2026, 11, 26), 11 * MB)
-    first = run(hotline)
-    assert (first.refused, first.sent) == (1, Counter({"warning.roaming_step": 1}))
-    assert run(hotline).total == 0
+    first = run(hotline)  # the cost warning first; the reminder on the next run is refused
+    assert (first.refused, first.sent) == (0, Counter({"warning.roaming_step": 1}))
+    second = run(hotline, LATER)
+    assert (second.refused, second.total) == (1, 0)
+    assert run(hotline, LATER + dt.timedelta(minutes=10)).total == 0
     with hotline.sessions() as session:
         statuses = session.execute(sa.select(OutboxMessage.kind, OutboxMessage.status)).all()
     assert sorted(statuses) == [
@@ -320,7 +406,8 @@ def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
         "line 7: no subscriber 13999999999",
     ]
     assert lines[4] == "ingested 4 row(s), 0 already ingested, 4 rejected"
-    assert lines[5] == "queued 2 reminder(s)"  # the roaming step and the maritime warning
+    # The maritime warning first; the roaming step follows on the job's next run.
+    assert lines[5] == "queued 1 reminder(s)"
     with hotline.sessions() as session:
         found = session.execute(
             sa.select(UsageCounter.kind, UsageCounter.used)
@@ -337,7 +424,9 @@ def test_usage_ingest_keeps_good_rows_and_reports_bad_ones_by_line(
         "Cellular@Sea",
         True,
     )
-    assert set(kinds(hotline)) == {"warning.roaming_step", "warning.maritime"}
+    assert kinds(hotline) == ["warning.maritime"]
+    run(hotline, LATER)
+    assert kinds(hotline) == ["warning.maritime", "warning.roaming_step"]
     again = runner.invoke(main, [*args, "--no-reminders"], obj=hotline)
     assert "ingested 0 row(s), 4 already ingested, 4 rejected" in again.output
     with hotline.sessions() as session:
@@ -375,7 +464,8 @@ def test_reminders_command_runs_with_a_given_time(
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "reminder.data_low        1",
-        "queued 1 reminder(s), 1 held for the morning, 0 refused (opted out), 1 already sent",
+        "queued 1 reminder(s), 1 held for the morning, 0 refused (opted out), 1 already sent, "
+        "0 for a later run (one SMS at a time)",
     ]
     second = runner.invoke(main, ["reminders", "run", "--now", "2026-11-26T23:40:00"], obj=hotline)
     assert second.output.splitlines()[-1].startswith("queued 0 reminder(s)")

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from flows.roaming import DESTINATION_KEYS, SPOKEN_DESTINATIONS
 from hotline.container import Hotline
-from ivr.models import Subscriber
+from ivr.db import transaction
+from ivr.models import Account, Subscriber
 from prompts import catalog, spoken, voice
 from prompts.countries import names
 from sms_followup import reminders, roaming
@@ -214,6 +215,13 @@ def test_switching_off_is_in_the_sms(caller: Caller, hotline: Hotline) -> None:
 # -- the landing SMS --------------------------------------------------------------------------
 
 
+@pytest.fixture
+def healthy_balances(hotline: Hotline) -> None:
+    """No warning before suspension goes first (the demo's balances run low in 2031)."""
+    with transaction(hotline.sessions) as session:
+        session.execute(sa.update(Account).values(balance_fen=100000))
+
+
 def attach(
     at: str, country: str, msisdn: str = DEMO_ZH, network: str = "NTT DOCOMO"
 ) -> dict[str, object] | str:
@@ -242,7 +250,41 @@ def landings(hotline: Hotline, msisdn: str = DEMO_ZH) -> list[str]:
         )
 
 
+@pytest.mark.usefixtures("healthy_balances")
+def test_the_welcome_comes_before_the_warnings_abroad_and_the_maritime_one_has_its_rate(
+    hotline: Hotline,
+) -> None:
+    """Issue 24: the 10 MB alert and the maritime warning came before "欢迎来到韩国"."""
+    at = "2031-03-11T09:00:00"
+    rows = [
+        attach(at, "KR", network="SK Telecom"),
+        {**attach(at, "KR"), "kind": "roaming_data", "amount": 12400},
+        {**attach(at, "KR", network="Telenor Maritime"), "maritime": True},
+    ]
+    assert ingest_jsonl(hotline, rows).errors == []
+    for minutes in ("05", "15", "25", "35"):  # the job every 10 minutes
+        run_reminders(hotline, f"2031-03-11T09:{minutes}:00")
+    with hotline.sessions() as session:
+        sent = session.execute(
+            sa.select(OutboxMessage.kind, OutboxMessage.body)
+            .where(OutboxMessage.to_number == DEMO_ZH)
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert [kind for kind, _ in sent] == [
+        roaming.LANDING,
+        "warning.maritime",
+        "warning.roaming_step",
+        "reminder.data_weekly",  # summaries last
+    ]
+    assert sent[0][1].startswith("【中国联通】欢迎来到韩国！韩国漫游资费：")
+    assert sent[1][1] == (
+        "【中国联通】您已接入海事卫星网络Telenor Maritime，资费极高（流量60.00元/MB），"
+        "建议关闭数据漫游。"
+    )
+
+
 @pytest.mark.postgres
+@pytest.mark.usefixtures("healthy_balances")
 def test_first_attach_in_a_country_gets_the_landing_sms_once_per_trip(hotline: Hotline) -> None:
     assert ingest_jsonl(hotline, [attach("2031-03-01T09:00:00", "JP")]).errors == []
     run_reminders(hotline, "2031-03-01T09:05:00")

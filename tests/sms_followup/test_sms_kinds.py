@@ -30,6 +30,7 @@ from sms_followup.settings import SmsSettings
 from sms_followup.templates import TEMPLATE_DIR
 from sms_followup.worker import OutboxWorker
 from tests.support.caller import DEMO_EN, DEMO_ZH, Caller
+from tests.support.clocks import TestClock
 from tests.support.desk import add_agent, desk_of, waiting_caller
 from tests.support.sms_harness import (
     PORT_021_FROM,
@@ -92,7 +93,7 @@ def _subscriber(session: Any, msisdn: str) -> Subscriber:
     return session.scalars(Subscriber.by_msisdn(msisdn)).one()
 
 
-def _service_messages(hotline: Hotline, msisdn: str, language: str) -> None:
+def _service_messages(hotline: Hotline, clock: TestClock, msisdn: str, language: str) -> None:
     """One of each kind written by code (not by a webhook), for the subscriber *msisdn*."""
     now = hotline.clock.now()
     local = now.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
@@ -171,7 +172,12 @@ def _service_messages(hotline: Hotline, msisdn: str, language: str) -> None:
                 now=now,
                 port=port,
             )
-    reminders.run(hotline.sessions, SmsSettings.of(settings), now)
+    waiting = True
+    while waiting:  # one reminder a run, the runs 10 minutes apart, until none waits
+        waiting = bool(
+            reminders.run(hotline.sessions, SmsSettings.of(settings), clock.now()).waiting
+        )
+        clock.advance(600)
 
 
 def _desk_wrapup(app: Flask, msisdn: str, language: str) -> None:
@@ -197,12 +203,18 @@ def _desk_wrapup(app: Flask, msisdn: str, language: str) -> None:
 
 @pytest.mark.parametrize(("msisdn", "language"), [(DEMO_ZH, "zh-CN"), (DEMO_EN, "en-US")])
 def test_every_kind_carries_the_signature_and_goes_out_from_its_sender(
-    app: Flask, live: Wire, hotline: Hotline, caller: Caller, msisdn: str, language: str
+    app: Flask,
+    live: Wire,
+    hotline: Hotline,
+    clock: TestClock,
+    caller: Caller,
+    msisdn: str,
+    language: str,
 ) -> None:
     handset = "+86" + msisdn
     caller.dial("1001011", msisdn)  # the balance: a call summary once the call ends
     caller.hang_up()
-    _service_messages(hotline, msisdn, language)
+    _service_messages(hotline, clock, msisdn, language)
     _desk_wrapup(app, msisdn, language)
     written: dict[int, str] = {}
     deliver(hotline, written)  # the industry messages go before the handset unsubscribes below
@@ -254,11 +266,11 @@ def test_every_kind_carries_the_signature_and_goes_out_from_its_sender(
 
 
 def test_every_message_has_its_history_from_the_first_row(
-    live: Wire, hotline: Hotline, caller: Caller
+    live: Wire, hotline: Hotline, clock: TestClock, caller: Caller
 ) -> None:
     caller.dial("1001011", DEMO_ZH)
     caller.hang_up()
-    _service_messages(hotline, DEMO_ZH, "zh-CN")
+    _service_messages(hotline, clock, DEMO_ZH, "zh-CN")
     with hotline.sessions() as session:
         rows = session.scalars(sa.select(OutboxMessage)).all()
         unrecorded = [
