@@ -296,6 +296,23 @@ def file_complaint(
     return Filed(ticket, line_reopened=False)
 
 
+IN_ARREARS: Final = "in_arrears"
+LINE_OPEN: Final = "line_open"
+
+
+def nothing_to_reopen(subscriber: Subscriber) -> str | None:
+    """Why a complaint of payment made but the line not reopened needs no ticket, checked
+    against the line first: :data:`IN_ARREARS` (an amount is still due: the line reopens
+    once it is paid), :data:`LINE_OPEN` (active and in credit: nothing to reopen); None for
+    a suspended line in credit, which the complaint reopens or files as urgent."""
+    account = subscriber.account
+    if account is not None and account.balance_fen < 0:
+        return IN_ARREARS
+    if subscriber.line_status == reminders.ACTIVE:
+        return LINE_OPEN
+    return None
+
+
 def _notify_filed(
     session: Session, settings: SmsSettings, ticket: Ticket, now: dt.datetime
 ) -> None:

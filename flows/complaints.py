@@ -2,7 +2,9 @@
 
 The caller hears the status of a ticket still open first, chooses a category by key or by
 voice, records a short description, and hears the ticket number and the deadline.
-Payment made but the line not reopened is put right at once when the account allows it.
+Payment made but the line not reopened is checked against the line first: an amount still
+due is told, an open line is said to be open, and a suspended line in credit is put right at
+once when the account allows it, or else filed as urgent.
 """
 
 from __future__ import annotations
@@ -116,6 +118,11 @@ class FilingComplaint(State):
         subscriber = ctx.subscriber
         if subscriber is None:
             return Goto("complaints")
+        if self.category == tickets.PAYMENT_NOT_REOPENED:
+            checked = tickets.nothing_to_reopen(subscriber)
+            if checked is not None:
+                ctx.event("complaint.not_needed", category=self.category, reason=checked)
+                return Goto("complaint.category", preface=_nothing_to_reopen(ctx, checked))
         same = ctx.session.scalar(tickets.open_of_category(subscriber.id, self.category))
         if same is not None and same.call_id != ctx.call.id:
             # The same complaint is already open: add to it rather than file it twice.
@@ -138,6 +145,16 @@ class FilingComplaint(State):
             ctx.event("line.reopened", ticket=ticket.number)
             return Goto(FILED)
         return Goto("complaint.recording")
+
+
+def _nothing_to_reopen(ctx: CallContext, reason: str) -> tuple[Line, ...]:
+    """What the line shows instead of a ticket: the amount still due, or an open line."""
+    if reason == tickets.IN_ARREARS:
+        subscriber = ctx.subscriber
+        assert subscriber is not None
+        owed = spoken.money(-subscriber.account.balance_fen, ctx.language)
+        return Line("complaint.still_in_arrears", {"amount": owed}), Line("payment.how")
+    return (Line("complaint.line_open"),)
 
 
 class RecordingComplaint(State):

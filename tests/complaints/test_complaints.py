@@ -116,6 +116,7 @@ def test_each_category_files_a_ticket_with_its_time_limit(
     hours: int,
     spoken_hours: str,
 ) -> None:
+    _set_line(hotline, DEMO_ZH, "suspended_abnormal")  # key 1 checks the line first
     _complain(caller, key=key)
     assert_asked_for_a_description(caller)
     caller.record(RECORDING, seconds=12)
@@ -148,7 +149,6 @@ def test_english_complaint(caller: Caller, hotline: Hotline) -> None:
     ("words", "category"),
     [
         ("异常停机", "abnormal_suspension"),
-        ("我交了钱还停机", "payment_not_reopened"),
         ("信号不好", "network"),
         ("乱扣费", "billing"),
         ("服务态度", "other"),
@@ -195,7 +195,7 @@ def test_hanging_up_at_the_beep_files_nothing_and_sends_nothing(
 def test_a_draft_left_by_a_call_that_just_ended_is_listed_nowhere(
     caller: Caller, hotline: Hotline
 ) -> None:
-    _complain(caller, key="1")  # no recording webhook at all: the call simply ended
+    _complain(caller, key="2")  # no recording webhook at all: the call simply ended
     caller.hang_up()
 
     with hotline.sessions() as session:
@@ -286,18 +286,36 @@ def test_a_paid_up_line_suspended_for_arrears_is_reopened_at_once(
 
 
 @pytest.mark.parametrize(
-    ("msisdn", "line_status"),
-    [(DEMO_ARREARS, "suspended_arrears"), (DEMO_ZH, "active"), (DEMO_ZH, "suspended_abnormal")],
+    ("line_status", "balance_fen"), [("suspended_arrears", 0), ("suspended_abnormal", None)]
 )
-def test_otherwise_payment_not_reopened_goes_to_the_urgent_queue(
-    caller: Caller, hotline: Hotline, msisdn: str, line_status: str
+def test_a_suspended_line_in_credit_not_reopened_goes_to_the_urgent_queue(
+    caller: Caller, hotline: Hotline, line_status: str, balance_fen: int | None
 ) -> None:
-    _set_line(hotline, msisdn, line_status)
-    _complain(caller, msisdn, "1").record(RECORDING)
+    _set_line(hotline, DEMO_ZH, line_status, balance_fen)
+    _complain(caller, DEMO_ZH, "1").record(RECORDING)
     [ticket] = _tickets(hotline)
     assert (ticket.queue, ticket.status, ticket.resolution) == ("urgent", "open", None)
     assert ticket.subscriber.line_status == line_status
     assert "我们将在四小时内处理完毕" in caller.last_heard
+
+
+@pytest.mark.parametrize(
+    ("msisdn", "line_status", "told"),
+    [
+        (DEMO_ARREARS, "suspended_arrears", "经查询，您的账户目前仍欠费二十三元五角"),
+        (DEMO_ARREARS, "active", "经查询，您的账户目前仍欠费二十三元五角"),
+        (DEMO_ZH, "active", "经查询，您的号码状态正常，没有停机"),
+    ],
+)
+def test_a_line_in_arrears_or_open_hears_so_and_files_nothing(
+    caller: Caller, hotline: Hotline, msisdn: str, line_status: str, told: str
+) -> None:
+    _set_line(hotline, msisdn, line_status)
+    _complain(caller, msisdn, "1")
+    assert caller.last_heard.startswith(told)
+    assert "缴费后仍未恢复开机请按1" in caller.last_heard  # the kinds of problem again
+    assert caller.twiml.find("Record") is None
+    assert _tickets(hotline) == []
 
 
 # -- calling again ---------------------------------------------------------------------

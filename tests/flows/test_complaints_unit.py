@@ -117,6 +117,57 @@ def test_paid_but_not_reopened_is_put_right_at_once_when_the_balance_allows(
     assert caller.events("line.reopened")
 
 
+def line(bench: FlowBench, status: str, balance_fen: int) -> None:
+    """DEMO_ZH's line has this status and this balance now."""
+    with bench.session() as session:
+        subscriber = session.scalar(Subscriber.by_msisdn(DEMO_ZH))
+        assert subscriber is not None
+        subscriber.line_status = status
+        subscriber.account.balance_fen = balance_fen
+
+
+@pytest.mark.parametrize("status", ["active", SUSPENDED_ARREARS])
+def test_paid_but_not_reopened_while_still_in_arrears_hears_the_amount_due_not_a_ticket(
+    bench: FlowBench, caller: FlowCall, status: str
+) -> None:
+    line(bench, status, -2350)
+
+    heard = caller.at("complaint.category").press("1")
+
+    assert caller.state == "complaint.category"
+    assert heard.keys == ["complaint.still_in_arrears", "payment.how", "menu.complaint"]
+    assert heard.said[0].startswith("经查询，您的账户目前仍欠费二十三元五角，无需投诉")
+    assert caller.events("ticket.opened") == []
+    assert caller.events("complaint.not_needed")[0]["reason"] == "in_arrears"
+
+
+def test_paid_but_not_reopened_on_an_open_line_in_credit_hears_it_is_open_not_a_ticket(
+    caller: FlowCall,
+) -> None:
+    heard = caller.at("complaint.category").say("我交了钱还停机")
+
+    assert caller.state == "complaint.category"
+    assert heard.keys == ["complaint.line_open", "menu.complaint"]
+    assert heard.said[0].startswith("经查询，您的号码状态正常，没有停机")
+    assert caller.events("ticket.opened") == []
+
+
+@pytest.mark.parametrize(
+    ("status", "balance_fen"), [(SUSPENDED_ARREARS, 0), ("suspended_abnormal", 5000)]
+)
+def test_a_suspended_line_in_credit_the_service_cannot_reopen_files_an_urgent_ticket(
+    bench: FlowBench, caller: FlowCall, status: str, balance_fen: int
+) -> None:
+    line(bench, status, balance_fen)
+
+    heard = caller.at("complaint.category").press("1")
+
+    assert caller.state == "complaint.recording"
+    assert heard.recording
+    [opened] = caller.events("ticket.opened")
+    assert (opened["category"], opened["queue"]) == ("payment_not_reopened", "urgent")
+
+
 def test_an_open_ticket_is_told_before_the_menu(bench: FlowBench, caller: FlowCall) -> None:
     file_earlier(bench, "billing")
 
