@@ -14,6 +14,7 @@ from twilio.rest import Client
 from expert_desk import urls
 from expert_desk.errors import CallerGone, TelephonyFailed
 from ivr import numbers
+from ivr.callbacks import status_callback_url
 
 # Twilio's answers for a call that is over: not found, or "not in-progress, cannot redirect".
 _GONE_CODES = frozenset({20404, 21220})
@@ -37,7 +38,7 @@ class Telephony:
         """Call the caller back; when they answer, :data:`urls.CALLBACK_ANSWER` dials the
         agent. The new call's sid."""
         answer = self._base + urls.CALLBACK_ANSWER.format(id=desk_call_id)
-        status = self._base + urls.CALLBACK_STATUS.format(id=desk_call_id)
+        status = status_callback_url(self._base, urls.CALLBACK_STATUS.format(id=desk_call_id))
         try:
             to = numbers.e164(number)
         except numbers.InvalidNumber as error:

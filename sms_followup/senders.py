@@ -26,6 +26,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ivr import numbers
+from ivr.callbacks import status_callback_url
 from ivr.clock import Clock
 from ivr.db import transaction
 from sms_followup.models import LocalDelivery
@@ -271,7 +272,7 @@ def build_sender(
         raise ValueError("SMS_SENDER=twilio needs a Twilio REST client")
     return TwilioSender(
         client,
-        settings.public_base_url.rstrip("/") + "/sms/status",
+        status_callback_url(settings.public_base_url, "/sms/status"),
         clock,
         settings.twilio_senders(),
     )

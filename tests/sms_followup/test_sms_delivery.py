@@ -69,7 +69,7 @@ def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
     creates = live.creates()
     assert sorted(c["Body"] for c in creates) == ["msg 0000", "msg 0001", "msg 0002"]
     assert {(c["To"], c["From"], c["StatusCallback"]) for c in creates} == {
-        (HANDSET, SERVICE_FROM, live.url + "/sms/status")
+        (HANDSET, SERVICE_FROM, live.url + "/sms/status#rc=5&rp=ct,rt,5xx")
     }  # 10010 is the logical sender; Twilio sends from the number the account owns
     rows = outbox_rows(hotline)
     assert [(r.status, r.attempts) for r in rows] == [("delivered", 1)] * 3

@@ -154,7 +154,7 @@ def test_each_logical_sender_goes_out_from_its_twilio_sender(live: Wire, hotline
     assert sent["port 877"]["MessagingServiceSid"] == PORT_877_SERVICE
     for form in sent.values():
         assert form["To"] == "+86" + DEMO_ZH
-        assert form["StatusCallback"] == live.url + "/sms/status"
+        assert form["StatusCallback"] == live.url + "/sms/status#rc=5&rp=ct,rt,5xx"
     # The outbox and the port statistics keep speaking of the logical senders.
     assert {r.from_number for r in outbox_rows(hotline)} == {
         "10010",
