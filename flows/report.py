@@ -37,8 +37,8 @@ class Report(State):
         return Reply((Line("menu.after_report"), switch), Listen())
 
     def choose(self, ctx: CallContext, key: str) -> Goto | None:
-        if key == "1":
-            return Goto(self.name)
+        """2 the other language, 9 the main menu; ``#`` repeats, as at every menu (the
+        engine's global keys)."""
         if key == "2":
             return Goto(self.name, language=other_language(ctx.language))
         if key == "9":

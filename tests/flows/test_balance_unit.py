@@ -101,10 +101,10 @@ def test_after_the_report_the_next_choice_is_offered_in_the_other_language_too(
     assert heard.listening
 
 
-def test_after_the_report_1_repeats_it(bench: FlowBench) -> None:
+def test_after_the_report_pound_repeats_it(bench: FlowBench) -> None:
     bench.subscriber(DEMO_ZH, balance_fen=12345)
     call = bench.call(DEMO_ZH).at("balance")
-    assert call.press("1").said[0] == "您的账户余额为一百二十三元四角五分。"
+    assert call.press("#").said[0] == "您的账户余额为一百二十三元四角五分。"
     assert call.state == "balance"
 
 

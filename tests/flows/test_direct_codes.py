@@ -13,7 +13,7 @@ def test_1001011_speaks_balance_before_any_menu(caller: Caller) -> None:
     assert said[0] == "您好，这里是中国联通自助查询。"
     assert said[1] == "您的账户余额为一百二十三元四角五分。"
     assert "本月已产生话费五十六元七角" in said[2]
-    assert said[-2].startswith("重听请按1")
+    assert said[-2].startswith("重听请按井号键")
     assert said[-1] == "For English, press 2."
     assert caller.gather[-1].get("language") == "en-US"
 
@@ -71,8 +71,8 @@ def test_direct_code_is_recognised_with_country_prefixes_and_separators(
     assert "余额为" in caller.last_heard
 
 
-def test_after_the_report_1_repeats_it(caller: Caller) -> None:
-    caller.dial("1001011", DEMO_ZH).press("1")
+def test_after_the_report_pound_repeats_it(caller: Caller) -> None:
+    caller.dial("1001011", DEMO_ZH).press("#")
     assert caller.last_heard.startswith("您的账户余额为一百二十三元四角五分。")
 
 
