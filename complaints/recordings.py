@@ -1,10 +1,12 @@
 """The ``<Record>`` callback of a complaint: keep the recording, then let the call go on.
 
 Twilio posts ``RecordingUrl`` and ``RecordingDuration`` when the caller stops speaking
-(``Digits=hangup`` if they hung up). When nothing was recorded Twilio skips this request
-and the call falls through to the same URL without a ``RecordingUrl``: the caller is still
-there, and the complaint stands without a description. A caller who hung up at the beep
-with nothing recorded files nothing: the draft is withdrawn. A caller adding to their open
+(``Digits=hangup`` if they hung up). When nothing was recorded (``#`` right after the beep,
+or silence) Twilio skips this request and the call falls through to the same URL without a
+``RecordingUrl``: the caller is still there, and nothing is filed yet. That counts as a
+strike of the call's recording state, whose flow asks once more and then withdraws the
+draft. A caller who hung up at the beep with nothing recorded files nothing either: the
+draft is withdrawn. A caller adding to their open
 ticket (``complaint.adding``) adds the recording to it. The ticket is told by SMS only once
 it is filed. Transcribing the recording is the expert desk's concern.
 """
@@ -58,6 +60,8 @@ def complaint_recording() -> Response:
     return respond(lambda: _describe(call, url, duration, hung_up))
 
 
+RECORDING = "complaint.recording"
+"""The flow's state of a caller describing a new complaint after the beep."""
 ADDING = "complaint.adding"
 """The flow's state of a caller recording an addition to their open ticket."""
 ADDED = "complaint.added"
@@ -76,6 +80,8 @@ def _describe(call: CallParams, url: str | None, duration: int | None, hung_up: 
             known.state = ADDED
         elif known is not None and hung_up and url is None:
             tickets.withdraw_draft(session, known, now)
+        elif known is not None and known.state == RECORDING and url is None:
+            known.strikes += 1  # nothing said: not a complaint (yet), see flows.complaints
         elif known is not None:
             settings = SmsSettings.of(hotline.settings)
             tickets.describe(session, known, url, duration, now, settings)

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from accounts import verification
 from complaints import tickets
-from complaints.recordings import ADDED, ADDING
+from complaints.recordings import ADDED, ADDING, RECORDING
 from ivr.clock import local_datetime
 from ivr.flow import CallContext, Goto, Menu, State
 from ivr.intents import Heard
@@ -25,6 +25,8 @@ from prompts import spoken
 from sms_followup.settings import SmsSettings
 
 RECORDING_MAX_S = 60
+EMPTY_RECORDINGS = 2
+"""Empty recordings after which a complaint is not filed (the first is asked again)."""
 FILED = "complaint.filed"
 ADD_OFFER = "complaint.add_offer"
 _RECORD_AFTER_THE_BEEP = Reply(
@@ -158,9 +160,14 @@ def _nothing_to_reopen(ctx: CallContext, reason: str) -> tuple[Line, ...]:
 
 
 class RecordingComplaint(State):
-    """A short description after the beep; the recording webhook brings the call back."""
+    """A short description after the beep; the recording webhook brings the call back.
 
-    name = "complaint.recording"
+    Nothing recorded (``#`` at once, or silence) is no complaint: the webhook counts it as a
+    strike; the caller is asked once more, and after a second empty recording the draft is
+    withdrawn and nothing is filed.
+    """
+
+    name = RECORDING
     parent = "complaint.category"
 
     def enter(self, ctx: CallContext) -> Reply | Goto:
@@ -169,7 +176,13 @@ class RecordingComplaint(State):
             return Goto("complaints")
         if ticket.description != "awaiting":
             return Goto(FILED)
-        return self.prompt(ctx)
+        if ctx.call.strikes == 0:
+            return self.prompt(ctx)
+        ctx.event("complaint.nothing_recorded", ticket=ticket.number, strikes=ctx.call.strikes)
+        if ctx.call.strikes < EMPTY_RECORDINGS:
+            return self.prompt(ctx).after(Line("complaint.nothing_recorded"))
+        tickets.withdraw_draft(ctx.session, ctx.call, ctx.now)
+        return Goto("complaint.category", preface=(Line("complaint.not_filed"),))
 
     def prompt(self, ctx: CallContext) -> Reply:
         return _RECORD_AFTER_THE_BEEP

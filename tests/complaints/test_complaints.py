@@ -167,11 +167,30 @@ def test_saying_a_kind_of_complaint_at_the_main_menu_reaches_complaints(caller: 
     assert caller.last_heard.startswith("缴费后仍未恢复开机请按1")
 
 
-def test_a_complaint_without_a_description_still_stands(caller: Caller, hotline: Hotline) -> None:
-    _complain(caller, key="3").stay_silent()  # nothing recorded: falls through the Redirect
+def test_nothing_recorded_is_asked_again_and_files_nothing_yet(
+    caller: Caller, hotline: Hotline
+) -> None:
+    """# right after the beep (or silence): Twilio falls through with no recording."""
+    _complain(caller, key="3").stay_silent()
+    assert caller.last_heard == (
+        "对不起，没有录到您的描述，投诉尚未提交。 请在提示音后简要描述您的问题，说完请按井号键。"
+    )
+    assert caller.twiml is not None and caller.twiml.find("Record") is not None
+    assert _messages(hotline, "ticket_filed") == []
+    caller.record(RECORDING)  # the second time, the caller speaks
     assert caller.last_heard.startswith("您的投诉已受理，工单号")
     [ticket] = _tickets(hotline)
-    assert (ticket.description, ticket.recording_url) == ("none", None)
+    assert (ticket.description, ticket.recording_url) == ("recorded", RECORDING)
+
+
+def test_a_second_empty_recording_files_no_complaint(caller: Caller, hotline: Hotline) -> None:
+    _complain(caller, key="3").stay_silent().stay_silent()
+    assert caller.last_heard.startswith(
+        "仍然没有录到您的描述，本次投诉未提交。 缴费后仍未恢复开机请按1"
+    )
+    caller.hang_up()
+    assert _tickets(hotline) == []
+    assert _messages(hotline, "ticket_filed") == []
 
 
 def test_hanging_up_while_recording_keeps_the_recording(caller: Caller, hotline: Hotline) -> None:
