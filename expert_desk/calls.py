@@ -188,7 +188,9 @@ class DeskCalls:
             return Answer(Reply((Line(lead),), in_line(self.settings)), language)
         if outcome == "returned":
             return Answer(Reply((Line(f"{who}.callback_retry"),), Hangup()), language)
-        return Answer(Reply((Line(f"{who}.thanks"), Line("goodbye")), Hangup()), language)
+        # The general line thanked the caller for waiting as it connected: now it only ends.
+        after = Line("agent.call_ended" if who == "agent" else "desk.thanks")
+        return Answer(Reply((after, Line("goodbye")), Hangup()), language)
 
     def callback_status(self, desk_call_id: int, call_status: str) -> None:
         with transaction(self.core.sessions) as session:

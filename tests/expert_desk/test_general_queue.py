@@ -85,11 +85,14 @@ def test_zero_with_a_general_agent_is_offered_with_who_where_and_what_then_conne
     assert telephony.redirects == [(caller.call_sid, card.id)]
     caller.webhook(f"/voice/desk/connect/{card.id}")
     assert caller.twiml is not None and caller.twiml.find("Dial") is not None
+    assert caller.said == ["感谢您的耐心等候，正在为您接通客服人员。"]  # thanks, then the agent
     clock.advance(90)
     caller.webhook(
         f"/voice/desk/dialed/{card.id}", DialCallStatus="completed", DialCallDuration="90"
     )
     assert caller.hung_up
+    # After the conversation it ends: "thanks for waiting" came before it.
+    assert caller.said == ["本次人工服务已结束。", "感谢您的来电，再见。"]
 
     with db(desk) as session:
         [general] = [
