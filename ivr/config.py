@@ -17,8 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self, TypeVar
 
+from ivr import numbers
+
 LOCAL_AUTH_TOKEN = "local-simulator-token"
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+LOCAL_VOICE_NUMBERS = (
+    "10010=+862131010010,1001011=+862131001011,1001012=+862131001012,"
+    "1001013=+862131001013,1001015=+862131001015"
+)
+"""The demo map of ``TWILIO_VOICE_NUMBERS`` outside production: the numbers the simulator's
+account has for the codes (``make run`` prints it)."""
 DEFAULT_DB_LOCK_TIMEOUT_S = 3.0
 MAX_DB_LOCK_TIMEOUT_S = 10
 MAX_PROXY_HOPS = 5
@@ -47,6 +55,8 @@ class Settings:
     twilio_account_sid: str = setting(LOCAL_ACCOUNT_SID, "TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = setting(LOCAL_AUTH_TOKEN, "TWILIO_AUTH_TOKEN", secret=True)
     twilio_api_base_url: str | None = setting(None, "TWILIO_API_BASE_URL")
+    twilio_voice_numbers: str = setting("", "TWILIO_VOICE_NUMBERS")
+    """``code=+E164,...``: the Twilio number of each code (:meth:`voice_numbers`)."""
     validate_signatures: bool = setting(True, "VALIDATE_TWILIO_SIGNATURE")
     voice_zh: str = setting("Polly.Zhiyu", "VOICE_ZH")
     voice_en: str = setting("Polly.Joanna", "VOICE_EN")
@@ -64,6 +74,35 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def voice_numbers(self) -> numbers.VoiceNumbers:
+        """``TWILIO_VOICE_NUMBERS`` checked (outside production, unset, the demo map
+        :data:`LOCAL_VOICE_NUMBERS`): each entry a code of the service mapped to a number in
+        E.164, neither twice; else ConfigError naming the variable."""
+        text = self.twilio_voice_numbers or ("" if self.production else LOCAL_VOICE_NUMBERS)
+        pairs: list[tuple[str, str]] = []
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            code, equals, number = (part.strip() for part in item.partition("="))
+            if not equals:
+                raise ConfigError(
+                    f"TWILIO_VOICE_NUMBERS must look like 10010=+862131010010,"
+                    f"1001011=+862131001011, not {item!r}"
+                )
+            if code not in numbers.DIRECT_CODES:
+                raise ConfigError(
+                    f"TWILIO_VOICE_NUMBERS: {code} is not a number of this service (one of "
+                    f"{', '.join(numbers.DIRECT_CODES)})"
+                )
+            twilio_e164 = twilio_number(f"TWILIO_VOICE_NUMBERS ({code})", number)
+            for known, known_number in pairs:
+                if code == known:
+                    raise ConfigError(f"TWILIO_VOICE_NUMBERS: {code} is mapped twice")
+                if twilio_e164 == known_number:
+                    raise ConfigError(
+                        f"TWILIO_VOICE_NUMBERS: {twilio_e164} stands for both {known} and {code}"
+                    )
+            pairs.append((code, twilio_e164))
+        return numbers.VoiceNumbers(tuple(pairs))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Self:
         return replace(self, **overrides)
@@ -85,6 +124,7 @@ class Settings:
             raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
         if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
             raise ConfigError(f"PROXY_HOPS must be 0 to {MAX_PROXY_HOPS} (1 behind nginx)")
+        self.voice_numbers()
         if not 0 < self.db_lock_timeout_s <= MAX_DB_LOCK_TIMEOUT_S:
             raise ConfigError(
                 f"DB_LOCK_TIMEOUT_S must be more than 0 and at most {MAX_DB_LOCK_TIMEOUT_S} "
@@ -114,6 +154,21 @@ class Settings:
             wrong.append("DATABASE_URL must point at PostgreSQL")
         if wrong:
             raise ConfigError("IVR_ENV=production: " + "; ".join(wrong))
+
+
+def twilio_number(name: str, value: str) -> str:
+    """*value* of the variable *name* as a number a Twilio account can own or verify: E.164
+    (``+`` and the country code) and a real number, returned in E.164; else ConfigError."""
+    try:
+        if value.strip().startswith("+"):
+            return numbers.e164(value)
+    except numbers.InvalidNumber:
+        pass
+    code = " (carrier codes such as 10010 are not Twilio numbers)" if value.isdigit() else ""
+    raise ConfigError(
+        f"{name} must be a number the Twilio account owns, in E.164 (+862131010010), "
+        f"not {value!r}{code}"
+    )
 
 
 S = TypeVar("S", bound=Settings)

@@ -69,6 +69,7 @@ class Engine:
         self._sessions = sessions
         self._clock = clock
         self._hooks = hooks
+        self._voice_numbers = settings.voice_numbers()
 
     def context(self, session: Session, call: Call) -> CallContext:
         """A step of *call* now, with the hooks every step runs: for code outside the
@@ -184,14 +185,15 @@ class Engine:
         return ctx
 
     def _new_call(self, session: Session, params: CallParams) -> Call:
-        entry = numbers.entry_for(params.to_number) or Entry.HOTLINE
+        dialled = self._voice_numbers.dialled(params.to_number)
+        entry = numbers.entry_for(dialled) or Entry.HOTLINE
         caller = _national(params.from_number)
         subscriber = session.scalar(_CALLER, {"msisdn": caller}) if caller else None
         # A new call has no queries yet: say so, rather than have them looked up.
         call = Call(
             call_sid=params.call_sid,
             from_number=params.from_number,
-            to_number=params.to_number,
+            to_number=dialled,
             entry=entry.value,
             subscriber=subscriber,
             language=subscriber.language if subscriber else "zh-CN",

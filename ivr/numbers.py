@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 import phonenumbers
@@ -132,6 +133,30 @@ def is_mobile(number: str) -> bool:
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
+
+
+@dataclass(frozen=True)
+class VoiceNumbers:
+    """The Twilio numbers that stand for the service's codes (``TWILIO_VOICE_NUMBERS``): no
+    Twilio number is ``1001011``, so on a real account each code a caller can reach by
+    number is a number of the account, and a call to it is a call to the code.
+    *by_code* holds ``(code, number in E.164)`` pairs, checked by ``Settings.voice_numbers``.
+    """
+
+    by_code: tuple[tuple[str, str], ...] = ()
+
+    def number_for(self, code: str) -> str | None:
+        """The Twilio number of *code* (``10010``), or None when none stands for it."""
+        return dict(self.by_code).get(code)
+
+    def dialled(self, to: str) -> str:
+        """What a call's ``To`` dialled, as the service speaks of it: the code a Twilio
+        number of the map stands for (any spelling of it), else *to* as it is."""
+        try:
+            national = normalize(to)
+        except InvalidNumber:
+            return to
+        return next((code for code, ours in self.by_code if normalize(ours) == national), to)
 
 
 def entry_for(dialed: str) -> Entry | None:

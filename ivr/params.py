@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from flask import has_request_context, request
 from flask.blueprints import BlueprintSetupState
@@ -19,7 +20,8 @@ logger = logging.getLogger("ivr.params")
 
 @dataclass(frozen=True)
 class CallParams:
-    """The part of a voice webhook every step needs, already validated."""
+    """The part of a voice webhook every step needs, already validated. A SIP URI's number
+    (its user part) stands for the URI: the caller, or the code dialled."""
 
     call_sid: str
     from_number: str
@@ -34,6 +36,18 @@ CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 # Caller IDs: digits with an optional +, "anonymous"-style words, or a client identity.
 ADDRESS = re.compile(r"\+?[0-9]{1,20}|[A-Za-z]{1,20}|client:[\w.\-@]{1,64}")
+# A SIP domain's call (an operator's switch hands Twilio the digits dialled): sip: or sips:,
+# a user part, a host (name, IPv4 or [IPv6]) with an optional port, then ;parameters.
+SIP_URI = re.compile(
+    r"sips?:(?P<user>[^@;?:]{1,64})@(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::[0-9]{1,5})?(?:;[A-Za-z0-9\-_.!~*'%]{1,64}(?:=[A-Za-z0-9\-_.!~*'%\[\]:]{0,256})?)*",
+    re.IGNORECASE,
+)
+SIP_SCHEME = re.compile(r"sips?:", re.IGNORECASE)
+SIP_NUMBER = re.compile(r"\+?[0-9]{1,20}")
+SIP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9\-_.!~*'+]{0,31}")
+_SIP_SEPARATORS = re.compile(r"[\-().]")
+MAX_SIP_URI = 512
 MAX_SPEECH = 500
 MAX_DIGITS = 64
 
@@ -43,8 +57,8 @@ def call_params(form: Mapping[str, str]) -> CallParams:
     call_sid = _required(form, "CallSid", CALL_SID)
     return CallParams(
         call_sid=call_sid,
-        from_number=_address(form, "From"),
-        to_number=_address(form, "To"),
+        from_number=_call_address(form, "From"),
+        to_number=_call_address(form, "To"),
     )
 
 
@@ -220,6 +234,28 @@ def _required(form: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> s
     if not pattern.fullmatch(value):
         raise BadWebhook(f"malformed {name}")
     return value
+
+
+def _call_address(form: Mapping[str, str], name: str) -> str:
+    """A voice webhook's ``From`` or ``To``: as :func:`_address`, or a ``sip:`` URI's user
+    part: a number (RFC 3966's visual separators dropped), or a SIP user's name, which no
+    subscriber has."""
+    value = form.get(name, "").strip()
+    if not SIP_SCHEME.match(value):
+        return _address(form, name)
+    uri = SIP_URI.fullmatch(value) if len(value) <= MAX_SIP_URI else None
+    if uri is None:
+        raise BadWebhook(f"malformed {name}: not a SIP URI (sip:NUMBER@HOST;PARAMETERS)")
+    user = unquote(uri.group("user"))
+    number = _SIP_SEPARATORS.sub("", user)
+    if SIP_NUMBER.fullmatch(number):
+        return number
+    if SIP_NAME.fullmatch(user):
+        return user
+    raise BadWebhook(
+        f"malformed {name}: a SIP URI's user part must be a number or a name (at most 32 "
+        "letters, digits and -_.!~*'+, beginning with a letter)"
+    )
 
 
 def _address(form: Mapping[str, str], name: str) -> str:

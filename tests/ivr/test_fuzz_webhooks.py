@@ -129,6 +129,7 @@ values = st.one_of(
     st.text(max_size=40),
     st.text(alphabet="0123456789*#+", max_size=30),
     st.sampled_from(["CA" + "0" * 32, "SM" + "0" * 32, "+8613800138000", "1001011", "10010"]),
+    st.sampled_from(["+862131001011", "sip:1001011@x.sip.twilio.com;transport=tls", "sip:@"]),
     st.sampled_from(["completed", "in-progress", "bridged", "delivered", "-1", "1e309", "NaN"]),
     st.text(min_size=2000, max_size=4000),
 )

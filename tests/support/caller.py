@@ -49,9 +49,12 @@ class Caller:
     heard: list[str] = field(default_factory=list)
 
     def dial(self, number: str, from_number: str | None = None) -> Caller:
+        """Call *number* as Twilio delivers the call: a code (``1001011``) rings its Twilio
+        number (``TWILIO_VOICE_NUMBERS``, the demo map unless a test sets one); a number or
+        a ``sip:`` URI arrives as it is."""
         if from_number:
             self.from_number = from_number
-        self.to_number = number
+        self.to_number = self.twilio.settings.voice_numbers().number_for(number) or number
         return self.webhook("/voice/incoming", CallStatus="ringing")
 
     def press(self, keys: str) -> Caller:
@@ -129,15 +132,23 @@ class Caller:
         return {
             "CallSid": self.call_sid,
             "AccountSid": self.twilio.settings.twilio_account_sid,
-            "From": "+86" + self.from_number,
+            "From": self.delivered_from,
             "To": self.to_number,
-            "Caller": "+86" + self.from_number,
+            "Caller": self.delivered_from,
             "Called": self.to_number,
             "CallStatus": "in-progress",
             "Direction": "inbound",
             "ApiVersion": "2010-04-01",
             **extra,
         }
+
+    @property
+    def delivered_from(self) -> str:
+        """The caller's number as Twilio delivers it: E.164 (a national number gets +86),
+        or a ``sip:`` URI as it is."""
+        if self.from_number.startswith(("+", "sip:", "sips:", "client:")):
+            return self.from_number
+        return "+86" + self.from_number
 
     def _gather_action(self) -> str:
         assert self.gather is not None, f"not at a menu: {self.last_heard!r}"
