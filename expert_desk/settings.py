@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from expert_desk import policy
-from ivr.config import ConfigError, setting
+from ivr.config import ConfigError, setting, twilio_number
+from ivr.numbers import HOTLINE_NUMBER
 from sms_followup.settings import SmsSettings
 
 
@@ -29,15 +30,32 @@ class DeskSettings(SmsSettings):
     desk_question_s: int = setting(30, "DESK_QUESTION_S")
     desk_default_handle_s: int = setting(420, "DESK_DEFAULT_HANDLE_S")
     desk_agent_ring_s: int = setting(20, "DESK_AGENT_RING_S")
-    desk_caller_id: str = setting("10010", "DESK_CALLER_ID")
+    desk_caller_id: str = setting("", "DESK_CALLER_ID")
     # The general agents' line (key 0, the last wrong key, unknown callers): its own hours,
     # longest wait and length; everything else (offers, wrap-up, strategy) as the desk's.
     agent_hours: str = setting("08:00-22:00", "AGENT_HOURS")
     agent_max_wait_s: int = setting(300, "AGENT_MAX_WAIT_S")
     agent_max_queue: int = setting(50, "AGENT_MAX_QUEUE")
 
+    def caller_id(self) -> str:
+        """The number callbacks are placed from, in E.164: ``DESK_CALLER_ID``, else the
+        Twilio number of 10010 (``TWILIO_VOICE_NUMBERS``). Twilio refuses any other than a
+        number of the account or a verified one (error 21210): ConfigError names the
+        variable when it cannot be one."""
+        if self.desk_caller_id:
+            return twilio_number("DESK_CALLER_ID", self.desk_caller_id)
+        number = self.voice_numbers().number_for(HOTLINE_NUMBER)
+        if number is None:
+            raise ConfigError(
+                "DESK_CALLER_ID is needed: the number callbacks come from, one the Twilio "
+                "account owns or has verified, in E.164 (or map 10010 to its number in "
+                "TWILIO_VOICE_NUMBERS)"
+            )
+        return number
+
     def check(self) -> None:
         super().check()
+        self.caller_id()
         policy.hours(self.desk_hours)
         policy.hours(self.agent_hours, "AGENT_HOURS")
         if self.desk_strategy not in policy.STRATEGIES:

@@ -59,7 +59,7 @@ def build(settings: HotlineSettings, clock: Clock | None = None) -> Hotline:
         telephony=Telephony(
             twilio_client(settings, DESK_REST_TIMEOUT_S),
             settings.public_base_url,
-            settings.desk_caller_id,
+            settings.caller_id(),
         ),
         transcribe=transcriber(recognizer),
         clock=clock,

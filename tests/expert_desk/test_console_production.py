@@ -15,6 +15,7 @@ GOOD = {
     "SECRET_KEY": STRONG_SECRET,
     "PUBLIC_BASE_URL": "https://hotline.example",
     "DATABASE_URL": "postgresql+psycopg://hotline@db/hotline",
+    "TWILIO_VOICE_NUMBERS": "10010=+862150010010",  # callbacks come from it
 }
 
 

@@ -25,6 +25,7 @@ from tests.support.desk import (
 )
 from tests.support.live import LiveHotline, live_hotline
 from tests.support.polling import PATIENCE_S, wait_for
+from tests.support.simulator import SERVICE_NUMBER
 
 ZH = "+8613800138000"
 HOLD_S = PATIENCE_S  # real seconds a simulated caller holds: only a broken desk lasts it
@@ -119,7 +120,9 @@ def test_star_in_the_wait_music_books_a_callback_and_the_expert_calls_back(
     created = [
         r for r in live.standin.requests if r.method == "POST" and r.path.endswith("/Calls.json")
     ]
-    assert [(r.form["To"], r.form["From"]) for r in created] == [("+8613800138000", "10010")]
+    assert [(r.form["To"], r.form["From"], r.status) for r in created] == [
+        ("+8613800138000", SERVICE_NUMBER, 201)  # from the account's number for 10010
+    ]
     assert created[0].form["Url"] == f"{live.server.url}/voice/desk/callback/{caller}/answer"
     wait_for(lambda: desk_call(desk, caller).status == "completed", "the callback to complete")
     assert agent(desk, expert).state == "wrap_up"

@@ -25,6 +25,7 @@ from tests.support.desk import (
 from tests.support.live import LiveHotline, live_hotline
 from tests.support.paths import ROOT
 from tests.support.polling import PATIENCE_S, wait_for
+from tests.support.simulator import SERVICE_NUMBER
 
 SCENARIOS = ROOT / "scenarios" / "general-queue"
 HOLD_S = PATIENCE_S  # real seconds a simulated caller holds: only a broken desk lasts it
@@ -108,5 +109,7 @@ def test_a_callback_is_kept_through_an_app_restart_and_placed_when_an_agent_is_f
             for r in restarted.standin.requests
             if r.method == "POST" and r.path.endswith("/Calls.json")
         ]
-        assert [(r.form["To"], r.form["From"]) for r in created] == [("+8613800138000", "10010")]
+        assert [(r.form["To"], r.form["From"], r.status) for r in created] == [
+            ("+8613800138000", SERVICE_NUMBER, 201)  # from the account's number for 10010
+        ]
         assert created[0].form["Url"].endswith(f"/voice/desk/callback/{booked}/answer")

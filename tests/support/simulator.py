@@ -19,6 +19,7 @@ from simulator.server import LoopbackServer
 TOKEN = "test-auth-token"
 ACCOUNT = "AC" + "1" * 32
 SERVICE = "10010"  # the number a caller dials: voice only, never an SMS sender at Twilio
+SERVICE_NUMBER = "+862131010010"  # the account's voice number for it (the default map)
 # The account's numbers (the network config's defaults): SMS go out from and come in to these.
 SMS_FROM = "+8613010010000"
 SERVICE_SID = "MG" + "8" * 32  # a Messaging Service of the account ...
