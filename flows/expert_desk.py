@@ -175,7 +175,8 @@ class ConfirmingDeskCallback(State):
 
 class DeskCallbackBooked(State):
     """An expert (or a general agent) will call back: in line, their place is kept; out of
-    hours, the caller hears when the calls are made."""
+    hours, the caller hears when the calls are made; with nobody signed in, that the call
+    comes once someone signs in, within the hours, or on the next day."""
 
     name = "expert_desk.callback_booked"
     parent = "main"
@@ -186,20 +187,41 @@ class DeskCallbackBooked(State):
         spoken_number = spoken.phone_number(number, ctx.language) if number else ""
         settings = DeskSettings.of(ctx.settings)
         general = desk_call is not None and queue.is_general(desk_call)
+        lines: tuple[Line, ...]
         if desk_call is not None and not queue.hours_of(settings, desk_call).is_open(ctx.now):
             hours = queue.hours_of(settings, desk_call)
-            line = Line(
-                "agent.callback_window" if general else "desk.callback_window",
-                {
-                    "number": spoken_number,
-                    "open": spoken.time_of_day(hours.open, ctx.language),
-                    "close": spoken.time_of_day(hours.close, ctx.language),
-                },
+            lines = (
+                Line(
+                    "agent.callback_window" if general else "desk.callback_window",
+                    {
+                        "number": spoken_number,
+                        "open": spoken.time_of_day(hours.open, ctx.language),
+                        "close": spoken.time_of_day(hours.close, ctx.language),
+                    },
+                ),
             )
+        elif desk_call is not None and not queue.logged_in(ctx.session, desk_call.skill):
+            lines = _when_signed_in(ctx, desk_call, spoken_number)
         else:
             key = "agent.callback_booked" if general else "desk.callback_booked"
-            line = Line(key, {"number": spoken_number})
-        return Reply((line, Line("goodbye")), Hangup())
+            lines = (Line(key, {"number": spoken_number}),)
+        return Reply((*lines, Line("goodbye")), Hangup())
+
+
+def _when_signed_in(ctx: CallContext, desk_call: DeskCall, number: str) -> tuple[Line, ...]:
+    """A callback booked while nobody with the skill is signed in: it is made when someone
+    signs in, in turn, and only within the line's hours (carried over to the next day)."""
+    general = queue.is_general(desk_call)
+    key = "agent.callback_when_signed_in" if general else "desk.callback_when_signed_in"
+    lines: tuple[Line, ...] = (Line(key, {"number": number}),)
+    hours = queue.hours_of(DeskSettings.of(ctx.settings), desk_call)
+    if not hours.always:
+        said = {
+            "open": spoken.time_of_day(hours.open, ctx.language),
+            "close": spoken.time_of_day(hours.close, ctx.language),
+        }
+        lines += (Line("desk.callback_hours", said),)
+    return lines
 
 
 def closed_line(ctx: CallContext, desk_call: DeskCall | None = None) -> Line:

@@ -134,8 +134,9 @@ def test_zero_with_nobody_signed_in_offers_a_callback_read_back_then_placed_when
     assert desk_call(desk, latest(desk)).mode == "line"  # nothing booked before the yes
     caller.press("1")
     assert caller.hung_up
-    assert caller.said == [
-        "好的，客服人员将回电至幺三八零零幺三八零零零，您的排队位置已为您保留。",
+    assert caller.said == [  # when: once someone signs in, within the hours, or the next day
+        "好的，目前没有客服人员在线，客服人员上线后将按排队顺序回电至幺三八零零幺三八零零零。",
+        "回电只在每天早上八点至晚上十点之间进行，当天未能回电的，顺延至次日。",
         "感谢您的来电，再见。",
     ]
     row = desk_call(desk, latest(desk))

@@ -14,6 +14,7 @@ from tests.support.caller import DEMO_ZH
 from tests.support.flow_context import FlowBench, FlowCall
 
 AFTER_HOURS = dt.datetime(2031, 3, 11, 15, 30)  # 23:30 in Shanghai: desk and agents closed
+OTHER_SUBSCRIBER = "13100131000"  # another subscriber, already in the agents' line
 
 
 @pytest.fixture
@@ -97,8 +98,24 @@ def test_a_callback_reads_the_number_back_before_it_is_booked(caller: FlowCall) 
     booked = caller.press("1")
 
     assert confirm.said == ["我们将回电至幺三八零零幺三八零零零。确认请按1，返回请按2。"]
-    assert booked.keys == ["desk.callback_booked", "goodbye"]
+    assert booked.keys == ["desk.callback_when_signed_in", "desk.callback_hours", "goodbye"]
     assert booked.hung_up
+
+
+def test_a_callback_booked_with_no_expert_signed_in_says_when_it_will_come(
+    caller: FlowCall,
+) -> None:
+    """Nobody to call back yet: not "your place is kept", but when the call can come."""
+    asked_about_ios(caller)
+    caller.enter()
+    caller.press("1")
+
+    booked = caller.press("1")
+
+    assert booked.said[:2] == [
+        "好的，目前没有负责该问题的专家在线，专家上线后将按排队顺序回电至幺三八零零幺三八零零零。",
+        "回电只在每天早上九点至晚上九点之间进行，当天未能回电的，顺延至次日。",
+    ]
 
 
 def test_2_at_the_number_read_back_books_nothing(caller: FlowCall) -> None:
@@ -152,10 +169,35 @@ def test_0_again_when_just_turned_away_repeats_the_offer_without_a_new_visit(
     assert len(caller.events("desk.topic")) == 1
 
 
-def test_a_general_callback_is_booked_with_the_queue_place_kept(caller: FlowCall) -> None:
+@pytest.mark.parametrize("settings_overrides", [{"agent_max_queue": 1}])
+def test_a_general_callback_is_booked_with_the_queue_place_kept(
+    bench: FlowBench, caller: FlowCall
+) -> None:
+    bench.agent("chen.jing", {"general": 2})  # signed in, but the line is full
+    bench.subscriber(OTHER_SUBSCRIBER)
+    assert bench.call(OTHER_SUBSCRIBER).at("main").press("0").queue == "expert-desk"
     caller.at("main").press("0")
     caller.press("1")
 
     heard = caller.press("1")
 
     assert heard.said[0] == "好的，客服人员将回电至幺三八零零幺三八零零零，您的排队位置已为您保留。"
+
+
+def test_a_general_callback_booked_with_nobody_signed_in_says_when_it_will_come(
+    bench: FlowBench,
+) -> None:
+    bench.subscriber(DEMO_ZH, language="en-US")
+    call = bench.call(DEMO_ZH).at("main")
+    call.press("0")
+    call.press("1")
+
+    heard = call.press("1")
+
+    assert heard.said == [
+        "No agent is signed in just now. The first agent to sign in will call you back on "
+        "one three eight zero zero one three eight zero zero zero, in turn.",
+        "Callbacks are made only from 8 AM to 10 PM, Beijing time; one not made today is made "
+        "the next day.",
+        "Thank you for calling. Goodbye.",
+    ]
