@@ -17,7 +17,6 @@ from ivr.webhooks import acknowledge
 from sms_followup import inbound, status
 from sms_followup import models as _models  # noqa: F401  (registers the tables on Base)
 from sms_followup.settings import SmsSettings
-from sms_followup.templates import text
 
 logger = logging.getLogger("sms_followup.webhooks")
 sms = Blueprint("sms", __name__, url_prefix="/sms")
@@ -39,7 +38,7 @@ def incoming() -> Response:
     except Exception:
         # Nothing was kept (the transaction rolled back): say so rather than fail silently.
         logger.exception("sms.inbound_failed", extra={"message_sid": sms_in.sid})
-        outcome = inbound.Outcome("failed", text("reply.error", inbound.DEFAULT_LANGUAGE))
+        outcome = inbound.failed(hotline.sessions, settings, sms_in, hotline.clock.now())
     log_event(logger, "sms.inbound", message_sid=sms_in.sid, action=outcome.action)
     reply = MessagingResponse()
     if outcome.reply:

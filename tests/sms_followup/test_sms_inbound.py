@@ -15,7 +15,7 @@ from hotline.cli import main
 from hotline.container import Hotline
 from ivr.db import transaction
 from ivr.models import Account, Subscriber
-from sms_followup import outbox, vas
+from sms_followup import outbox, ports, vas
 from sms_followup.models import (
     InboundSms,
     LocalDelivery,
@@ -222,6 +222,38 @@ def test_twilio_stop_words_unsubscribe_without_a_reply_of_ours_and_start_undoes_
     assert replies(text_in(twilio, "START")) == []
     with hotline.sessions() as session:
         assert session.scalars(sa.select(OptOut)).all() == []
+    # START is confirmed, as TD is (issue 24: it got no confirmation).
+    [confirmation] = queued(hotline)
+    assert (confirmation.kind, confirmation.from_number) == ("reply.service_resubscribed", "10010")
+    assert confirmation.body == "【中国联通】您已恢复接收10010的提醒短信，回复TD可再次退订。"
+
+
+def test_a_chinese_sms_offers_a_chinese_word_to_resume_and_it_works(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    text_in(twilio, "退订")
+    [stopped] = queued(hotline)
+    assert "START" not in stopped.body and stopped.body.endswith("回复“恢复”可重新接收。")
+    assert replies(text_in(twilio, "恢复")) == []
+    with hotline.sessions() as session:
+        assert session.scalars(sa.select(OptOut)).all() == []
+    assert queued(hotline)[-1].kind == "reply.service_resubscribed"
+    text_in(twilio, "恢复")  # nothing is stopped now: says so
+    assert queued(hotline)[-1].body == "【中国联通】您没有退订10010的短信，无需恢复。"
+
+
+def test_start_to_a_port_lets_it_text_again_and_says_so_from_10010(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    text_in(twilio, "0000", to=PORT)
+    assert industry(hotline) == ("refused", "opted_out")
+    assert replies(text_in(twilio, "START", to=PORT)) == []
+    assert industry(hotline) == ("pending", None)
+    confirmation = queued(hotline)[-2]
+    assert (confirmation.from_number, confirmation.body) == (
+        "10010",
+        f"【中国联通】您已恢复接收端口{PORT}的短信，向该端口回复0000可再次退订。",
+    )
 
 
 # -- HELP, unknown, spam reports -----------------------------------------------------------
@@ -235,10 +267,31 @@ def test_help_is_answered_at_once_in_the_subscribers_language(
 ) -> None:
     [reply] = replies(text_in(twilio, word, from_=number))
     expected = (
-        "【中国联通】回复TD退订提醒" if number == DEMO_ZH else "China Unicom: TD stops reminders"
+        "【中国联通】回复TD退订提醒" if number == DEMO_ZH else "China Unicom: reply TD to stop"
     )
     assert reply.startswith(expected)
     assert queued(hotline, number) == []
+
+
+def test_help_says_reply_before_each_command(twilio: TwilioClient) -> None:
+    [reply] = replies(text_in(twilio, "帮助"))
+    commands = reply.removeprefix("【中国联通】").split("。")[0].split("；")
+    assert commands == [
+        "回复TD退订提醒，回复“恢复”重新接收",
+        "向行业端口回复0000退订该端口",
+        "回复举报+号码举报垃圾短信",
+        "回复KT+代码订购业务",
+        "回复流量轨迹查询近三个月流量",
+    ]
+
+
+def test_help_texted_to_a_port_comes_from_the_service_number(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    assert replies(text_in(twilio, "帮助", to=PORT)) == []
+    [answer] = queued(hotline)
+    assert (answer.kind, answer.from_number) == ("reply.help", "10010")
+    assert answer.body.startswith("【中国联通】回复TD退订提醒")
 
 
 def test_unknown_words_get_a_hint(twilio: TwilioClient) -> None:
@@ -270,11 +323,16 @@ def test_spam_reports_are_recorded_for_review(
     assert listed.output.split()[:2] == [reported, "1"]
 
 
+@pytest.mark.parametrize("body", ["举报", "举报 1234", "举报 验证码8812"])
 def test_a_report_without_a_number_explains_the_format(
-    twilio: TwilioClient, hotline: Hotline
+    twilio: TwilioClient, hotline: Hotline, body: str
 ) -> None:
-    [reply] = replies(text_in(twilio, "举报"))
-    assert "举报+号码" in reply
+    [reply] = replies(text_in(twilio, body))
+    assert reply == (
+        "【中国联通】举报格式：举报+号码，如“举报10659000”；也可向发送垃圾短信的端口直接回复“举报”。"
+    )
+    with hotline.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SpamReport)) == 0
 
 
 # -- webhook hygiene -----------------------------------------------------------------------
@@ -479,6 +537,21 @@ def test_a_failure_inside_is_answered_politely_and_keeps_nothing(
     assert reply.startswith("【中国联通】系统繁忙")
     with hotline.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(InboundSms)) == 0
+
+
+def test_a_failure_inside_after_a_text_to_a_port_is_answered_from_10010(
+    twilio: TwilioClient, hotline: Hotline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(ports, "reject", broken)
+    assert replies(text_in(twilio, "0000", to=PORT)) == []
+    [answer] = queued(hotline)
+    assert (answer.kind, answer.from_number) == ("reply.error", "10010")
+    assert answer.body.startswith("【中国联通】系统繁忙")
+    with hotline.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(OptOut)) == 0
 
 
 def test_the_local_handset_shows_what_it_received(

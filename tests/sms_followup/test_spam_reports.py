@@ -181,11 +181,31 @@ def test_the_reply_is_in_english_for_an_english_subscriber(
     )
 
 
-def test_report_alone_sent_to_the_port_reports_that_port(
-    twilio: TwilioClient, hotline: Hotline
+@pytest.mark.parametrize("body", ["举报", "举报 【某商城】验证码8812，回T退订"])
+def test_report_sent_to_the_port_without_a_number_reports_that_port(
+    twilio: TwilioClient, hotline: Hotline, body: str
 ) -> None:
-    [reply] = text_in(twilio, "举报", to=SPAMMER)
-    assert "106558770001" in reply and "不再向您发送" in reply
+    assert text_in(twilio, body, to=SPAMMER) == []  # nothing from the port itself
     assert industry(hotline, SPAMMER, DEMO_ZH) == ("refused", "opted_out")
+    with hotline.sessions() as session:
+        assert session.scalars(sa.select(SpamReport.reported_number)).all() == [SPAMMER]
     [usage] = text_in(twilio, "举报")  # to 10010 it still needs the number
     assert "举报+号码" in usage
+
+
+def test_the_answer_to_a_report_sent_to_the_port_comes_from_10010(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    """Issue 24: answered from the port and signed 【中国联通】, it looked like the spammer."""
+    text_in(twilio, "举报", to=SPAMMER)
+    deliver(hotline)
+    with hotline.sessions() as session:
+        [(sender, body)] = session.execute(
+            sa.select(LocalDelivery.from_number, LocalDelivery.body).where(
+                LocalDelivery.to_number == DEMO_ZH
+            )
+        ).all()
+    assert (sender, body) == (
+        "10010",
+        "【中国联通】已收到您对106558770001的举报，该端口将不再向您发送短信，我们将核查处理。",
+    )
