@@ -178,8 +178,8 @@ def ports() -> None:
     help="Also flag ports reported as spam (举报) by this many distinct subscribers (0: never).",
 )
 def ports_report(threshold: float | None, min_sent: int, min_reporters: int) -> None:
-    """Ports by rejection rate (0000/TD unsubscribes and spam reports per message sent),
-    highest first; a port reported as spam says by how many distinct subscribers."""
+    """Ports by rejection rate (0000/TD unsubscribes per message sent), highest first; a port
+    reported as spam (举报) says by how many distinct subscribers, apart from the rate."""
     from sms_followup.ports import report
 
     hotline = command_core()
@@ -193,13 +193,15 @@ def ports_report(threshold: float | None, min_sent: int, min_reporters: int) -> 
     if not lines:
         click.echo("no industry ports yet")
         return
-    click.echo(f"{'port':<20} {'status':<7} {'sent':>7} {'refused':>8} {'rejected':>9} {'rate':>7}")
+    click.echo(
+        f"{'port':<20} {'status':<7} {'sent':>7} {'refused':>8} {'unsubscribed':>12} {'rate':>7}"
+    )
     for line in lines:
         flag = "  REVIEW" if line.review else ""
         reported = f"  reported by {line.reporters}" if line.reporters else ""
         click.echo(
             f"{line.port:<20} {line.status:<7} {line.sent:>7} {line.refused:>8} "
-            f"{line.rejections:>9} {line.rate * 100:>6.1f}%{flag}{reported}"
+            f"{line.rejections:>12} {line.rate * 100:>6.1f}%{flag}{reported}"
         )
     flagged = sum(line.review for line in lines)
     many = min_reporters > 0 and any(line.reporters >= min_reporters for line in lines)

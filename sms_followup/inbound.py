@@ -249,7 +249,8 @@ def _spam_report(answer: _Answer, rest: str) -> Outcome:
     )
     if ports.is_industry_port(reported, settings):
         ports.ensure_port(session, reported)
-        ports.reject(session, sms.from_number, reported, REPORT_KEYWORD)
+        # An opt-out, not an unsubscribe: the review counts reporters apart (ports.report).
+        ports.opt_out(session, sms.from_number, reported, REPORT_KEYWORD)
         return answer.reply("spam_blocked", "reply.spam_blocked", number=reported)
     return answer.reply("spam_reported", "reply.spam_received", number=reported)
 

@@ -7,7 +7,9 @@ the port and logged. Opting out of the service number itself stops reminders onl
 messages (call summaries, confirmations, deduction notices) and cost warnings still go.
 
 A spam report (``举报 <port>``) opts the reporter out of that port like ``0000``; the port
-review counts each port's distinct reporters and flags a port reported by many.
+review counts each port's distinct reporters apart from its unsubscribes (a report is not a
+rejection of a message sent: counted as one, three reports of a port that sent one message
+made a 300 % rejection rate) and flags a port reported by many.
 """
 
 from __future__ import annotations
@@ -182,8 +184,9 @@ def report(
     min_sent: int = 0,
     min_reporters: int = REVIEW_REPORTERS,
 ) -> list[PortLine]:
-    """Ports by rejection rate, highest first; ``review`` when at or over the threshold, or
-    when reported as spam by at least *min_reporters* distinct subscribers."""
+    """Ports by rejection rate (unsubscribes per message sent), highest first; ``review``
+    when at or over the threshold, or when reported as spam by at least *min_reporters*
+    distinct subscribers (counted apart)."""
     reported = reporters(session)
     lines = []
     for p in session.scalars(sa.select(Port)):

@@ -1,6 +1,7 @@
 """Spam reports that do something (垃圾短信举报, issue 16): ``举报 <port>`` blocks that
-port's messages to the reporter, counts once per reporter in ``ivr ports report``, and a
-port reported by many subscribers is flagged for review with the number of reporters."""
+port's messages to the reporter, counts once per reporter in ``ivr ports report``, apart from
+the unsubscribes and their rate, and a port reported by many subscribers is flagged for review
+with the number of reporters."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def test_a_message_queued_before_the_report_is_refused_when_its_turn_comes(
     assert received(hotline, DEMO_ZH) == []
     with hotline.sessions() as session:
         port = session.get_one(Port, SPAMMER)
-    assert (port.sent, port.refused, port.rejections) == (0, 1, 1)
+    assert (port.sent, port.refused, port.rejections) == (0, 1, 0)  # a report, not a 0000
 
 
 def test_repeated_reports_count_once_per_reporter_in_the_port_review(
@@ -114,9 +115,9 @@ def test_repeated_reports_count_once_per_reporter_in_the_port_review(
     text_in(twilio, "JB 10655877 0001")  # and once more, written differently
 
     lines = port_report(hotline, "--threshold", "50")
-    # sent 4, none refused, one rejection (one reporter), 25%: under the rate threshold,
-    # and one reporter is not many.
-    assert lines[1] == [SPAMMER, "open", "4", "0", "1", "25.0%", "reported", "by", "1"]
+    # sent 4, none refused, no unsubscribe (a report is counted apart), and one reporter is
+    # not many.
+    assert lines[1] == [SPAMMER, "open", "4", "0", "0", "0.0%", "reported", "by", "1"]
     assert lines[-1] == ["0", "port(s)", "at", "or", "over", "50%", "flagged", "for", "review"]
 
     listed = CliRunner().invoke(main, ["sms", "spam-reports"], obj=hotline)
@@ -139,15 +140,27 @@ def test_a_port_reported_by_many_subscribers_is_flagged_with_the_number_of_repor
         text_in(twilio, "举报 106558770001", from_=number)
 
     lines = port_report(hotline, "--threshold", "90")
-    assert lines[1] == [SPAMMER, "open", "5", "0", "3", "60.0%", "REVIEW", "reported", "by", "3"]
+    assert lines[1] == [SPAMMER, "open", "5", "0", "0", "0.0%", "REVIEW", "reported", "by", "3"]
     assert " ".join(lines[-1]) == (
         "1 port(s) at or over 90% or reported by 3+ subscribers flagged for review"
     )
 
-    # One reporter fewer than asked for: not flagged by reports (and 60% < 90%).
+    # One reporter fewer than asked for: not flagged by reports (and 0% < 90%).
     lines = port_report(hotline, "--threshold", "90", "--min-reporters", "4")
-    assert lines[1] == [SPAMMER, "open", "5", "0", "3", "60.0%", "reported", "by", "3"]
+    assert lines[1] == [SPAMMER, "open", "5", "0", "0", "0.0%", "reported", "by", "3"]
     assert " ".join(lines[-1]) == "0 port(s) at or over 90% flagged for review"
+
+
+def test_reports_and_unsubscribes_are_shown_apart(twilio: TwilioClient, hotline: Hotline) -> None:
+    """Issue 24: one message sent and three reports made a 300 % rejection rate."""
+    industry(hotline, SPAMMER, DEMO_ZH)
+    deliver(hotline)
+    for number in (DEMO_ZH, DEMO_EN, DEMO_ARREARS):
+        text_in(twilio, "举报 106558770001", from_=number)
+    text_in(twilio, "0000", from_="18600186000", to=SPAMMER)  # an unsubscribe: counted as one
+    lines = port_report(hotline, "--threshold", "50")
+    assert lines[0] == ["port", "status", "sent", "refused", "unsubscribed", "rate"]
+    assert lines[1] == [SPAMMER, "open", "1", "0", "1", "100.0%", "REVIEW", "reported", "by", "3"]
 
 
 def test_a_reported_port_that_never_sent_still_shows_up_in_the_review(
