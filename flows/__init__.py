@@ -8,6 +8,7 @@ from flows.agent import TransferringToAgent
 from flows.balance import ReadingBalance
 from flows.bill import ReadingBill
 from flows.complaints import complaint_states
+from flows.elsewhere import states as elsewhere_states
 from flows.expert_desk import states as expert_desk_states
 from flows.menus import ChoosingLanguage, MainMenu, QueriesMenu
 from flows.password import (
@@ -52,8 +53,12 @@ SPEECH_ROUTES: Mapping[str, str] = {
     "expert": "expert_desk",
     "password": "password",
     "roaming": "roaming",
+    "usage_trail": ReadingTrail.name,
+    "payment": "payment",
+    "keep_number": "keep_number",
 }
-"""The state each service named by voice leads to, from any menu."""
+"""The state each service named by voice leads to, from any menu (payment and keep_number:
+the answer that they are not done by phone, and where they are)."""
 
 ENTRIES: Mapping[Entry, str] = {
     Entry.HOTLINE: "language",
@@ -87,6 +92,7 @@ def states() -> dict[str, State]:
         SendingTemporaryPassword(),
         FinishedService(),
         *roaming_states(),
+        *elsewhere_states(),
         StartingVerification(),
         EnteringSubscriberNumber(),
         EnteringServicePassword(),
