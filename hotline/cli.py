@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import signal
 import sys
@@ -191,14 +190,13 @@ def calls() -> None:
 @click.option("--limit", default=20, show_default=True)
 def calls_list(limit: int) -> None:
     """Latest calls: who called which number, when (Asia/Shanghai time), where they ended up."""
-    from ivr.clock import SERVICE_TZ
+    from ivr.clock import local_stamp
     from ivr.models import Call
 
     with command_hotline().sessions() as session:
         for c in session.scalars(sa.select(Call).order_by(Call.id.desc()).limit(limit)):
-            started = c.started_at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ)
             click.echo(
-                f"{c.call_sid} {started.isoformat(' ', 'seconds')} from {c.from_number} to "
+                f"{c.call_sid} {local_stamp(c.started_at)} from {c.from_number} to "
                 f"{c.to_number} [{c.status}] state {c.state} queried "
                 f"{','.join(q.service for q in c.queries) or '-'}"
             )
@@ -207,15 +205,21 @@ def calls_list(limit: int) -> None:
 @calls.command("show")
 @click.argument("call_sid")
 def calls_show(call_sid: str) -> None:
-    """Every recorded step of one call."""
+    """Every recorded step of one call, at its Asia/Shanghai time."""
+    from ivr.clock import local_datetime, local_stamp
     from ivr.models import Call
 
     with command_hotline().sessions() as session:
         call = session.scalar(Call.by_sid(call_sid))
         if call is None:
             raise click.ClickException(f"no call {call_sid}")
+        click.echo(
+            f"{call.call_sid} from {call.from_number} to {call.to_number}, started "
+            f"{local_stamp(call.started_at)} (times below: Shanghai)"
+        )
         for e in call.events:
-            click.echo(f"{e.at:%H:%M:%S} {e.kind:<18} {e.state or '-':<14} {e.detail}")
+            at = local_datetime(e.at)
+            click.echo(f"{at:%H:%M:%S} {e.kind:<18} {e.state or '-':<14} {e.detail}")
 
 
 for _command in simulator_commands:

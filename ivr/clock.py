@@ -49,3 +49,9 @@ def local_date(at: dt.datetime) -> dt.date:
 def local_datetime(at: dt.datetime) -> dt.datetime:
     """The wall-clock time in Shanghai of a naive-UTC timestamp (naive, for speaking)."""
     return at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ).replace(tzinfo=None)
+
+
+def local_stamp(at: dt.datetime) -> str:
+    """A naive-UTC timestamp as the command line prints it: Shanghai time that says so by
+    its offset, ``2026-11-28 20:45:07+08:00``."""
+    return at.replace(tzinfo=dt.UTC).astimezone(SERVICE_TZ).isoformat(" ", "seconds")

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from ivr.clock import SERVICE_TZ
+from ivr.clock import SERVICE_TZ, local_stamp
 from ivr.db import transaction
 from ivr.services import Core, command_core
 from sms_followup.settings import SmsSettings
@@ -85,9 +85,9 @@ def sms_history(outbox_id: int) -> None:
             f"#{message.id} {message.kind} to {message.to_number} from {message.from_number}: "
             f"[{message.status}] {message.segments} segment(s)"
         )
-        click.echo(f"{message.created_at:%Y-%m-%d %H:%M:%S} created")
+        click.echo(f"{local_stamp(message.created_at)} created")
         for e in session.scalars(StatusEvent.history(message.id, message.provider_sid)):
-            parts = [f"{e.at:%Y-%m-%d %H:%M:%S}", f"{e.status:<13}", e.source]
+            parts = [local_stamp(e.at), f"{e.status:<13}", e.source]
             parts += [x for x in (e.message_sid, e.error_code and f"error {e.error_code}") if x]
             if e.detail:
                 parts.append(e.detail)
@@ -129,7 +129,7 @@ def sms_inbox(number: str, limit: int) -> None:
         if not rows:
             click.echo(f"no SMS for {number}")
         for d in reversed(rows):
-            click.echo(f"{d.at:%Y-%m-%d %H:%M:%S} from {d.from_number}: {d.body}")
+            click.echo(f"{local_stamp(d.at)} from {d.from_number}: {d.body}")
 
 
 @sms.command("spam-reports")
@@ -150,7 +150,7 @@ def sms_spam_reports(limit: int) -> None:
         if not rows:
             click.echo("no spam reports")
         for number, by, last in rows:
-            click.echo(f"{number:<20} {by:>5} reporter(s), last {last:%Y-%m-%d %H:%M}")
+            click.echo(f"{number:<20} {by:>5} reporter(s), last {local_stamp(last)}")
 
 
 # -- ivr ports ----------------------------------------------------------------------------

@@ -562,5 +562,5 @@ def test_the_local_handset_shows_what_it_received(
     shown = CliRunner().invoke(main, ["sms", "inbox", DEMO_ZH], obj=hotline)
     assert shown.exit_code == 0, shown.output
     assert shown.output.rstrip().endswith(
-        f"from 10010: 【中国联通】您已退订端口{PORT}的短信，该端口将不再向您发送。"
-    )
+        f"+08:00 from 10010: 【中国联通】您已退订端口{PORT}的短信，该端口将不再向您发送。"
+    )  # received at, in Shanghai time, which says so

@@ -5,6 +5,8 @@ with the number of reporters."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -171,6 +173,17 @@ def test_a_reported_port_that_never_sent_still_shows_up_in_the_review(
     lines = port_report(hotline)
     assert lines[1][:2] == [SPAMMER, "open"]
     assert lines[1][-4:] == ["REVIEW", "reported", "by", "3"]
+
+
+def test_the_spam_reports_list_gives_the_last_report_in_shanghai_time(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    """Issue 24: it printed UTC without saying so."""
+    text_in(twilio, "举报 106558770001")
+    with transaction(hotline.sessions) as session:  # rows store naive UTC
+        session.execute(sa.update(SpamReport).values(at=dt.datetime(2026, 11, 28, 16, 5, 0)))
+    listed = CliRunner().invoke(main, ["sms", "spam-reports"], obj=hotline)
+    assert listed.output == (f"{SPAMMER:<20}     1 reporter(s), last 2026-11-29 00:05:00+08:00\n")
 
 
 def test_reporting_a_number_that_is_not_a_port_records_it_and_blocks_nothing(
