@@ -90,7 +90,7 @@ def test_an_unverified_line_hears_the_notice_at_the_start_of_a_direct_code(
     unverify(hotline)
     caller.dial("1001011", DEMO_ZH)
     said = caller.said
-    assert said[:2] == ["您好，这里是中国联通自助查询。", NOTICE_ZH]
+    assert said[:2] == ["中国联通自助查询。", NOTICE_ZH]
     assert any("余额" in s for s in said[2:])  # the service still answers
 
 

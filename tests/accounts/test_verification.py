@@ -33,7 +33,7 @@ def _subscriber_id(hotline: Hotline, msisdn: str) -> int:
 def test_an_unknown_caller_is_offered_verification(caller: Caller) -> None:
     caller.dial("1001011", STRANGER)
     assert caller.last_heard == (
-        "您好，这里是中国联通自助查询。 对不起，您使用的号码不是联通用户，无法查询账户信息。 "
+        "中国联通自助查询。 对不起，您使用的号码不是联通用户，无法查询账户信息。 "
         "如需查询联通号码，请按1，输入号码和服务密码。 人工服务请按0，或直接挂机。"
     )
     caller.press("1")

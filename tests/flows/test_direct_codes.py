@@ -10,7 +10,7 @@ from tests.support.caller import DEMO_ARREARS, DEMO_EN, DEMO_ZH, Caller
 def test_1001011_speaks_balance_before_any_menu(caller: Caller) -> None:
     caller.dial("1001011", DEMO_ZH)
     said = [el.text for el in caller.gather.iter("Say")]
-    assert said[0] == "您好，这里是中国联通自助查询。"
+    assert said[0] == "中国联通自助查询。"
     assert said[1] == "您的账户余额为一百二十三元四角五分。"
     assert "本月已产生话费五十六元七角" in said[2]
     assert said[-2].startswith("重听请按井号键")
@@ -98,7 +98,7 @@ def test_after_the_report_0_reaches_the_agents_line_which_offers_a_callback_when
 
 def test_1001015_offers_the_service_password_menu_at_once(caller: Caller) -> None:
     caller.dial("1001015", DEMO_ZH)
-    assert caller.last_heard == "您好，这里是中国联通自助查询。 " + (
+    assert caller.last_heard == "中国联通自助查询。 " + (
         "修改服务密码请按1，忘记服务密码请按2。返回上一级请按星号键，人工服务请按0。"
     )
     assert caller.gather is not None

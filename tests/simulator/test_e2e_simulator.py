@@ -47,7 +47,7 @@ def test_direct_code_call_hears_the_figure_right_after_the_greeting(
 ) -> None:
     result = live.network.call(code, ZH, [Hangup()])
     assert result.errors == []
-    assert result.transcript[0].text == "您好，这里是中国联通自助查询。"
+    assert result.transcript[0].text == "中国联通自助查询。"
     assert first_figure in result.transcript[1].text
     assert result.status == "completed"
 
