@@ -25,8 +25,10 @@ from expert_desk.models import (
 )
 from expert_desk.routing import day_start
 from expert_desk.settings import DeskSettings
+from expert_desk.steps import LINE_LABELS, QUERY_LABELS, caller_path
 from ivr.clock import SERVICE_TZ, local_datetime
-from ivr.models import CallEvent
+from ivr.models import CallEvent, Subscriber
+from prompts.spoken import written_money
 
 TOPIC_LABELS = {
     "settings": "Phone settings · 手机设置",
@@ -92,6 +94,10 @@ class CallCard:
     known_caller: bool = False
     #: False for a line whose real-name registration is not complete (it hears so in calls).
     real_name_verified: bool = True
+    #: The subscriber's balance (``CNY 123.45 in credit``, ``owes CNY 23.50``) and line status
+    #: (``open``, ``suspended for arrears``), as the caller was told them; None if unknown.
+    balance: str | None = None
+    line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,30 +179,38 @@ def card(session: Session, desk_call: DeskCall, now: dt.datetime) -> CallCard:
         disposition=wrapup.disposition if wrapup else None,
         sms_body=wrapup.sms_body if wrapup else None,
         path=menu_path(session, desk_call.call_id),
-        queried=tuple(q.service for q in desk_call.call.queries),
+        queried=tuple(QUERY_LABELS.get(q.service, q.service) for q in desk_call.call.queries),
         known_caller=desk_call.call.subscriber_id is not None,
         real_name_verified=(
             desk_call.call.subscriber is None or desk_call.call.subscriber.real_name_verified
         ),
+        **_account(desk_call.call.subscriber),
     )
+
+
+def _account(subscriber: Subscriber | None) -> dict[str, str | None]:
+    """The card's balance and line status of the subscriber the call is about."""
+    if subscriber is None or subscriber.account is None:
+        return {"balance": None, "line": None}
+    fen = subscriber.account.balance_fen
+    money = written_money(abs(fen), "en-US")
+    balance = f"{money} in credit" if fen >= 0 else f"owes {money}"
+    status = subscriber.line_status
+    return {"balance": balance, "line": LINE_LABELS.get(status, status.replace("_", " "))}
 
 
 MAX_PATH = 12
 
 
 def menu_path(session: Session, call_id: int) -> tuple[str, ...]:
-    """The states the caller entered in this call, in order, each once in a row (the last
-    :data:`MAX_PATH`)."""
+    """Where the caller went in this call, in order, in words an agent reads (each step once
+    in a row, :func:`expert_desk.steps.caller_path`; the last :data:`MAX_PATH`)."""
     states = session.scalars(
         sa.select(CallEvent.state)
         .where(CallEvent.call_id == call_id, CallEvent.kind == "state.entered")
         .order_by(CallEvent.id)
     ).all()
-    path: list[str] = []
-    for state in states:
-        if state and (not path or path[-1] != state):
-            path.append(state)
-    return tuple(path[-MAX_PATH:])
+    return caller_path(state for state in states if state)[-MAX_PATH:]
 
 
 def agent_page(session: Session, agent_id: int, now: dt.datetime) -> AgentPage:

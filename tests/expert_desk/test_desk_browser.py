@@ -168,8 +168,8 @@ def test_a_general_agent_takes_a_caller_who_pressed_zero(live: LiveHotline, brow
     offer = agent.locator("#offer")
     assert offer.locator("dd.topic").inner_text() == "General agents · 人工服务"
     assert offer.locator("dd.known").inner_text() == "subscriber"
-    assert "queries › balance" in offer.locator("dd.path").inner_text()
-    assert offer.locator("dd.queried").inner_text() == "balance"
+    assert "Queries › Balance" in offer.locator("dd.path").inner_text()
+    assert offer.locator("dd.queried").inner_text() == "Balance"
     shot(agent, "9-general-caller-offered")
 
     agent.click("#accept")

@@ -75,9 +75,9 @@ def test_zero_with_a_general_agent_is_offered_with_who_where_and_what_then_conne
         "zh-CN",
         True,
     )
-    assert card.path[:4] == ("language", "main", "queries", "balance")
-    assert card.path[-1] in ("agent", "expert_desk.joining")
-    assert card.queried == ("balance",)
+    assert card.path[:4] == ("Language menu", "Main menu", "Queries", "Balance")
+    assert card.path[-1] == "Waiting in line"
+    assert card.queried == ("Balance",)
     assert card.topic_label == "General agents · 人工服务"
 
     clock.advance(5)
