@@ -18,6 +18,7 @@ import click
 
 from simulator.audio import make_speaker
 from simulator.call import RecognitionFailed, Recognizer
+from simulator.config import NotOurNumber, as_delivered
 from simulator.inputs import (
     Action,
     InputRequest,
@@ -79,9 +80,12 @@ def _network(
     time_scale: float,
     also_owned: tuple[str, ...] = (),
 ) -> Network:
-    config = NetworkConfig.from_env(
-        base_url=base_url, auth_token=auth_token, account_sid=account_sid, time_scale=time_scale
-    )
+    try:
+        config = NetworkConfig.from_env(
+            base_url=base_url, auth_token=auth_token, account_sid=account_sid, time_scale=time_scale
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     if also_owned:
         config = dataclasses.replace(config, sms_numbers=config.sms_numbers + also_owned)
     return Network(config)
@@ -312,6 +316,13 @@ def _input_source(
     help="A scenario file; it says whom to call and from where (call.to, call.from), "
     "unless NUMBER or --from are given.",
 )
+@click.option(
+    "--sip",
+    is_flag=True,
+    help="Call as an operator's switch does over a SIP trunk: To is sip:NUMBER@ the "
+    "account's SIP domain [env STANDIN_SIP_DOMAIN], From the caller there. NUMBER may also "
+    "be a sip: URI itself.",
+)
 @click.option("--audio", is_flag=True, help="Also speak each <Say> line (needs a sound device).")
 @click.option(
     "--say-wav",
@@ -352,6 +363,7 @@ def call_command(
     from_: str | None,
     keys: list[Action] | None,
     scenario: Path | None,
+    sip: bool,
     audio: bool,
     say_wav: tuple[Path, ...],
     microphone: bool,
@@ -366,6 +378,11 @@ def call_command(
     """Call NUMBER from --from and print what the service says, line by line, with its
     language. With --scenario, the file alone is enough: NUMBER and --from replace its
     call.to and call.from only when given.
+
+    NUMBER is a code (10010, 1001011, ...): the call rings the account's number for it
+    (TWILIO_VOICE_NUMBERS, else the demo map make run prints), as Twilio's webhook carries
+    it; or one of those numbers, or a sip: URI. --from goes in E.164 (a mainland mobile's
+    11 digits get +86).
 
     Without --keys, --say-wav or --scenario the call is interactive: type keys for DTMF,
     "text or `say text` to speak, @file.wav to speak a recording, an empty line (or -) for
@@ -406,6 +423,14 @@ def call_command(
             tell(heard)
 
     network = _network(base_url, auth_token, account_sid, time_scale)
+    if sip and not to.lower().startswith(("sip:", "sips:")):
+        to = network.config.sip_uri(to)
+        loaded = dataclasses.replace(loaded, to=to) if loaded is not None else None
+    try:
+        network.config.inbound_to(to)
+    except NotOurNumber as error:
+        network.close()
+        raise click.ClickException(str(error)) from None
     failure: str | None = None
     with RestStandin(network, port=standin_port), tempfile.TemporaryDirectory() as folder:
         if loaded is not None:
@@ -524,7 +549,7 @@ def sms_send_command(
     # The phone plays the carrier's network: the number texted is the service's own, so the
     # message reaches it as a short code would (Twilio's side accepts only owned numbers).
     network = _network(base_url, auth_token, account_sid, 0.0, also_owned=(to,))
-    exchange = network.send_sms(_as_delivered(from_), to, text)
+    exchange = network.send_sms(as_delivered(from_), to, text)
     network.close()
     unanswered = _did_not_answer(exchange.errors)
     if unanswered is not None:
@@ -536,13 +561,6 @@ def sms_send_command(
     _print_errors(exchange.errors)
     if any(error.fatal for error in exchange.errors):
         raise SystemExit(1)
-
-
-def _as_delivered(msisdn: str) -> str:
-    """A handset's number as the network hands it to Twilio: E.164 (+86 for a mainland
-    mobile typed as its 11 digits)."""
-    digits = msisdn.replace(" ", "").replace("-", "")
-    return "+86" + digits if len(digits) == 11 and digits.startswith("1") else digits
 
 
 commands: list[click.Command] = [call_command, simulate_command, standin_command]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from simulator.call import CallSpec, Recognizer, SimulatedCall
-from simulator.config import VOICE_INCOMING, VOICE_STATUS, NetworkConfig
+from simulator.config import VOICE_INCOMING, VOICE_STATUS, NetworkConfig, inbound_from
 from simulator.inputs import Action, InputSource, ScriptedInput
 from simulator.messaging import Message, MessageStore, OptOuts, wall_clock
 from simulator.parties import Parties
@@ -54,10 +54,14 @@ class Network:
     # -- calls ---------------------------------------------------------------------------
 
     def inbound_spec(self, to: str, from_: str, *, outcome: str = "completed") -> CallSpec:
-        """A call from handset ``from_`` to the service number ``to``, as the app receives it."""
+        """A call from handset ``from_`` to the service number ``to``, as the app receives
+        it: ``To`` the account's number for a code dialled, or a SIP URI; ``From`` in E.164
+        (or the caller at the SIP URI's host). Raises ``NotOurNumber`` for a number that
+        reaches none of the account's (:meth:`NetworkConfig.inbound_to`)."""
+        twilio_to = self.config.inbound_to(to)
         return CallSpec(
-            to=to,
-            from_=from_,
+            to=twilio_to,
+            from_=inbound_from(from_, twilio_to),
             direction="inbound",
             url=self.config.url(VOICE_INCOMING),
             status_callback=self.config.url(VOICE_STATUS),

@@ -263,6 +263,16 @@ class RestStandin:
             raise RestError(400, 21213, "No 'From' number is specified")
         if not form.get("Url") and not form.get("Twiml"):
             raise RestError(400, 21205, "Url parameter is required.")
+        if not self.network.config.may_call_from(from_) and not (
+            from_.startswith("client:") and not _is_phone_number(to)
+        ):
+            raise RestError(
+                400,
+                21210,
+                f"The source phone number provided, {from_}, is not yet verified for your "
+                "account. You may only make calls from phone numbers that you've verified "
+                "or purchased from Twilio.",
+            )
         spec = CallSpec(
             to=to,
             from_=from_,
@@ -488,6 +498,12 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _PAGING_PARAMETERS = frozenset({"Page", "PageSize", "PageToken"})
 _FAULT_OPTIONS = ("status", "count", "retry_after", "delay", "method", "code", "message")
+
+
+def _is_phone_number(to: str) -> bool:
+    """Whether a call's ``To`` is a phone number (not ``client:``, ``sip:`` or a party's
+    name): then its ``From`` must be one of the account's numbers too."""
+    return to.lstrip("+").isdigit()
 
 
 def _date(value: dt.datetime | None) -> str | None:

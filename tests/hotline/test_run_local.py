@@ -24,7 +24,9 @@ from click.testing import CliRunner
 from expert_desk.demo import DEMO_PASSWORD
 from expert_desk.settings import DeskSettings
 from hotline.cli import main
+from ivr.config import LOCAL_VOICE_NUMBERS
 from prompts.catalog import prompts
+from simulator.config import DEFAULT_VOICE_NUMBERS
 from simulator.inputs import Press
 from simulator.network import Network, NetworkConfig
 from simulator.rest_standin import RestStandin
@@ -46,6 +48,7 @@ RUN_LOCAL_SETTINGS = frozenset(
         "AGENT_HOURS",
         "STANDIN_PORT",
         "TWILIO_API_BASE_URL",
+        "TWILIO_VOICE_NUMBERS",
     }
 )
 """The variables make run reads, or sets for what it starts."""
@@ -107,6 +110,14 @@ def test_make_run_checks_the_port_before_setting_anything_up(
     )
     assert (result.returncode, result.stdout, result.stderr) == (1, "", in_use(taken_port))
     assert not (tmp_path / "hotline.db").exists()
+
+
+def test_the_service_the_simulator_and_make_run_share_one_demo_map() -> None:
+    """Without TWILIO_VOICE_NUMBERS, `ivr serve` and `ivr call` agree which number is whose."""
+    simulator = ",".join(f"{code}={number}" for code, number in DEFAULT_VOICE_NUMBERS)
+
+    assert simulator == LOCAL_VOICE_NUMBERS
+    assert f'demo_numbers="{LOCAL_VOICE_NUMBERS}"' in RUN_LOCAL.read_text()
 
 
 # -- what the script asks of `ivr` ----------------------------------------------------------
@@ -282,6 +293,27 @@ def test_make_run_names_its_database_and_its_commands_work_as_printed(tmp_path: 
     assert "hung up by caller" in call.stdout
     assert outbox.returncode == 0, outbox.stderr
     assert "to 13900139000 from 10010" in outbox.stdout  # the call's summary
+
+
+@pytest.mark.slow
+def test_make_run_prints_its_numbers_and_its_calls_ring_them(tmp_path: Path) -> None:
+    numbers = "10010=+862150010010,1001011=+862150011011"
+    with make_run(tmp_path, TWILIO_VOICE_NUMBERS=numbers, STANDIN_PORT=str(free_port())) as (
+        run,
+        output,
+        _,
+    ):
+        banner = output.read_text()
+        balance = run_as_printed(printed_command(banner, "ivr call 1001011"))  # hangs up at EOF
+        over_sip = run_as_printed(printed_command(banner, "ivr call --sip 1001011"))
+        run.terminate()
+        run.wait(timeout=PATIENCE_S)
+    assert f"      TWILIO_VOICE_NUMBERS={numbers}\n" in banner
+    said = prompts("zh-CN")["greeting.direct"]
+    for call in (balance, over_sip):
+        assert call.returncode == 0, call.stdout + call.stderr
+        assert said in call.stdout  # 1001011 straight away, not the 10010 menu
+        assert "余额为" in call.stdout
 
 
 def signed_in_agent(url: str, username: str) -> requests.Session:

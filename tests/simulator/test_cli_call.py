@@ -19,7 +19,16 @@ from simulator.inputs import Hangup, InteractiveInput, Press, Silence, parse_key
 from simulator.webhook import FetchError, WebhookClient
 from tests.support.live import free_port
 from tests.support.polling import PATIENCE_S, wait_for
-from tests.support.simulator import ACCOUNT, HANDSET, SERVICE, TOKEN, Harness, response, say
+from tests.support.simulator import (
+    ACCOUNT,
+    HANDSET,
+    SERVICE,
+    SERVICE_NUMBER,
+    TOKEN,
+    Harness,
+    response,
+    say,
+)
 
 IVR = str(Path(sys.executable).parent / "ivr")
 MENU = response(
@@ -44,9 +53,11 @@ def sim() -> Iterator[Harness]:
         yield harness
 
 
-def _call(*args: str, input: str | None = None) -> tuple[int, str]:
+def _call(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     command = next(c for c in commands if c.name == "call")
-    result = CliRunner().invoke(command, list(args), input=input, catch_exceptions=False)
+    result = CliRunner().invoke(command, list(args), input=input, env=env, catch_exceptions=False)
     return result.exit_code, result.output
 
 
@@ -206,7 +217,7 @@ def test_a_scenario_file_alone_is_enough(sim: Harness, tmp_path: Path) -> None:
 
     assert code == 0, output
     first = sim.app.requests_to("/voice/incoming")[0].params
-    assert (first["To"], first["From"]) == (SERVICE, HANDSET)
+    assert (first["To"], first["From"]) == (SERVICE_NUMBER, HANDSET)
 
 
 def test_number_and_from_replace_the_scenarios_only_when_given(
@@ -218,7 +229,7 @@ def test_number_and_from_replace_the_scenarios_only_when_given(
 
     assert code == 0, output
     first = sim.app.requests_to("/voice/incoming")[0].params
-    assert (first["To"], first["From"]) == ("1001011", HANDSET)
+    assert (first["To"], first["From"]) == ("+862131001011", HANDSET)
 
 
 def test_a_scenario_without_a_call_section_needs_number_and_from(
@@ -247,6 +258,62 @@ def test_without_a_scenario_number_and_from_are_required(sim: Harness) -> None:
     assert "missing --from: NUMBER is the number to call, --from the caller's number" in " ".join(
         output.split()
     )
+    assert sim.app.received == []
+
+
+# -- whom the call reaches, as Twilio's webhook says -----------------------------------------
+
+
+def _first_call(sim: Harness) -> tuple[str, str]:
+    first = sim.app.requests_to("/voice/incoming")[0].params
+    return first["To"], first["From"]
+
+
+def test_a_code_rings_the_accounts_number_for_it_from_an_e164_caller(sim: Harness) -> None:
+    code, output = _call(
+        "1001011", "--from", "13800138000", "--keys", "1", *_connection(sim.base_url)
+    )
+
+    assert code == 0, output
+    assert _first_call(sim) == ("+862131001011", "+8613800138000")
+
+
+def test_the_number_map_is_the_one_the_service_reads(sim: Harness) -> None:
+    env = {"TWILIO_VOICE_NUMBERS": "10010=+862131019999,1001011=+862131011111"}
+
+    code, output = _call(
+        "1001011", "--from", HANDSET, "--keys", "1", *_connection(sim.base_url), env=env
+    )
+
+    assert code == 0, output
+    assert _first_call(sim) == ("+862131011111", HANDSET)
+
+
+def test_a_sip_call_dials_the_code_at_the_accounts_sip_domain(sim: Harness) -> None:
+    code, output = _call(
+        "1001011", "--sip", "--from", HANDSET, "--keys", "1", *_connection(sim.base_url)
+    )
+
+    assert code == 0, output
+    domain = "hotline-10010.sip.twilio.com"
+    assert _first_call(sim) == (f"sip:1001011@{domain}", f"sip:{HANDSET}@{domain}")
+
+
+def test_a_sip_uri_is_dialled_as_it_is(sim: Harness) -> None:
+    uri = "sip:1001011@operator.sip.twilio.com;transport=tls"
+
+    code, output = _call(uri, "--from", HANDSET, "--keys", "1", *_connection(sim.base_url))
+
+    assert code == 0, output
+    assert _first_call(sim) == (uri, f"sip:{HANDSET}@operator.sip.twilio.com")
+
+
+def test_a_number_of_no_one_on_the_account_is_refused_before_calling(sim: Harness) -> None:
+    code, output = _call("10086", "--from", HANDSET, "--keys", "1", *_connection(sim.base_url))
+
+    assert code == 1
+    assert f"10086 rings no number of account {ACCOUNT}" in output
+    assert "1001011 (+862131001011)" in output
     assert sim.app.received == []
 
 

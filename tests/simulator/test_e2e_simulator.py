@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.menus import QueriesMenu
+from simulator.config import parse_voice_numbers
 from simulator.inputs import Hangup, Press, Silence, Speak
 from simulator.load import load_mix, run_load
 from simulator.scenario import Scenario, run_scenario
@@ -50,6 +52,38 @@ def test_direct_code_call_hears_the_figure_right_after_the_greeting(
     assert result.transcript[0].text == "中国联通自助查询。"
     assert first_figure in result.transcript[1].text
     assert result.status == "completed"
+
+
+OPERATORS_MAP = "10010=+862150010010,1001011=+862150011011"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"twilio_voice_numbers": OPERATORS_MAP}])
+def test_a_call_ringing_the_twilio_number_of_1001011_hears_the_balance_first(
+    live: LiveHotline,
+) -> None:
+    voice_numbers = parse_voice_numbers(OPERATORS_MAP)
+    live.network.config = dataclasses.replace(live.network.config, voice_numbers=voice_numbers)
+
+    result = live.network.call("1001011", "13800138000", [Hangup()])
+
+    incoming = result.requests[0].params
+    assert (incoming["To"], incoming["From"]) == ("+862150011011", ZH)  # as Twilio sends it
+    assert result.errors == []
+    assert "您的账户余额为一百二十三元四角五分" in result.transcript[1].text
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "to", ["sip:1001011@hotline-10010.sip.twilio.com;transport=tls", "sips:+861001011@10.0.0.8"]
+)
+def test_a_sip_call_to_1001011_hears_the_balance_first(live: LiveHotline, to: str) -> None:
+    result = live.network.call(to, ZH, [Hangup()])
+
+    incoming = result.requests[0].params
+    assert incoming["To"] == to
+    assert incoming["From"].startswith(f"sip:{ZH}@")  # the switch's caller: known by number
+    assert result.errors == []
+    assert "您的账户余额为一百二十三元四角五分" in result.transcript[1].text
 
 
 def test_every_webhook_the_network_sent_was_signed_and_answered(live: LiveHotline) -> None:

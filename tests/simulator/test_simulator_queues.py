@@ -8,7 +8,7 @@ import pytest
 
 from simulator.inputs import Hangup, Hold, Press, Wait
 from tests.support.polling import PATIENCE_S
-from tests.support.simulator import HANDSET, SERVICE, Harness, response, say
+from tests.support.simulator import HANDSET, SERVICE, SERVICE_NUMBER, Harness, response, say
 
 ENQUEUE = response(
     '<Enqueue waitUrl="/voice/wait" action="/voice/after-queue">support</Enqueue>',
@@ -69,7 +69,7 @@ def test_agent_dial_queue_bridges_the_first_caller(sim: Harness) -> None:
 
     agent_call = sim.client().calls.create(
         to="agent-7",
-        from_=SERVICE,
+        from_=SERVICE_NUMBER,
         twiml=(
             f'<Response><Dial action="{sim.base_url}/voice/agent-done">'
             f'<Queue url="{sim.base_url}/voice/whisper">support</Queue></Dial></Response>'
@@ -156,7 +156,7 @@ def test_outbound_call_runs_the_app_url_and_reports_its_status(sim: Harness) -> 
 
     call = sim.client().calls.create(
         to=HANDSET,
-        from_=SERVICE,
+        from_=SERVICE_NUMBER,
         url=sim.base_url + "/voice/outbound",
         status_callback=sim.base_url + "/voice/status",
     )

@@ -11,10 +11,12 @@ from twilio.base.exceptions import TwilioRestException
 
 from hotline.twilio_rest import build_client
 from simulator.errors import RestError
+from simulator.rest_standin import RestStandin
 from tests.support.simulator import (
     ACCOUNT,
     HANDSET,
     SERVICE,
+    SERVICE_NUMBER,
     SERVICE_POOL,
     SERVICE_SID,
     SMS_FROM,
@@ -181,7 +183,7 @@ def test_faults_can_be_scripted_over_http_from_another_process(sim: Harness) -> 
     assert added.status_code == 201
 
     with pytest.raises(TwilioRestException) as raised:
-        sim.client().calls.create(to=HANDSET, from_=SERVICE, twiml="<Response/>")
+        sim.client().calls.create(to=HANDSET, from_=SERVICE_NUMBER, twiml="<Response/>")
     recorded = requests.get(sim.standin.url + "/_standin/requests", timeout=5).json()
 
     assert (raised.value.status, raised.value.code) == (503, 20503)
@@ -207,6 +209,44 @@ def test_only_the_accounts_numbers_and_services_may_send(sim: Harness) -> None:
         sim.client().messages.create(to=HANDSET, body="hi")
     assert (no_sender.value.status, no_sender.value.code) == (400, 21603)
     assert sim.network.messages.all() == []
+
+
+def _call_refused(sim: Harness, **create: str) -> tuple[int, int]:
+    with pytest.raises(TwilioRestException) as raised:
+        sim.client().calls.create(**({"to": HANDSET, "twiml": "<Response/>"} | create))
+    return raised.value.status, raised.value.code
+
+
+def _calls_created(standin: RestStandin) -> list[tuple[str, str, int]]:
+    """(To, From, HTTP status) of each calls.create the stand-in answered."""
+    return [
+        (r.form["To"], r.form["From"], r.status)
+        for r in standin.requests
+        if r.method == "POST" and r.path.endswith("/Calls.json")
+    ]
+
+
+def test_a_call_is_placed_only_from_a_number_of_the_account(sim: Harness) -> None:
+    assert _call_refused(sim, from_=SERVICE) == (400, 21210)  # 10010: no Twilio number
+    assert _call_refused(sim, from_="+8613099999999") == (400, 21210)  # someone else's
+    assert _call_refused(sim, from_="862131010010") == (400, 21210)  # ours, but not E.164
+    assert _call_refused(sim, from_="client:desk") == (400, 21210)  # to a phone: a number
+    for number in (SERVICE_NUMBER, SMS_FROM):  # a voice number, an SMS one: both ours
+        sim.client().calls.create(to=HANDSET, from_=number, twiml="<Response/>")
+    sim.client().calls.create(to="client:li_na", from_="client:desk", twiml="<Response/>")
+
+    assert [(from_, status) for _, from_, status in _calls_created(sim.standin)][4:] == [
+        (SERVICE_NUMBER, 201),
+        (SMS_FROM, 201),
+        ("client:desk", 201),
+    ]
+
+
+def test_a_verified_caller_id_may_place_a_call() -> None:
+    with Harness(caller_ids=("+862161234567",)) as verified:
+        verified.client().calls.create(to=HANDSET, from_="+862161234567", twiml="<Response/>")
+
+        assert _calls_created(verified.standin) == [(HANDSET, "+862161234567", 201)]
 
 
 def test_the_error_body_is_twilios_json(sim: Harness) -> None:
