@@ -13,10 +13,11 @@ from flask import Flask
 from hotline.settings import load_settings
 from ivr.config import LOCAL_VOICE_NUMBERS, ConfigError
 from ivr.models import Call
+from prompts.catalog import prompts
 from tests.support.caller import DEMO_ZH, STRANGER, Caller
 
 BALANCE_ZH = "您的账户余额为一百二十三元四角五分"  # 王芳's, the Mandarin demo subscriber
-HOTLINE_ZH = "欢迎致电中国联通10010客户服务热线"  # the 10010 menu's greeting
+HOTLINE_ZH = prompts("zh-CN")["greeting.hotline"]  # the 10010 menu's welcome
 OPERATORS_MAP = "10010=+862150010010,1001011=+862150011011,1001012=+862150011012"
 
 
