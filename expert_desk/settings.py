@@ -77,3 +77,10 @@ class DeskSettings(SmsSettings):
                 raise ConfigError(f"{name} must be at least 1")
         if self.desk_wrap_up_s < 0 or self.desk_announce_every_s < 0:
             raise ConfigError("DESK_WRAP_UP_S and DESK_ANNOUNCE_EVERY_S must not be negative")
+        if self.desk_hold_music_url and not self.desk_hold_music_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigError(
+                "DESK_HOLD_MUSIC_URL must be an absolute http:// or https:// URL (Twilio "
+                "fetches it), or empty for the rendered hold music"
+            )

@@ -84,8 +84,9 @@ class Dial:
 
 @dataclass(frozen=True)
 class Hold:
-    """A queue's wait music (a waitUrl document): the lines, then music or silence for
-    *seconds*, listening for one key, which is posted to *key_action*."""
+    """A queue's wait music (a waitUrl document): the lines, then the music, listening for
+    one key, which is posted to *key_action*. The music is *music_url* when set, else the
+    rendered hold music; without either, silence for *seconds*."""
 
     key_action: str
     seconds: int

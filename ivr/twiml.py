@@ -39,16 +39,24 @@ class PromptAudioLookup(Protocol):
 
     def line_path(self, key: str, params: Mapping[str, str], language: str) -> str | None: ...
 
+    def hold_music(self) -> str | None: ...
+
 
 class Renderer:
     """Turns replies into TwiML in one voice: with prompt audio on, every line ``<Play>``
     (static prompts pre-rendered, lines with figures joined from pre-rendered clips); with
-    it off, or when any line of the reply has no audio, every line ``<Say>``."""
+    it off, or when any line of the reply has no audio, every line ``<Say>``.
+
+    The URLs of ``<Play>`` and ``waitUrl`` are absolute, under ``PUBLIC_BASE_URL``: Twilio
+    asks for fully qualified ones (error 14202). The setting is fixed for the process, so
+    the TwiML of a reply still never changes and is built once.
+    """
 
     def __init__(self, settings: Settings, audio: PromptAudioLookup | None) -> None:
         self._voices = {"zh-CN": settings.voice_zh, "en-US": settings.voice_en}
         self._gather_timeout = settings.gather_timeout_s
         self._audio = audio if settings.prompt_audio else None
+        self._base_url = settings.public_base_url.rstrip("/")
         self._rendered = functools.lru_cache(maxsize=RENDERED_REPLIES)(self._build)
 
     def render(self, reply: Reply, language: str) -> str:
@@ -93,8 +101,9 @@ class Renderer:
                 input="dtmf", num_digits=1, action=action.key_action, method="POST", timeout=1
             )
             self._speak(gather, reply.lines, language)
-            if action.music_url:
-                gather.play(action.music_url)
+            music = self._hold_music(action)
+            if music is not None:
+                gather.play(music)
             else:
                 gather.pause(length=action.seconds)
         else:
@@ -102,7 +111,7 @@ class Renderer:
             if isinstance(action, ToQueue):
                 response.enqueue(
                     action.queue,
-                    wait_url=action.wait_url or QUEUE_WAIT_URL,
+                    wait_url=self._base_url + (action.wait_url or QUEUE_WAIT_URL),
                     wait_url_method="POST",
                     action=action.action_url or QUEUE_DONE_URL,
                     method="POST",
@@ -140,7 +149,7 @@ class Renderer:
         files = self._audio_files(lines, language)
         if files is not None:
             for file in files:
-                target.play(PROMPT_AUDIO_URL + file)
+                target.play(self._audio_url(file))
             return
         for line in lines:
             lang = line.language or language
@@ -149,6 +158,22 @@ class Renderer:
                 voice=self._voices[lang],
                 language=SAY_LANGUAGE[lang],
             )
+
+    def _audio_url(self, file: str) -> str:
+        return self._base_url + PROMPT_AUDIO_URL + file
+
+    def _hold_music(self, action: Hold) -> str | None:
+        """What plays while a caller holds: ``DESK_HOLD_MUSIC_URL`` when set, else the
+        rendered hold music. None without either (no prompt audio, or not rendered yet):
+        the caller then holds in silence, as Twilio plays its own music only without a
+        waitUrl, and a warning says so."""
+        if action.music_url:
+            return action.music_url
+        music = self._audio.hold_music() if self._audio is not None else None
+        if music is None:
+            log_event(logger, "hold_music.missing", logging.WARNING, seconds=action.seconds)
+            return None
+        return self._audio_url(music)
 
     def _audio_files(self, lines: tuple[Line, ...], language: str) -> list[str] | None:
         """The audio of every line, or None to say them all: one voice per reply."""

@@ -3,7 +3,8 @@
 The app asks :meth:`PromptAudio.path_for` for a static prompt and :meth:`PromptAudio.line_path`
 for a line with figures (joined from pre-rendered clips, see :mod:`prompts.voice`), and plays
 the files when every line of a reply has one; it speaks the whole reply with ``<Say>`` when
-any is missing or no longer matches the catalog text.
+any is missing or no longer matches the catalog text. The hold music is served beside them
+(:meth:`PromptAudio.hold_music`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask import Blueprint, Response, abort, send_from_directory
 
 from prompts.catalog import prompts
 from prompts.manifest import MANIFEST_NAME, ManifestEntry, PromptId, read_manifest
+from prompts.music import HOLD_MUSIC, MUSIC_DIR
 from prompts.voice import (
     LINE_FILE,
     AudioFormatError,
@@ -74,6 +76,7 @@ class PromptAudio:
         self._catalog = catalog
         self._prompts = _Watched(directory)
         self._clips = _Watched(directory / CLIPS_DIR)
+        self._music = _Watched(directory / MUSIC_DIR)
         self._samples: OrderedDict[str, bytes] = OrderedDict()
         self._samples_lock = threading.Lock()
         self._joined = 0
@@ -88,6 +91,15 @@ class PromptAudio:
         if entry is None or self._catalog(language).get(key) != entry.text:
             return None
         return entry.file if (self.directory / entry.file).is_file() else None
+
+    def hold_music(self) -> str | None:
+        """The hold music (:mod:`prompts.music`), relative to the directory, or None when it
+        was not rendered or its file is gone."""
+        entry = self._music.current().entries.get(HOLD_MUSIC)
+        if entry is None:
+            return None
+        file = f"{MUSIC_DIR}/{entry.file}"
+        return file if (self.directory / file).is_file() else None
 
     def line_path(self, key: str, params: Mapping[str, str], language: str) -> str | None:
         """The audio of line *key* with its figures *params*, joined from clips, or None.
@@ -159,8 +171,10 @@ class PromptAudio:
         return removed
 
     def prompt_in(self, filename: str) -> RenderedPrompt | None:
-        """The prompt or joined line whose audio *filename* is, or None when it is neither a
-        file the manifest lists nor a joined line."""
+        """The prompt, joined line or music whose audio *filename* is, or None when it is
+        neither a file a manifest lists nor a joined line."""
+        if filename.startswith(f"{MUSIC_DIR}/"):
+            return self._music.current().by_file.get(filename.removeprefix(f"{MUSIC_DIR}/"))
         if LINE_FILE.fullmatch(filename):
             try:
                 raw = json.loads((self.directory / filename).with_suffix(".json").read_bytes())
@@ -234,10 +248,12 @@ class _Manifest:
 
 
 def audio_blueprint(library: PromptAudio) -> Blueprint:
-    """``GET /voice/prompts/<filename>``: a rendered prompt, for Twilio's ``<Play>``.
+    """``GET /voice/prompts/<filename>``: a rendered prompt, or the hold music, for Twilio's
+    ``<Play>``.
 
-    Only files the manifest lists are served. ``X-Prompt-Text`` carries the spoken text,
-    percent-encoded UTF-8, for the local call simulator; Twilio ignores it.
+    Only the files the manifests list, and joined lines, are served. ``X-Prompt-Text``
+    carries the spoken text, percent-encoded UTF-8, for the local call simulator; Twilio
+    ignores it.
     """
     blueprint = Blueprint("prompt_audio", __name__)
 

@@ -1,14 +1,17 @@
 """Pre-render the catalog's static prompts, and the clips lines with figures are joined from
-(:mod:`prompts.voice`), into telephone audio: 8 kHz mono μ-law WAV.
+(:mod:`prompts.voice`), into telephone audio: 8 kHz mono μ-law WAV; and the hold music
+(:mod:`prompts.music`), synthesised by sox alone.
 
 Every utterance is synthesised by pyttsx3 + espeak-ng in a process of its own
 (``prompts/render_one.py``; docs/speech.md explains why), converted with sox, and listed in the
 manifest. A prompt is rendered again only when its cache key changes: the spoken text, the
-voices and rates, the engine versions or the converter settings.
+voices and rates, the engine versions or the converter settings (the music: its notes and
+sox).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,6 +30,7 @@ from string import Formatter
 from types import MappingProxyType
 from typing import Final
 
+from prompts import music
 from prompts.catalog import LANGUAGES, prompts
 from prompts.manifest import ManifestEntry, PromptId, read_manifest, write_manifest
 from prompts.tts_text import Segment, spoken_segments
@@ -161,10 +165,119 @@ def render_all(
     catalog: Callable[[str], Mapping[str, str]] = prompts,
     progress: ProgressCallback | None = None,
 ) -> RenderReport:
-    """The static prompts and the clips of *languages*: everything the app plays, in one
-    render whose *progress* counts the files of both."""
+    """The static prompts and the clips of *languages*, and the hold music: everything the
+    app plays, in one render whose *progress* counts the files of all three."""
     catalogs = [(out_dir, catalog), _clips(out_dir, catalog)]
-    return _render(catalogs, languages, force, settings, progress)
+    return _render(catalogs, languages, force, settings, progress, music_in=out_dir)
+
+
+def render_hold_music(
+    out_dir: Path, *, force: bool = False, settings: RenderSettings | None = None
+) -> RenderReport:
+    """Synthesise the hold music (:mod:`prompts.music`) with sox into ``<out_dir>/music``,
+    with the manifest of its own, unless it is there already. Only sox is needed: the same
+    notes and the same sox make the same file, byte for byte."""
+    return _render([], (), force, settings, None, music_in=out_dir)
+
+
+@dataclass(frozen=True)
+class _MusicJob:
+    """The hold music to synthesise (its id, file and hash as a prompt's)."""
+
+    prompt: PromptId
+    hash: str
+
+    @property
+    def file(self) -> str:
+        language, key = self.prompt
+        return f"{language}/{key}-{self.hash[:16]}.wav"
+
+
+def _music_plan(
+    out_dir: Path, force: bool, settings: RenderSettings, report: RenderReport
+) -> _Plan:
+    """The hold music's directory: its entry kept when its notes and sox are unchanged."""
+    music_dir = out_dir / music.MUSIC_DIR
+    music_dir.mkdir(parents=True, exist_ok=True)
+    key = {
+        "voices": [dataclasses.astuple(voice) for voice in music.VOICES],
+        "beat": music.BEAT_S,
+        "master": music.MASTER,
+        "sox": _sox_version(settings),
+        "converter": [*_MUSIC_SOX_OPTIONS, *TELEPHONE_FORMAT],
+    }
+    job = _MusicJob(
+        music.HOLD_MUSIC, hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    )
+    plan = _Plan(music_dir, (music.HOLD_MUSIC[0],), {}, [])
+    entry = read_manifest(music_dir).get(job.prompt)
+    if not force and entry and entry.hash == job.hash and _has_audio(music_dir / entry.file):
+        plan.kept[job.prompt] = entry
+        report.reused.append(job.prompt)
+    else:
+        plan.todo.append(job)
+    return plan
+
+
+def _render_music(job: _MusicJob, out_dir: Path, settings: RenderSettings) -> ManifestEntry:
+    target = out_dir / job.file
+    _synthesise_music(target, settings)
+    return ManifestEntry(job.file, music.HOLD_MUSIC_TEXT, job.hash)
+
+
+def _synthesise_music(target: Path, settings: RenderSettings) -> None:
+    """Each note of each voice as a file of its own, the notes of a voice joined, the voices
+    mixed, then made telephone audio: all by sox, at the telephone's 8 kHz throughout."""
+    with tempfile.TemporaryDirectory(dir=target.parent.parent, prefix=".render-") as tmp:
+        voices = []
+        for v, voice in enumerate(music.VOICES):
+            notes = []
+            for n, (pitch, beats) in enumerate(voice.score()):
+                seconds = beats * music.BEAT_S
+                effects = voice.envelope.format(seconds=seconds, decay=round(seconds * 0.9, 3))
+                note = Path(tmp) / f"v{v}n{n}.wav"
+                tone = ["synth", str(seconds), voice.wave, f"{music.frequency(pitch):.3f}"]
+                _sox([*_SILENT_8K, str(note), *tone, *effects.split()], note, settings)
+                notes.append(str(note))
+            joined = Path(tmp) / f"v{v}.wav"
+            _sox([*notes, str(joined)], joined, settings)
+            voices.append(str(joined))
+        telephone = Path(tmp) / "telephone.wav"
+        _sox(
+            ["-m", *voices, *TELEPHONE_FORMAT, str(telephone), *music.MASTER.split()],
+            telephone,
+            settings,
+        )
+        target.parent.mkdir(exist_ok=True)
+        os.replace(telephone, target)
+
+
+_SILENT_8K: Final = ("-n", "-r", "8000", "-c", "1", "-b", "16")
+"""sox's input for synthesis: nothing, at the telephone's rate, mono, 16-bit."""
+
+
+_MUSIC_SOX_OPTIONS: Final = ("-D", "-R")
+"""sox global options for the music: no dither and fixed seeds, so that it is rendered the
+same byte for byte. Not ``-G``: the music's effects set its levels (``-G`` refuses
+``gain -n``)."""
+
+
+def _sox(arguments: list[str], out: Path, settings: RenderSettings) -> None:
+    """Run sox to make *out*."""
+    command = [settings.sox, *_MUSIC_SOX_OPTIONS, *arguments]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=settings.timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise PromptRenderError(f"sox hung for {settings.timeout} s") from None
+    if done.returncode != 0 or not _has_audio(out):
+        raise PromptRenderError(f"sox failed: {done.stderr.decode(errors='replace').strip()}")
+
+
+def _sox_version(settings: RenderSettings) -> str:
+    done = subprocess.run(
+        [settings.sox, "--version"], capture_output=True, timeout=settings.timeout, check=False
+    )
+    return done.stdout.decode(errors="replace").strip()
 
 
 _Catalog = tuple[Path, Callable[[str], Mapping[str, str]]]
@@ -178,11 +291,13 @@ def _clips(out_dir: Path, catalog: Callable[[str], Mapping[str, str]]) -> _Catal
 
 @dataclass
 class _Plan:
-    """One output directory's render: the entries its manifest keeps, and what to render."""
+    """One output directory's render: the languages whose audio it holds, the entries its
+    manifest keeps, and what to render."""
 
     out_dir: Path
+    languages: Sequence[str]
     kept: dict[PromptId, ManifestEntry]
-    todo: list[_Job]
+    todo: list[_Job | _MusicJob]
 
 
 def _render(
@@ -191,26 +306,32 @@ def _render(
     force: bool,
     settings: RenderSettings | None,
     progress: ProgressCallback | None,
+    *,
+    music_in: Path | None = None,
 ) -> RenderReport:
-    """Render *catalogs* in one pool of workers, then write each directory's manifest."""
+    """Render *catalogs*, and the hold music into *music_in* when given, in one pool of
+    workers, then write each directory's manifest."""
     settings = settings or RenderSettings()
     unvoiced = {*LANGUAGES, *languages} - set(settings.voices)  # prompts mix both languages
-    if unvoiced:
+    if catalogs and unvoiced:
         raise ValueError(f"no voice configured for {sorted(unvoiced)}")
     started = time.monotonic()
-    engine = check_environment(settings)
+    # The hold music alone needs only sox; prompts need pyttsx3 and espeak-ng too.
+    engine = check_environment(settings) if catalogs else _require_sox(settings)
     report = RenderReport()
     plans = [
         _plan(out_dir, catalog, languages, force, settings, engine, report)
         for out_dir, catalog in catalogs
     ]
+    if music_in is not None:
+        plans.append(_music_plan(music_in, force, settings, report))
     todo = [(plan, job) for plan in plans for job in plan.todo]
     if todo and progress is not None:
         progress(RenderProgress(0, len(todo), None))
     pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
     try:
         futures = {
-            pool.submit(_render_one, job, plan.out_dir, settings): (plan, job) for plan, job in todo
+            pool.submit(_render_job, job, plan.out_dir, settings): (plan, job) for plan, job in todo
         }
         for done, future in enumerate(as_completed(futures), start=1):
             plan, job = futures[future]
@@ -228,10 +349,16 @@ def _render(
         for plan in plans:
             write_manifest(plan.out_dir, plan.kept)
             _remove_unlisted_audio(
-                plan.out_dir, languages, {entry.file for entry in plan.kept.values()}
+                plan.out_dir, plan.languages, {entry.file for entry in plan.kept.values()}
             )
     report.seconds = time.monotonic() - started
     return report
+
+
+def _render_job(job: _Job | _MusicJob, out_dir: Path, settings: RenderSettings) -> ManifestEntry:
+    if isinstance(job, _MusicJob):
+        return _render_music(job, out_dir, settings)
+    return _render_one(job, out_dir, settings)
 
 
 def _plan(
@@ -248,7 +375,7 @@ def _plan(
     out_dir.mkdir(parents=True, exist_ok=True)
     old = read_manifest(out_dir)
     kept = {prompt: entry for prompt, entry in old.items() if prompt[0] not in languages}
-    todo: list[_Job] = []
+    todo: list[_Job | _MusicJob] = []
     for language in languages:
         for key, template in catalog(language).items():
             if not is_static(template):
@@ -260,7 +387,7 @@ def _plan(
                 report.reused.append(job.prompt)
             else:
                 todo.append(job)
-    return _Plan(out_dir, kept, todo)
+    return _Plan(out_dir, languages, kept, todo)
 
 
 def check_environment(settings: RenderSettings) -> str:
@@ -268,8 +395,7 @@ def check_environment(settings: RenderSettings) -> str:
 
     Returns the engine description that goes into the cache key.
     """
-    if shutil.which(settings.sox) is None:
-        raise RenderEnvironmentError(f"sox not found (looked for {settings.sox!r}); {INSTALL_HINT}")
+    _require_sox(settings)
     try:
         done = subprocess.run(
             [settings.python, str(WORKER), "--probe"],
@@ -298,6 +424,13 @@ def check_environment(settings: RenderSettings) -> str:
                 f"espeak-ng has no voice {voice.id!r} (for {language}); {INSTALL_HINT}"
             )
     return f"pyttsx3 {version('pyttsx3')}, espeak-ng {probe['espeak']}"
+
+
+def _require_sox(settings: RenderSettings) -> str:
+    """Fail clearly unless sox is there; its version."""
+    if shutil.which(settings.sox) is None:
+        raise RenderEnvironmentError(f"sox not found (looked for {settings.sox!r}); {INSTALL_HINT}")
+    return _sox_version(settings)
 
 
 def _job(prompt: PromptId, text: str, voices: Mapping[str, Voice], engine: str) -> _Job:

@@ -5,6 +5,9 @@ closed hours, hangups, and the connection to the expert."""
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,9 @@ from expert_desk import recordings
 from expert_desk.agents import set_status
 from expert_desk.desk import Desk
 from hotline.container import Hotline
+from hotline.settings import load_settings
+from ivr.config import ConfigError
+from prompts.render import render_hold_music
 from tests.support.caller import DEMO_EN, Caller
 from tests.support.clocks import TestClock
 from tests.support.desk import (
@@ -33,8 +39,21 @@ CLOSED_NOW = DESK | {"desk_hours": "12:00-13:00"}
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return DESK
+def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The desk open all day; with prompt audio on, for the tests that take ``hold_music``."""
+    if "hold_music" not in request.fixturenames:
+        return DESK
+    audio = request.getfixturevalue("hold_music")
+    return DESK | {"prompt_audio": True, "prompt_audio_dir": str(audio)}
+
+
+@pytest.fixture(scope="session")
+def hold_music(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An audio directory with the hold music rendered in it, and no prompt: the lines are
+    said, the music played."""
+    out = tmp_path_factory.mktemp("hold-music")
+    assert render_hold_music(out).ok
+    return out
 
 
 @pytest.fixture
@@ -121,7 +140,7 @@ def test_the_recorded_question_is_transcribed_and_the_caller_joins_the_skills_qu
     assert caller.twiml is not None
     enqueue = caller.twiml.find("Enqueue")
     assert enqueue is not None and enqueue.text == "expert-desk"
-    assert enqueue.get("waitUrl") == "/voice/desk/wait"
+    assert enqueue.get("waitUrl") == "http://hotline.test/voice/desk/wait"  # PUBLIC_BASE_URL
     assert enqueue.get("action") == "/voice/desk/done"
     assert "您是下一位" in caller.last_heard
     assert recorded == [(b"RIFF-audio", "zh-CN")]
@@ -310,6 +329,78 @@ def test_the_wait_music_listens_for_star_and_announces_only_when_due(
     first.webhook("/voice/desk/done", QueueResult="hangup")
     assert "您是下一位" in wait_at(125)
     assert wait_at(400) == ""  # told they are next: never again
+
+
+def test_the_wait_music_plays_the_hold_music_between_announcements_and_once_next(
+    twilio: Any, app: Flask, desk: Desk, clock: TestClock, hold_music: Path
+) -> None:
+    """A waitUrl replaces Twilio's own music: the desk plays its own, at an absolute URL,
+    never silence, and the app serves it as telephone audio."""
+    on_break(desk, add_agent(desk, "busy.one", {"ios": 1}))
+    first = at_desk(Caller(twilio)).say("iPhone")
+    second = at_desk(Caller(twilio)).say("iPhone")
+    started = clock.now()
+
+    def wait_at(seconds: int) -> ET.Element:
+        clock.set(started + dt.timedelta(seconds=seconds))
+        second.webhook("/voice/desk/wait", QueuePosition="2", QueueTime=str(seconds))
+        gather = second.gather
+        assert gather is not None and gather.find("Pause") is None
+        assert gather[-1].tag == "Play"  # the music after the news, if any
+        return gather
+
+    def heard_at(seconds: int) -> tuple[str, list[str]]:
+        """What is said, and the URLs played, in the wait music at *seconds*."""
+        gather = wait_at(seconds)
+        return " ".join(second.said), [play.text or "" for play in gather.iter("Play")]
+
+    heard = [heard_at(0), heard_at(61), heard_at(90)]
+    first.webhook("/voice/desk/done", QueueResult="hangup")
+    heard += [heard_at(125), heard_at(400)]
+    saying = [said for said, _ in heard]
+    assert saying[0] == saying[2] == saying[4] == ""  # nothing due: the music alone
+    assert "您现在排在第二位" in saying[1] and "您是下一位" in saying[3]
+    assert all(len(played) == 1 for _, played in heard)
+    [url] = {url for _, played in heard for url in played}
+    assert url.startswith("http://hotline.test/voice/prompts/music/"), url
+    with app.test_client().get(url.removeprefix("http://hotline.test")) as served:
+        assert served.status_code == 200 and served.mimetype == "audio/wav"
+        encoding, channels, rate = struct.unpack("<HHI", served.data[20:28])
+        assert (encoding, channels, rate) == (7, 1, 8000)  # μ-law, mono, 8 kHz
+
+
+def test_without_hold_music_the_wait_is_silence_and_the_operator_is_told(
+    twilio: Any, desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With prompt audio off (or never rendered) and no DESK_HOLD_MUSIC_URL there is no
+    music to play: Twilio's own plays only without a waitUrl."""
+    on_break(desk, add_agent(desk, "busy.one", {"ios": 1}))
+    at_desk(Caller(twilio)).say("iPhone")
+    waiting = at_desk(Caller(twilio)).say("iPhone").webhook("/voice/desk/wait", QueuePosition="2")
+
+    gather = waiting.gather
+    assert gather is not None and gather.find("Play") is None
+    pause = gather.find("Pause")
+    assert pause is not None and pause.get("length") == "20"
+    assert "hold_music.missing" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [DESK | {"desk_hold_music_url": "https://cdn.example/hold.wav"}]
+)
+def test_the_operators_hold_music_plays_when_configured(twilio: Any, desk: Desk) -> None:
+    on_break(desk, add_agent(desk, "busy.one", {"ios": 1}))
+    at_desk(Caller(twilio)).say("iPhone")
+    waiting = at_desk(Caller(twilio)).say("iPhone").webhook("/voice/desk/wait", QueuePosition="2")
+
+    gather = waiting.gather
+    assert gather is not None
+    assert [play.text for play in gather.iter("Play")] == ["https://cdn.example/hold.wav"]
+
+
+def test_an_operators_hold_music_must_be_an_absolute_url() -> None:
+    with pytest.raises(ConfigError, match="DESK_HOLD_MUSIC_URL must be an absolute"):
+        load_settings({"DESK_HOLD_MUSIC_URL": "/static/hold.wav"})
 
 
 def test_the_announcement_names_the_position_and_an_honest_estimate(

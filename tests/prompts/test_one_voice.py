@@ -29,13 +29,14 @@ import pytest
 from flask import Flask
 
 from hotline.container import Hotline
-from ivr.reply import Line, Reply
+from ivr.reply import Hold, Line, Reply
 from ivr.twiml import PROMPT_AUDIO_URL, Renderer
 from prompts import spoken
 from prompts.audio import PromptAudio, audio_blueprint
 from prompts.catalog import LANGUAGES, prompts
 from prompts.catalog import text as catalog_text
 from prompts.manifest import ManifestEntry, write_manifest
+from prompts.music import HOLD_MUSIC_TEXT
 from prompts.render import render_all
 from prompts.voice import (
     MissingClip,
@@ -294,6 +295,7 @@ def test_every_reply_is_played_in_one_voice_and_said_with_audio_off(
     states = walk(twilio, heard)
     assert states > 40
     client = app.test_client()
+    base = hotline.settings.public_base_url.rstrip("/")
     transcripts: dict[str, str] = {}
     for entry in heard:
         assert entry.said.find(".//Play") is None, ET.tostring(entry.said, encoding="unicode")
@@ -303,18 +305,20 @@ def test_every_reply_is_played_in_one_voice_and_said_with_audio_off(
         ]
         xml = ET.tostring(entry.twiml, encoding="unicode")
         assert entry.twiml.find(".//Say") is None, xml
-        plays = [
-            play.text or ""
-            for play in entry.twiml.iter("Play")
-            if (play.text or "").startswith(PROMPT_AUDIO_URL)
-        ]
+        # Twilio wants absolute URLs (error 14202): every one played, or waited on.
+        plays = [play.text or "" for play in entry.twiml.iter("Play")]
+        assert all(url.startswith(base + PROMPT_AUDIO_URL) for url in plays), xml
+        waits = [enqueue.get("waitUrl", "") for enqueue in entry.twiml.iter("Enqueue")]
+        assert all(url.startswith(f"{base}/voice/") for url in waits), xml
         expected = [
             catalog_text(line.key, line.language or entry.language, line.params)
             for line in entry.reply.lines
         ]
+        if isinstance(entry.reply.action, Hold):  # the hold music, after any news
+            expected.append(HOLD_MUSIC_TEXT)
         for url in plays:
             if url not in transcripts:
-                with client.get(url) as response:
+                with client.get(url.removeprefix(base)) as response:
                     assert response.status_code == 200, url
                     assert wav_format(response.data) == (7, 1, 8000, 8), url
                     transcripts[url] = unquote(response.headers["X-Prompt-Text"])

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from prompts.audio import PromptAudio, audio_blueprint
 from prompts.cli import ProgressLines, default_audio_dir, prompts_group
 from prompts.manifest import ManifestEntry, read_manifest, write_manifest
+from prompts.music import HOLD_MUSIC, HOLD_MUSIC_TEXT, MUSIC_DIR
 from prompts.render import (
     DEFAULT_VOICES,
     RenderEnvironmentError,
@@ -25,6 +26,7 @@ from prompts.render import (
     RenderSettings,
     Voice,
     render_catalog,
+    render_hold_music,
 )
 from prompts.tts_text import Segment, spoken_segments
 
@@ -226,6 +228,62 @@ def test_hung_engine_times_out_instead_of_hanging(tmp_path: Path) -> None:
     assert INSTALL_HINT in str(error.value)
 
 
+# -- the hold music ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hold_music(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("music")
+    report = render_hold_music(out)
+    assert (report.rendered, report.failed) == ([HOLD_MUSIC], {})
+    return out
+
+
+def test_the_hold_music_is_telephone_audio_of_twenty_to_thirty_seconds(hold_music: Path) -> None:
+    entry = read_manifest(hold_music / MUSIC_DIR)[HOLD_MUSIC]
+    audio = wav_format(hold_music / MUSIC_DIR / entry.file)
+    assert (audio.encoding, audio.channels, audio.rate, audio.bits) == (7, 1, 8000, 8)
+    assert 20 <= audio.data_bytes / 8000 <= 30
+    assert entry.text == HOLD_MUSIC_TEXT
+
+
+def test_the_hold_music_needs_only_sox_renders_the_same_bytes_and_is_then_reused(
+    hold_music: Path, tmp_path: Path
+) -> None:
+    """No pyttsx3 here (no interpreter at all): the music is sox's alone. Rendered again
+    elsewhere it is the same file, byte for byte; rendered again in place, it is kept."""
+    settings = RenderSettings(python=str(tmp_path / "no-python"))
+    assert render_hold_music(tmp_path, settings=settings).rendered == [HOLD_MUSIC]
+    first, second = read_manifest(hold_music / MUSIC_DIR), read_manifest(tmp_path / MUSIC_DIR)
+    assert first == second
+    file = first[HOLD_MUSIC].file
+    made = tmp_path / MUSIC_DIR / file
+    assert made.read_bytes() == (hold_music / MUSIC_DIR / file).read_bytes()
+    before = made.stat().st_mtime_ns
+    again = render_hold_music(tmp_path, settings=settings)
+    assert (again.rendered, again.reused) == ([], [HOLD_MUSIC])
+    assert made.stat().st_mtime_ns == before
+
+
+def test_the_route_serves_the_hold_music_and_nothing_else_of_its_folder(hold_music: Path) -> None:
+    library = PromptAudio(hold_music, catalog=catalog)
+    music = library.hold_music()
+    assert music is not None and music.startswith(f"{MUSIC_DIR}/")
+    app = Flask(__name__)
+    app.register_blueprint(audio_blueprint(library))
+    client = app.test_client()
+    with client.get(f"/voice/prompts/{music}") as response:
+        assert response.status_code == 200 and response.mimetype == "audio/wav"
+        assert response.data == (hold_music / music).read_bytes()
+        assert unquote(response.headers["X-Prompt-Text"]) == HOLD_MUSIC_TEXT
+    for other in ("manifest.json", "zxx/unlisted.wav", "../music/manifest.json"):
+        assert client.get(f"/voice/prompts/{MUSIC_DIR}/{other}").status_code == 404
+
+
+def test_there_is_no_hold_music_before_it_is_rendered(tmp_path: Path) -> None:
+    assert PromptAudio(tmp_path, catalog=catalog).hold_music() is None
+
+
 # -- text given to the engine ----------------------------------------------------------------
 
 
@@ -270,7 +328,7 @@ def test_cli_renders_a_language_then_reuses_it(tmp_path: Path) -> None:
     env = {"PROMPT_AUDIO_DIR": str(tmp_path)}
     first = runner.invoke(prompts_group, ["render", "--language", "zh-CN"], env=env)
     assert first.exit_code == 0, first.output
-    count = len(read_manifest(tmp_path)) + len(read_manifest(tmp_path / "clips"))
+    count = sum(len(read_manifest(tmp_path / sub)) for sub in ("", "clips", MUSIC_DIR))
     assert len(read_manifest(tmp_path / "clips")) > 100  # the clips figures are joined from
     assert f"{count} rendered, 0 reused, 0 failed" in first.output
     lines = first.output.splitlines()

@@ -32,6 +32,11 @@ class TwilioClient:
         self.validator = RequestValidator(settings.twilio_auth_token)
 
     def post(self, path: str, params: dict[str, str], signed: bool = True) -> TestResponse:
+        """POST *params* to *path*, or to an absolute URL under ``PUBLIC_BASE_URL`` as the
+        app's TwiML gives them, signed as Twilio signs it unless *signed* is false."""
+        base = self.settings.public_base_url.rstrip("/")
+        if path.startswith(f"{base}/"):
+            path = path.removeprefix(base)
         headers = {}
         if signed:
             url = public_url(self.settings.public_base_url, path)
