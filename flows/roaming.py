@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from flows.password import DONE
-from flows.report import sms_after_call
 from ivr.clock import local_date
 from ivr.flow import CallContext, Goto, State
 from ivr.intents import Heard
@@ -63,11 +62,17 @@ def _trip_lines(subscriber: Subscriber, language: str) -> tuple[Line, ...]:
     code, since = subscriber.roaming_destination, subscriber.roaming_since
     if not subscriber.roaming_on or code not in SPOKEN_DESTINATIONS or since is None:
         return ()
-    trip = Line(
-        "roaming.trip",
-        {"country": _country(code, language), "since": spoken.date(local_date(since), language)},
-    )
-    return (trip, Line("roaming.trip_by_sea")) if subscriber.roaming_by_sea else (trip,)
+    said = {"country": _country(code, language), "since": spoken.date(local_date(since), language)}
+    return (Line("roaming.trip_by_sea" if subscriber.roaming_by_sea else "roaming.trip", said),)
+
+
+def _by_sms(ctx: CallContext, subscriber: Subscriber, what: str) -> Line:
+    """The one line saying what comes by SMS after hangup (*what*: ``tariffs`` for a trip,
+    ``result`` for switching off), and where: the caller's phone, or the number verified."""
+    if ctx.on_own_phone:
+        return Line(f"roaming.{what}_by_sms")
+    number = spoken.phone_number(subscriber.msisdn, ctx.language)
+    return Line(f"roaming.{what}_by_sms_to_number", {"number": number})
 
 
 class RoamingMenu(State):
@@ -130,7 +135,9 @@ class ConfirmingRoamingSwitch(State):
         _record(ctx, subscriber)
         if on:
             return Goto(DESTINATION, preface=(Line("roaming.switched_on"),))
-        return Goto(DONE, preface=(Line("roaming.switched_off"), sms_after_call(ctx, subscriber)))
+        return Goto(
+            DONE, preface=(Line("roaming.switched_off"), _by_sms(ctx, subscriber, "result"))
+        )
 
 
 class ChoosingDestination(State):
@@ -215,9 +222,7 @@ class AskingBySea(State):
         ctx.event("roaming.by_sea", by_sea=by_sea)
         _record(ctx, subscriber)
         told = (Line("roaming.sea_warning"),) if by_sea else ()
-        return Goto(
-            DONE, preface=(*told, Line("roaming.tariffs_by_sms"), sms_after_call(ctx, subscriber))
-        )
+        return Goto(DONE, preface=(*told, _by_sms(ctx, subscriber, "tariffs")))
 
 
 def roaming_states() -> list[State]:

@@ -76,16 +76,28 @@ HOOKS = CallHooks(on_query=hold, on_call_end=release)
 """What the engine runs so that what a caller queried reaches them by SMS."""
 
 
+OPERATIONS = frozenset({"roaming"})
+"""Services recorded when the caller changed something (switched roaming, named a trip),
+not when they looked something up: the header calls them 办理, not 查询."""
+
+
+def _header(services: set[str], language: str, date: str, queried_from: str | None) -> str:
+    done = bool(services & OPERATIONS)
+    if queried_from is not None:
+        key = "summary.header_other_phone_done" if done else "summary.header_other_phone"
+        return text(key, language, date=date, tail=queried_from[-4:])
+    if not done:
+        return text("summary.header", language, date=date)
+    key = "summary.header_both" if services - OPERATIONS else "summary.header_done"
+    return text(key, language, date=date)
+
+
 def compose(queries: list[CallQuery], language: str, queried_from: str | None = None) -> str:
     """The summary text for *queries* (at least one), in the order they were made; when
     another phone (*queried_from*) made them, the owner is told which, by its last digits."""
     when = min(q.at for q in queries)
     date = _written_date(when, language)
-    header = (
-        text("summary.header", language, date=date)
-        if queried_from is None
-        else text("summary.header_other_phone", language, date=date, tail=queried_from[-4:])
-    )
+    header = _header({q.service for q in queries}, language, date, queried_from)
     parts = [header]
     for query in queries:
         parts.extend(_PARTS[query.service](query.facts, language))

@@ -77,12 +77,13 @@ def test_by_sea_the_maritime_satellite_warning_is_given(bench: FlowBench, caller
     heard = caller.at("roaming.sea").press("1")
 
     assert caller.state == "service.done"
+    # The SMS is announced once (issue 24: the rates by SMS, then "查询结果将以短信发送").
     assert heard.keys == [
         "roaming.sea_warning",
         "roaming.tariffs_by_sms",
-        "report.sms_after_call",
         "menu.service_done",
     ]
+    assert heard.said[1] == "挂机后，目的地的漫游资费和每日流量提醒说明将以短信发送到您的手机。"
     assert roaming(bench)["by_sea"] is True
     assert caller.queries["roaming"]["by_sea"] is True
 
@@ -107,14 +108,12 @@ def test_a_trip_we_know_of_is_told_and_switching_off_ends_it(
 
     heard = caller.at("services").press("3")
 
-    assert heard.said[:3] == [
-        "您的国际漫游已开通。",
-        "您登记的行程是3月1日起前往日本。",
-        "乘船出行。",
-    ]
+    assert heard.said[:2] == ["您的国际漫游已开通。", "您登记的行程是3月1日起乘船前往日本。"]
     assert heard.keys[-1] == "roaming.menu_on"
     assert caller.press("1").keys == ["roaming.confirm_off"]
-    assert caller.press("1").keys[0] == "roaming.switched_off"
+    switched = caller.press("1")
+    assert switched.keys[:2] == ["roaming.switched_off", "roaming.result_by_sms"]
+    assert switched.said[1] == "挂机后，办理结果将以短信发送到您的手机。"  # not 查询结果
     assert roaming(bench) == {"on": False, "destination": None, "by_sea": False}
 
 

@@ -71,7 +71,8 @@ def test_switching_on_is_confirmed_by_key_then_the_destination_and_the_sea(
     caller.press("1")
     heard = caller.last_heard
     assert "海事卫星网络" in heard and "关闭手机的数据漫游" in heard
-    assert "挂机后，查询结果将以短信发送到您的手机。" in heard
+    assert "挂机后，目的地的漫游资费和每日流量提醒说明将以短信发送到您的手机。" in heard
+    assert heard.count("短信发送") == 1 and "查询结果" not in heard  # announced once
     stored = subscriber(hotline)
     assert (stored.roaming_on, stored.roaming_destination, stored.roaming_by_sea) == (
         True,
@@ -94,7 +95,7 @@ def test_the_menu_reads_the_trip_and_switching_off_ends_it(
     caller = Caller(caller.twilio)  # the next call
     to_roaming(caller)
     heard = caller.last_heard
-    assert "您的国际漫游已开通。 您登记的行程是3月11日起前往日本。 乘船出行。" in heard
+    assert "您的国际漫游已开通。 您登记的行程是3月11日起乘船前往日本。" in heard
     assert "关闭国际漫游请按1，登记或更改出行目的地请按2" in heard
     caller.press("1")
     assert "确认关闭请按1" in caller.last_heard
@@ -175,8 +176,7 @@ def test_after_hangup_the_sms_has_the_tariffs_the_promise_and_the_sea_warning(
     switch_on_for_japan(caller, by_sea=True).hang_up()
     deliver(hotline)
     [body] = handset(hotline, DEMO_ZH)
-    assert body.startswith("【中国联通】")
-    assert "国际漫游已开通。" in body
+    assert body.startswith("【中国联通】您3月11日来电办理结果：国际漫游已开通。")  # not 查询结果
     assert (
         "日本漫游资费：拨打当地及国内0.99元/分钟，接听0.99元/分钟，短信0.39元/条，流量3.00元/MB。"
         in body
@@ -198,6 +198,17 @@ def test_not_by_sea_no_maritime_warning_and_english_is_signed(
     assert "Daily data pass CNY 30.00 a day for up to 500MB." in body
     assert "passes another 10MB in a day" in body
     assert "maritime" not in body
+
+
+def test_an_english_caller_hears_the_trip_by_sea_in_one_sentence(
+    caller: Caller, hotline: Hotline
+) -> None:
+    to_roaming(caller, DEMO_EN).press("1").press("1").press("1").press("1")
+    assert "After you hang up, we will text you the roaming rates" in caller.last_heard
+    caller.hang_up()
+    caller = Caller(caller.twilio)  # the next call
+    to_roaming(caller, DEMO_EN)
+    assert "Your trip: to Japan by sea, from March 11th." in caller.last_heard
 
 
 def test_switching_off_is_in_the_sms(caller: Caller, hotline: Hotline) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from hotline.container import Hotline
 from ivr.models import Call, CallQuery
+from sms_followup.call_summary import compose
 from sms_followup.models import OutboxMessage
 from tests.support.caller import DEMO_EN, DEMO_ZH, STRANGER, Caller
 from tests.support.sms import deliver, handset
@@ -48,7 +49,7 @@ def test_hangup_releases_one_sms_summarising_everything_queried(
     [sms] = handset(hotline, DEMO_ZH)
     assert sms.startswith("【中国联通】您")
     assert "账户余额123.45元" in sms
-    assert "流量已用2.2GB，剩余2.7GB。" in sms
+    assert "流量已用2.2GB，剩余2.8GB。" in sms  # 2.2 + 2.8 = the 5 GB plan
     assert "通话已用122分钟" in sms
     assert "账单93.00元" in sms
     assert sms.endswith("详询10010")
@@ -112,3 +113,29 @@ def test_status_callback_records_duration_and_outcome(caller: Caller, hotline: H
     with hotline.sessions() as session:
         call = session.scalar(Call.by_sid(caller.call_sid))
         assert (call.status, call.duration_s, call.end_reason) == ("completed", 37, "status")
+
+
+@pytest.mark.parametrize(
+    ("services", "queried_from", "header"),
+    [
+        (["balance"], None, "【中国联通】您3月11日来电查询结果："),
+        (["roaming"], None, "【中国联通】您3月11日来电办理结果："),
+        (["balance", "roaming"], None, "【中国联通】您3月11日来电查询及办理结果："),
+        (
+            ["roaming"],
+            "13912345678",
+            "【中国联通】尾号5678的电话于3月11日验证了您的服务密码并为您的号码办理了业务，结果：",
+        ),
+    ],
+)
+def test_the_header_says_what_the_call_did(
+    services: list[str], queried_from: str | None, header: str
+) -> None:
+    """Issue 24: switching roaming on was reported as 来电查询结果 (results of a query)."""
+    facts = {
+        "balance": {"balance_fen": 12345, "month_charges_fen": 5670},
+        "roaming": {"on": False},
+    }
+    at = dt.datetime(2031, 3, 11, 2, 0)
+    queries = [CallQuery(service=s, facts=facts[s], at=at) for s in services]
+    assert compose(queries, "zh-CN", queried_from).startswith(header)
