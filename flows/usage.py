@@ -13,7 +13,7 @@ from flows.report import Report
 from ivr.flow import CallContext, Goto
 from ivr.models import Subscriber, UsageCounter
 from ivr.reply import Line, Listen, Reply
-from prompts import catalog, spoken
+from prompts import catalog, places, spoken
 from prompts.catalog import other_language
 from sms_followup import trail
 from sms_followup.trail_page import link_for
@@ -77,7 +77,9 @@ class ReadingTrail(Report):
 
 
 def trail_lines(facts: dict[str, Any], language: str) -> tuple[Line, ...]:
-    """What the caller hears of the trail's figures (``Trail.as_facts``)."""
+    """What the caller hears of the trail's figures (``Trail.as_facts``): this month's total is
+    the counter's, as the usage report says it, and a month whose sessions are not all in is
+    said to be so. Only a place with audio is named (:func:`places.spoken_place`)."""
     volume = spoken.data_volume
     top = facts["top"]
     if top is None and not facts["last_three_months_kb"] and not facts["this_month_kb"]:
@@ -91,17 +93,17 @@ def trail_lines(facts: dict[str, Any], language: str) -> tuple[Line, ...]:
             },
         )
     ]
+    if facts.get("this_month_pending"):
+        lines.append(Line("report.trail.month_pending"))
     if top is not None:
-        access = top["access"] or "other"
         said = {
             "day": spoken.date(dt.date.fromisoformat(top["day"]), language),
             "volume": volume(top["kb"], language),
-            "access": catalog.text(f"access.{access}", language)
-            if access in ("WLAN", "other")
-            else access,
+            "access": catalog.text(f"access.{top['access'] or 'other'}", language),
         }
-        if top["location"]:
-            lines.append(Line("report.trail.top_day", {**said, "place": top["location"]}))
+        place = places.spoken_place(top["location"], language)
+        if place:
+            lines.append(Line("report.trail.top_day", {**said, "place": place}))
         else:
             lines.append(Line("report.trail.top_day_no_place", said))
     return tuple(lines)

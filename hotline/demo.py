@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from accounts.importer import AccountRecord, upsert
 from accounts.passwords import seed_demo as seed_demo_passwords
 from expert_desk.demo import seed_agents
+from hotline.demo_trail import seed_sessions
 from ivr.clock import local_date
 from prompts.spoken import KB_PER_MB
 
@@ -96,6 +97,9 @@ def seed(session: Session, now: dt.datetime) -> list[AccountRecord]:
     today = local_date(now)
     records = demo_records(today)
     subscribers = [upsert(session, record, today.strftime("%Y-%m")) for record in records]
+    # Sessions that add up to this month's data counters (hotline.demo_trail).
+    used = {r.msisdn: r.usage["data"][1] for r in records if "data" in r.usage}
+    seed_sessions(session, now, used)
     seed_demo_passwords(session, subscribers, now)  # service password 135790 (accounts.passwords)
     seed_agents(session, now)  # expert desk agents, password desk-demo-10010 (expert_desk.demo)
     return records

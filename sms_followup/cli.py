@@ -345,6 +345,7 @@ def usage_trail(msisdn: str, month: str | None, now_text: str | None) -> None:
     from ivr import numbers
     from ivr.clock import local_date
     from ivr.models import Subscriber
+    from prompts.places import place_name
     from sms_followup import trail
     from sms_followup.templates import text
 
@@ -370,13 +371,16 @@ def usage_trail(msisdn: str, month: str | None, now_text: str | None) -> None:
     click.echo(f"last three months  {mb(figures.last_three_months_kb)}")
     click.echo(f"this month so far  {mb(figures.this_month_kb)}")
     for key, kb in figures.months.items():
-        click.echo(f"  {key}          {mb(kb)}")
+        recorded = figures.recorded[key]
+        pending = f"  (sessions {mb(recorded)}: not all in)" if recorded < kb else ""
+        click.echo(f"  {key}          {mb(kb)}{pending}")
     top = figures.top
     if top is None:
         click.echo("busiest day        none")
     else:
         access = top.access or text("trail.other", "en-US")
-        place = f" in {top.location}" if top.location else ""
+        name = place_name(top.location, "en-US")
+        place = f" in {name}" if name else ""
         click.echo(f"busiest day        {top.day} {mb(top.kb)} mostly {access}{place}")
     click.echo(f"sessions           {figures.sessions}")
     columns = [*trail.ACCESS_TYPES, "other"]

@@ -6,6 +6,14 @@ place billing names. Three months plus the current one are kept (:func:`purge`, 
 worker). Every figure below comes from aggregate SQL over the
 ``(subscriber_id, day, access, kb)`` index: a heavy user's 30,000 sessions are never loaded,
 only the sessions of one chosen day.
+
+One figure of data used per month: the month's data counter (``UsageCounter``), which the
+usage report, its SMS and the reminders read too. Sessions are its breakdown by day, access
+type and place; ingesting one adds it to both in one transaction. A month whose counter is
+ahead of its sessions (billing set the counter, by account import, before sending the
+sessions) is *pending*: its total is still the counter's, and the trail says that its daily
+records are not all in, never that nothing was used. A month without a counter is the sum of
+its sessions.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ivr.clock import local_date
 from ivr.db import Base
+from ivr.models import UsageCounter
 
 ACCESS_TYPES = ("5G", "4G", "3G", "2G", "WLAN")
 """Access types in the order they are shown (and coloured); sessions without one are 'other'."""
@@ -104,7 +113,8 @@ class Trail:
 
     today: dt.date
     start: dt.date
-    months: dict[str, int]  # YYYY-MM → KB, every month of the window, oldest first
+    months: dict[str, int]  # YYYY-MM → KB used (the counter's), every month, oldest first
+    recorded: dict[str, int]  # YYYY-MM → KB of the sessions kept, every month of the window
     days: dict[dt.date, dict[str, int]]  # day → access ('other' for none) → KB
     sessions: int
     top: TopDay | None
@@ -113,6 +123,15 @@ class Trail:
     @property
     def this_month_kb(self) -> int:
         return self.months[month_key(self.today)]
+
+    @property
+    def pending(self) -> list[str]:
+        """The months whose sessions do not yet add up to the data used."""
+        return [month for month, kb in self.months.items() if self.recorded[month] < kb]
+
+    @property
+    def this_month_pending(self) -> bool:
+        return month_key(self.today) in self.pending
 
     @property
     def last_three_months_kb(self) -> int:
@@ -129,6 +148,7 @@ class Trail:
             "months": dict(self.months),
             "last_three_months_kb": self.last_three_months_kb,
             "this_month_kb": self.this_month_kb,
+            "this_month_pending": self.this_month_pending,
             "top": None
             if self.top is None
             else {
@@ -141,8 +161,9 @@ class Trail:
 
 
 def trail(session: Session, subscriber_id: int, today: dt.date) -> Trail:
-    """Per-day totals by access type over the window (one GROUP BY), and from them the month
-    totals and the day with the most data, whose place is one more aggregate query."""
+    """Per-day totals by access type over the window (one GROUP BY), and from them the
+    sessions' month totals and the day with the most data, whose place is one more aggregate
+    query; the months' data used are their counters, where billing keeps one."""
     start = window_start(today)
     s = DataSession
     rows = session.execute(
@@ -150,7 +171,7 @@ def trail(session: Session, subscriber_id: int, today: dt.date) -> Trail:
         .where(s.subscriber_id == subscriber_id, s.day >= start, s.day <= today)
         .group_by(s.day, s.access)
     )
-    months = dict.fromkeys(months_of(today), 0)
+    recorded = dict.fromkeys(months_of(today), 0)
     days: dict[dt.date, dict[str, int]] = defaultdict(dict)
     by_access: dict[str, int] = defaultdict(int)
     count = 0
@@ -158,7 +179,7 @@ def trail(session: Session, subscriber_id: int, today: dt.date) -> Trail:
         kb = int(kb or 0)
         key = access or "other"
         days[day][key] = days[day].get(key, 0) + kb
-        months[month_key(day)] += kb
+        recorded[month_key(day)] += kb
         by_access[key] += kb
         count += int(n)
     top = None
@@ -175,7 +196,18 @@ def trail(session: Session, subscriber_id: int, today: dt.date) -> Trail:
                 .limit(1)
             ).scalar()
             top = TopDay(best, sum(split.values()), None if main == "other" else main, place)
-    return Trail(today, start, months, dict(sorted(days.items())), count, top, dict(by_access))
+    counters = session.execute(
+        sa.select(UsageCounter.period, UsageCounter.used).where(
+            UsageCounter.subscriber_id == subscriber_id,
+            UsageCounter.kind == "data",
+            UsageCounter.period.in_(list(recorded)),
+        )
+    )
+    counted = {period: int(used) for period, used in counters}
+    months = {month: counted.get(month, kb) for month, kb in recorded.items()}
+    return Trail(
+        today, start, months, recorded, dict(sorted(days.items())), count, top, dict(by_access)
+    )
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ expires seven days after it was written, by the hotline's clock. A wrong, altere
 token gets the same 404 as a page that does not exist. The page is phone-sized and in the
 subscriber's language: a server-rendered SVG bar chart of data per day over the window
 (coloured by access type, each bar a link to its day, so no JavaScript is needed), the month
-totals and the sessions of the chosen day. Nothing else of the subscriber is shown, and
-every text billing sent (places) goes through Jinja's escaping.
+totals (the data counters', as the hotline says them; a month whose sessions are not all in
+is marked) and the sessions of the chosen day, places named in the subscriber's language.
+Nothing else of the subscriber is shown, and every text billing sent (places) goes through
+Jinja's escaping.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ivr.clock import local_date, local_datetime
 from ivr.models import Subscriber
 from ivr.services import current_core
 from prompts import spoken
+from prompts.places import place_name
 from sms_followup import trail
 
 TOKEN_TTL = dt.timedelta(days=7)
@@ -58,6 +61,8 @@ WORDS = {
         "more": "只列出前 {n} 条。",
         "other": "其他",
         "unknown": "—",
+        "pending": "本月的上网明细尚未全部入账，图表只含已入账的记录。",
+        "pending_month": "明细未全",
     },
     "en-US": {
         "title": "Data usage trail",
@@ -77,6 +82,8 @@ WORDS = {
         "more": "Only the first {n} are listed.",
         "other": "other",
         "unknown": "—",
+        "pending": "This month's sessions are not all in yet; the chart shows those that are.",
+        "pending_month": "sessions pending",
     },
 }
 
@@ -203,7 +210,7 @@ def page(token: str) -> ResponseReturnValue:
             "access": s.access or words["other"],
             "colour": COLOURS[s.access or "other"],
             "volume": volume(s.kb, lang),
-            "place": s.location or words["unknown"],
+            "place": place_name(s.location, lang) or words["unknown"],
         }
         for s in sessions
     ]
@@ -223,9 +230,13 @@ def page(token: str) -> ResponseReturnValue:
             "day": _day_label(top.day, lang),
             "volume": volume(top.kb, lang),
             "access": top.access or words["other"],
-            "place": top.location or "",
+            "place": place_name(top.location, lang) or "",
         },
-        months=[(_month_label(m, lang), volume(kb, lang), kb) for m, kb in figures.months.items()],
+        pending=figures.this_month_pending,
+        months=[
+            (_month_label(m, lang), volume(kb, lang), kb, m in figures.pending)
+            for m, kb in figures.months.items()
+        ],
         bars=bars,
         ticks=ticks,
         chart_w=CHART_W,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ivr.clock import local_date
 from ivr.models import Subscriber
 from prompts import spoken
+from prompts.places import place_name
 from sms_followup import outbox, trail
 from sms_followup.settings import SmsSettings
 from sms_followup.templates import text
@@ -22,13 +23,17 @@ KIND = "usage_trail"
 
 
 def _params(facts: dict[str, Any], language: str) -> dict[str, str]:
+    """The figures of ``Trail.as_facts`` as the SMS writes them: this month's total is the
+    counter's, a month whose sessions are not all in says so, and a place is named in the
+    reader's language (:func:`prompts.places.place_name`)."""
     volume = spoken.written_data_volume
     top = facts.get("top")
     top_text = ""
     if top is not None:
         day = dt.date.fromisoformat(top["day"])
         written = f"{day.month}月{day.day}日" if language == "zh-CN" else day.strftime("%d %b")
-        place = text("trail.place", language, place=top["location"]) if top["location"] else ""
+        name = place_name(top["location"], language)
+        place = text("trail.place", language, place=name) if name else ""
         top_text = text(
             "trail.top",
             language,
@@ -37,9 +42,11 @@ def _params(facts: dict[str, Any], language: str) -> dict[str, str]:
             access=top["access"] or text("trail.other", language),
             place=place,
         )
+    pending = facts.get("this_month_pending", False)
     return {
         "last_three": volume(facts["last_three_months_kb"], language),
         "this_month": volume(facts["this_month_kb"], language),
+        "pending": text("trail.pending", language) if pending else "",
         "top": top_text,
         "link": facts["link"],
     }

@@ -42,7 +42,7 @@ def test_mandarin_prompts_use_a_mandarin_voice(caller: Caller) -> None:
 def test_1001012_reads_data_voice_and_sms_usage(caller: Caller) -> None:
     caller.dial("1001012", DEMO_ZH)
     heard = caller.last_heard
-    assert "本月国内流量已使用二点二G，剩余二点七G，套餐共五G。" in heard
+    assert "本月国内流量已使用二点二G，剩余二点八G，套餐共五G。" in heard
     assert "通话已使用一百二十二分钟，剩余一百七十八分钟。" in heard
     assert "短信已使用十二条，剩余八十八条。" in heard
 

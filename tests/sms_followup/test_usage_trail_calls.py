@@ -13,11 +13,17 @@ from hotline.container import Hotline
 from sms_followup.models import OutboxMessage
 from tests.support.caller import DEMO_EN, DEMO_ZH, Caller, TwilioClient
 from tests.support.sms import deliver, handset, replies, text_in
-from tests.support.trail import NOW, data, ingest_jsonl
+from tests.support.trail import NOW, billing_sent_nothing, data, ingest_jsonl
 
 MB = 1024
 pytestmark = pytest.mark.clock(NOW, running=False)
 LINK = re.compile(r"http://hotline\.test/usage/[A-Za-z0-9_.\-]+")
+
+
+@pytest.fixture(autouse=True)
+def _nothing_from_billing_yet(hotline: Hotline) -> None:
+    """These tests count the sessions they ingest: the demo callers start without any."""
+    billing_sent_nothing(hotline)
 
 
 def some_usage(hotline: Hotline) -> None:
@@ -111,3 +117,31 @@ def test_the_keyword_to_an_industry_port_is_not_the_trail(
     with hotline.sessions() as session:
         kinds = session.scalars(sa.select(OutboxMessage.kind)).all()
     assert "usage_trail" not in kinds
+
+
+def test_an_english_trail_names_its_places_in_english(caller: Caller, hotline: Hotline) -> None:
+    """南京 is Nanjing by voice and by SMS; a place without a name of its own in the catalog is
+    spelled in pinyin in the SMS: no Chinese characters in an English reply."""
+    rows: list[dict[str, object] | str] = [
+        {**data("2031-02-20T09:00:00", 900 * MB, access="5G", location="南京"), "msisdn": DEMO_EN},
+        {
+            **data("2031-03-02T09:00:00", 950 * MB, access="4G", location="徐汇区"),
+            "msisdn": DEMO_EN,
+        },
+    ]
+    assert ingest_jsonl(hotline, rows).errors == []
+    caller.dial("1001012", DEMO_EN).press("3")
+    trail_lines = [line for line in caller.said if line.startswith(("In the last", "Your busiest"))]
+    assert trail_lines[-1] == (
+        "Your busiest day was March 2nd, with 950 megabytes, mostly over 4G."
+    )  # 徐汇区 has no audio: left out by voice
+    caller.hang_up()
+    deliver(hotline)
+    [sms] = handset(hotline, DEMO_EN)
+    assert "busiest day 02 Mar: 950MB over 4G in Xuhuiqu" in sms
+    assert not re.search(r"[\u4e00-\u9fff]", " ".join([*trail_lines, sms]))
+    billing_sent_nothing(hotline)
+    assert ingest_jsonl(hotline, rows[:1]).errors == []
+    again = Caller(caller.twilio).dial("1001012", DEMO_EN).press("3")
+    nanjing = "Your busiest day was February 20th, with 900 megabytes, mostly over 5G, in Nanjing."
+    assert nanjing in again.said

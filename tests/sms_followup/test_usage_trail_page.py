@@ -20,7 +20,15 @@ from sms_followup.trail_page import link_for, subscriber_of, token_for
 from tests.support.caller import DEMO_EN, DEMO_ZH
 from tests.support.clocks import TestClock
 from tests.support.paths import ARTIFACTS
-from tests.support.trail import BARS_JS, NOW, data, heavy_user, ingest_jsonl, subscriber_id
+from tests.support.trail import (
+    BARS_JS,
+    NOW,
+    billing_sent_nothing,
+    data,
+    heavy_user,
+    ingest_jsonl,
+    subscriber_id,
+)
 
 MB = 1024
 pytestmark = pytest.mark.clock(NOW, running=False)
@@ -31,6 +39,7 @@ def token(hotline: Hotline, msisdn: str, at: dt.datetime = NOW) -> str:
 
 
 def some_usage(hotline: Hotline) -> None:
+    billing_sent_nothing(hotline)
     report = ingest_jsonl(
         hotline,
         [

@@ -20,7 +20,7 @@ from tests.support.clocks import TestClock
 from tests.support.live import live_hotline
 from tests.support.paths import ARTIFACTS, ROOT
 from tests.support.polling import wait_for
-from tests.support.trail import BARS_JS, NOW, data
+from tests.support.trail import BARS_JS, NOW, billing_sent_nothing, data
 
 SCENARIO = ROOT / "scenarios" / "usage-trail" / "trail-zh.yaml"
 MB = 1024
@@ -40,6 +40,7 @@ def test_call_hear_the_totals_get_the_sms_and_open_the_link(
     config = {"env": "test", "database_url": database_url, "prompt_audio": False}
     with live_hotline(config, TestClock(NOW)) as live:
         hotline = live.hotline
+        billing_sent_nothing(hotline)
         text = "\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS) + "\n"
         report = ingest(hotline.sessions, read_rows(io.StringIO(text)), "t.jsonl", NOW)
         assert report.errors == []

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from hotline.container import Hotline
 from ivr.clock import SERVICE_TZ, local_date
 from ivr.db import transaction
-from ivr.models import Subscriber
+from ivr.models import Subscriber, UsageCounter
 from sms_followup import trail
 from sms_followup.trail import DataSession
 from sms_followup.usage import ingest, read_rows
@@ -38,6 +38,22 @@ def subscriber_id(hotline: Hotline, msisdn: str) -> int:
         return session.scalars(Subscriber.by_msisdn(msisdn)).one().id
 
 
+def billing_sent_nothing(hotline: Hotline, *msisdns: str) -> None:
+    """Take away the data sessions and data counters the demo seed gave *msisdns* (every
+    subscriber when none is named): a test that counts what it ingests starts from
+    subscribers billing has sent nothing for yet."""
+    owners = sa.select(Subscriber.id)
+    if msisdns:
+        owners = owners.where(Subscriber.msisdn.in_(msisdns))
+    with transaction(hotline.sessions) as session:
+        session.execute(sa.delete(DataSession).where(DataSession.subscriber_id.in_(owners)))
+        session.execute(
+            sa.delete(UsageCounter).where(
+                UsageCounter.subscriber_id.in_(owners), UsageCounter.kind == "data"
+            )
+        )
+
+
 def ingest_jsonl(hotline: Hotline, rows: list[dict[str, object] | str]):  # type: ignore[no-untyped-def]
     text = "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
     return ingest(hotline.sessions, read_rows(io.StringIO(text + "\n")), "trail.jsonl", NOW)
@@ -48,8 +64,9 @@ def data(at: str, kb: int, **extra: object) -> dict[str, object]:
 
 
 def heavy_user(hotline: Hotline, count: int = 30_000, seed: int = 7) -> dict[dt.date, int]:
-    """*count* sessions spread over the window for the Mandarin demo subscriber; the expected
-    KB per day, worked out in Python."""
+    """*count* sessions spread over the window for the Mandarin demo subscriber, in place of
+    any it had; the expected KB per day, worked out in Python."""
+    billing_sent_nothing(hotline, DEMO_ZH)
     rng = random.Random(seed)
     owner = subscriber_id(hotline, DEMO_ZH)
     start = trail.window_start(local_date(NOW))
