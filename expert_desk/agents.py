@@ -40,11 +40,11 @@ from expert_desk.models import (
     DeskOffer,
     DeskWrapup,
 )
+from expert_desk.phone import NUMBER
 from expert_desk.settings import DeskSettings
 from expert_desk.staff import end_wrap_up, lock_agent, release_agent
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
-PHONE = re.compile(r"\+?[0-9]{5,20}|client:[A-Za-z0-9._-]{1,64}")
 MIN_PASSWORD = 8
 #: Wrong passwords in a row an account takes without delay; each further one doubles the
 #: wait before the next try (1 s, 2 s, 4 s ... at most ``MAX_LOGIN_DELAY``). A delay, not a
@@ -94,14 +94,17 @@ def create_agent(
     password_hash: str | None = None,
 ) -> DeskAgent:
     """A new agent, offline, with a hashed password (scrypt, werkzeug's default); or with
-    *password_hash* already made (the demo agents share one)."""
+    *password_hash* already made (the demo agents share one). Their calls ring *phone*, a
+    number, or without one the browser phone in the console (:mod:`expert_desk.phone`)."""
     if not USERNAME.fullmatch(username):
         raise InvalidInput("a username is 2-64 lower-case letters, digits, '.', '_' or '-'")
     if session.scalar(DeskAgent.by_username(username)) is not None:
         raise InvalidInput(f"agent {username!r} already exists")
-    phone = phone or f"client:{username}"
-    if not PHONE.fullmatch(phone):
-        raise InvalidInput("the phone is a number (+8613...) or client:identity")
+    if phone and not NUMBER.fullmatch(phone):
+        raise InvalidInput(
+            "the phone is a number (+8613...); without one, calls ring the browser phone "
+            "in the console"
+        )
     if password_hash is None:
         check_password(password)
         password_hash = generate_password_hash(password)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from expert_desk import agents as agent_service
 from expert_desk import desk as desk_module
+from expert_desk import phone as phones
 from expert_desk import reports
 from expert_desk.errors import DeskError
 from expert_desk.models import DeskAgent
@@ -37,7 +38,7 @@ def agents() -> None:
 @click.argument("username")
 @click.option("--skill", "skills", multiple=True, help="SKILL:LEVEL, e.g. ios:3 (repeatable).")
 @click.option("--name", "display_name", default="", help="Name shown in the console.")
-@click.option("--phone", default="", help="Where calls ring: +86... or client:NAME.")
+@click.option("--phone", default="", help="A number calls ring (+86...); default: the browser.")
 @click.option("--supervisor", is_flag=True, help="May open the supervisor view.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
 def agents_add(
@@ -50,6 +51,11 @@ def agents_add(
 ) -> None:
     """Create an agent (offline until they sign in and go available)."""
     hotline = command_core()
+    if not phone and not phones.can_ring(DeskSettings.of(hotline.settings)):
+        raise click.ClickException(
+            f"calls to {username} would ring the browser phone in the console, but "
+            f"{phones.NOT_SET_UP}; or give the agent a number with --phone +86..."
+        )
     try:
         levels = dict(agent_service.parse_skill(spec) for spec in skills)
         password = _password(password_stdin)
@@ -64,7 +70,7 @@ def agents_add(
                 supervisor=supervisor,
                 now=hotline.clock.now(),
             )
-            click.echo(f"agent {agent.username} created; calls ring {agent.phone}")
+            click.echo(f"agent {agent.username} created; calls ring {phones.ring_target(agent)}")
     except DeskError as error:
         raise click.ClickException(error.detail) from error
 
@@ -113,7 +119,8 @@ def agents_list() -> None:
             role = " supervisor" if a.is_supervisor else ""
             active = "" if a.active else " (deactivated)"
             click.echo(
-                f"{a.username:<16} {a.status:<9} {a.state:<8} {skills:<40} {a.phone}{role}{active}"
+                f"{a.username:<16} {a.status:<9} {a.state:<8} {skills:<40} "
+                f"{phones.ring_target(a)}{role}{active}"
             )
 
 

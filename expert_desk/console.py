@@ -2,9 +2,11 @@
 write notes; supervisors watch the lines and read the day report (CSV). Desk metrics are
 served with the app's at ``/metrics``.
 
-Server-rendered Jinja pages with autoescaping; a small script refreshes the live part.
-Logins use werkzeug's password hashes and Flask's signed session cookie; every POST carries
-a CSRF token (Flask-WTF); every response carries a strict Content-Security-Policy.
+Server-rendered Jinja pages with autoescaping; a small script refreshes the live part and
+sends the console's forms without leaving the page, so that the browser phone (Twilio's
+Voice JS SDK, :mod:`expert_desk.phone`) keeps its call. Logins use werkzeug's password hashes
+and Flask's signed session cookie; every POST carries a CSRF token (Flask-WTF); every response
+carries a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import (
@@ -24,6 +26,7 @@ from flask import (
     abort,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -33,7 +36,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from expert_desk import agents, reports, views
+from expert_desk import agents, phone, reports, views
 from expert_desk.desk import Desk, current_desk
 from expert_desk.errors import DeskError
 from expert_desk.models import BREAK_REASONS, DISPOSITIONS, DeskAgent
@@ -47,19 +50,31 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SESSION_MAX_AGE = dt.timedelta(hours=12)
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
+#: Where the browser phone connects besides the console: Twilio's signalling (WebSocket) and
+#: its Voice Insights events, on hosts under twilio.com that depend on the edge.
+TWILIO_CONNECT = "wss://*.twilio.com https://*.twilio.com"
+
+
+@cache
+def content_security_policy(signalling_host: str) -> str:
+    """The console's policy: its own scripts, styles and requests only, and the browser
+    phone's connections (to the stand-in's *signalling_host* instead of Twilio, if set)."""
+    phone_connect = f"wss://{signalling_host}" if signalling_host else TWILIO_CONNECT
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {phone_connect}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
 #: The only ``next`` targets followed after signing in.
 SAFE_NEXT = re.compile(r"/desk/[A-Za-z0-9/_.-]{0,200}")
 PUBLIC_ENDPOINTS = {"desk_console.login", "desk_console.static"}
@@ -105,18 +120,25 @@ def _guard() -> ResponseReturnValue | None:
     g.agent = None if request.endpoint == "desk_console.static" else _session_agent()
     if request.endpoint in PUBLIC_ENDPOINTS or g.agent is not None:
         return None
-    if request.endpoint in ("desk_console.agent_live", "desk_console.supervisor_live"):
+    if request.endpoint in (
+        "desk_console.agent_live",
+        "desk_console.supervisor_live",
+        "desk_console.phone_token",
+    ):
         return Response("login required\n", 401, mimetype="text/plain")
     return redirect(url_for("desk_console.login", next=request.path))
 
 
 @desk_console.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    settings = current_desk().settings
+    policy = content_security_policy(settings.twilio_signalling_host)
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # The microphone for the browser phone, on the console's own pages only.
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
     if request.endpoint != "desk_console.static":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -220,10 +242,19 @@ def _next_page() -> str:
 
 @desk_console.get("/")
 def agent_console() -> ResponseReturnValue:
-    page = _agent_page(current_desk())
+    desk = current_desk()
+    page = _agent_page(desk)
+    panel = None
+    if page.agent.rings_browser:
+        settings = desk.settings
+        panel = views.PhonePanel(
+            phone.identity(page.agent.id), settings.browser_phone, settings.twilio_signalling_host
+        )
     return render_template(
         "desk/console.html",
         page=page,
+        phone=panel,
+        phone_bundle=phone.SDK_BUNDLE,
         reasons=BREAK_REASONS,
         dispositions=DISPOSITIONS,
     )
@@ -232,6 +263,23 @@ def agent_console() -> ResponseReturnValue:
 @desk_console.get("/live")
 def agent_live() -> ResponseReturnValue:
     return render_template("desk/_agent_live.html", page=_agent_page(current_desk()))
+
+
+@desk_console.post("/phone/token")
+def phone_token() -> ResponseReturnValue:
+    """A fresh access token for the signed-in agent's browser phone, as JSON (``token``,
+    ``identity``, ``ttl_s``); 409 with an ``error`` for the agent when there is none to have."""
+    desk = current_desk()
+    if not g.agent.rings_browser:
+        return jsonify(error="Your calls ring your phone number, not this browser."), 409
+    if not desk.settings.browser_phone:
+        return jsonify(error=f"Calls cannot ring here: {phone.NOT_SET_UP}."), 409
+    token = phone.access_token(desk.settings, g.agent.id, desk.now())
+    logger.info(
+        "desk.phone_token",
+        extra={"agent": g.agent.id, "identity": token.identity, "ttl_s": token.ttl_s},
+    )
+    return jsonify(token=token.jwt, identity=token.identity, ttl_s=token.ttl_s)
 
 
 def _agent_page(desk: Desk) -> views.AgentPage:

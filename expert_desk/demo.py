@@ -44,7 +44,8 @@ def _demo_hash() -> str:
 
 
 def seed_agents(session: Session, now: dt.datetime) -> list[DemoAgent]:
-    """Create the demo agents that do not exist yet (offline, client:<name> phones)."""
+    """Create the demo agents that do not exist yet (offline, their calls ringing the
+    browser phone in the console)."""
     for demo in DEMO_AGENTS:
         if session.query(DeskAgent.id).filter_by(username=demo.username).first() is None:
             create_agent(

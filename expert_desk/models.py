@@ -50,7 +50,8 @@ class DeskAgent(Base):
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(100))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    #: Where accepted calls are dialled: an E.164 number or ``client:identity``.
+    #: Where accepted calls are dialled: a number, or empty for the browser phone in the
+    #: console (``client:<username>`` in rows made before it; :mod:`expert_desk.phone`).
     phone: Mapped[str] = mapped_column(sa.String(64))
     is_supervisor: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from expert_desk import events, queue
+from expert_desk import events, phone, queue
 from expert_desk.models import (
     CALLBACK,
     COMPLETED,
@@ -55,7 +55,7 @@ def connected(session: Session, desk_call_id: int, call_sid: str, now: dt.dateti
     assert agent is not None
     desk_call.status, desk_call.connected_at = TALKING, now
     events.record(session, "connected", now, desk_call=desk_call, agent=agent)
-    return Leg(desk_call.id, agent.phone, desk_call.language)
+    return Leg(desk_call.id, phone.ring_target(agent), desk_call.language)
 
 
 def dial_ended(

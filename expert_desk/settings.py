@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from expert_desk import policy
-from ivr.config import ConfigError, setting, twilio_number
+from ivr.config import LOCAL_ACCOUNT_SID, ConfigError, setting, twilio_number
 from ivr.numbers import HOTLINE_NUMBER
 from sms_followup.settings import SmsSettings
+
+_API_KEY = re.compile(r"SK[0-9a-f]{32}")
+_TWIML_APP = re.compile(r"AP[0-9a-f]{32}")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+MAX_TOKEN_TTL_S = 24 * 3600  # Twilio refuses access tokens valid for longer
+MIN_API_SECRET = 32  # an API key's secret; shorter would be a weak key for the tokens' HMAC
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,14 @@ class DeskSettings(SmsSettings):
     agent_hours: str = setting("08:00-22:00", "AGENT_HOURS")
     agent_max_wait_s: int = setting(300, "AGENT_MAX_WAIT_S")
     agent_max_queue: int = setting(50, "AGENT_MAX_QUEUE")
+    # The agents' browser phone (expert_desk/phone.py): the API key that signs its access
+    # tokens, the TwiML App their grant names, how long a token lasts; and, for tests and
+    # the local simulator only, the host of a stand-in for Twilio's signalling server.
+    twilio_api_key: str = setting("", "TWILIO_API_KEY")
+    twilio_api_secret: str = setting("", "TWILIO_API_SECRET", secret=True)
+    twilio_twiml_app_sid: str = setting("", "TWILIO_TWIML_APP_SID")
+    desk_phone_token_ttl_s: int = setting(3600, "DESK_PHONE_TOKEN_TTL_S")
+    twilio_signalling_host: str = setting("", "TWILIO_SIGNALLING_HOST")
 
     def caller_id(self) -> str:
         """The number callbacks are placed from, in E.164: ``DESK_CALLER_ID``, else the
@@ -84,3 +99,53 @@ class DeskSettings(SmsSettings):
                 "DESK_HOLD_MUSIC_URL must be an absolute http:// or https:// URL (Twilio "
                 "fetches it), or empty for the rendered hold music"
             )
+        self._check_browser_phone()
+
+    @property
+    def browser_phone(self) -> bool:
+        """Whether the agents' browser phone is set up (its three variables, checked)."""
+        return bool(self.twilio_api_key and self.twilio_api_secret and self.twilio_twiml_app_sid)
+
+    @property
+    def on_twilio(self) -> bool:
+        """Whether calls go through a Twilio account rather than the local simulator's."""
+        return self.production or self.twilio_account_sid != LOCAL_ACCOUNT_SID
+
+    def _check_browser_phone(self) -> None:
+        named = {
+            "TWILIO_API_KEY": self.twilio_api_key,
+            "TWILIO_API_SECRET": self.twilio_api_secret,
+            "TWILIO_TWIML_APP_SID": self.twilio_twiml_app_sid,
+        }
+        missing = [name for name, value in named.items() if not value]
+        if 0 < len(missing) < len(named):
+            raise ConfigError(
+                f"the browser phone needs {' and '.join(missing)} too: TWILIO_API_KEY, "
+                "TWILIO_API_SECRET and TWILIO_TWIML_APP_SID go together"
+            )
+        if self.twilio_api_key and not _API_KEY.fullmatch(self.twilio_api_key):
+            raise ConfigError(
+                "TWILIO_API_KEY must be the SID of an API key: SK followed by 32 hex digits"
+            )
+        if self.twilio_api_secret and len(self.twilio_api_secret) < MIN_API_SECRET:
+            raise ConfigError(
+                f"TWILIO_API_SECRET must be the API key's secret ({MIN_API_SECRET} characters), "
+                "shown once when the key was created"
+            )
+        if self.twilio_twiml_app_sid and not _TWIML_APP.fullmatch(self.twilio_twiml_app_sid):
+            raise ConfigError(
+                "TWILIO_TWIML_APP_SID must be the SID of a TwiML App: AP followed by 32 hex digits"
+            )
+        if not 10 <= self.desk_phone_token_ttl_s <= MAX_TOKEN_TTL_S:
+            raise ConfigError(
+                f"DESK_PHONE_TOKEN_TTL_S must be 10 to {MAX_TOKEN_TTL_S} seconds (Twilio "
+                "refuses access tokens valid for more than a day)"
+            )
+        host = self.twilio_signalling_host
+        if host and self.production:
+            raise ConfigError(
+                "TWILIO_SIGNALLING_HOST points the browser phone at a stand-in for Twilio: "
+                "unset it in production"
+            )
+        if host and not _HOST.fullmatch(host):
+            raise ConfigError(f"TWILIO_SIGNALLING_HOST must be HOST or HOST:PORT, not {host!r}")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from complaints import tickets
-from expert_desk import agents, queue, reports, topics
+from expert_desk import agents, phone, queue, reports, topics
 from expert_desk.models import (
     COMPLETED,
     CONNECTING,
@@ -61,10 +61,22 @@ class AgentView:
     lapses_in_row: int
     skills: tuple[tuple[str, int], ...]
     answered_today: int = 0
+    #: Their calls ring the browser phone in the console, not a number.
+    rings_browser: bool = False
 
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
+
+
+@dataclass(frozen=True)
+class PhonePanel:
+    """The console's browser phone: the agent's identity, whether the phone is set up, and
+    the stand-in for Twilio's signalling it talks to instead of Twilio's own (tests, local)."""
+
+    identity: str
+    ready: bool
+    signalling_host: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,7 @@ def agent_view(session: Session, agent: DeskAgent, now: dt.datetime) -> AgentVie
         lapses_in_row=agent.lapses_in_row,
         skills=tuple((s.skill, s.level) for s in agent.skills),
         answered_today=answered or 0,
+        rings_browser=phone.rings_browser(agent),
     )
 
 

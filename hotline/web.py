@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from complaints.recordings import recordings
+from expert_desk import phone
 from expert_desk.console import desk_console, init_console
 from expert_desk.reports import DeskCollector
 from expert_desk.webhooks import desk_voice
@@ -42,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, clock: Clock | None
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     hotline = container.build(settings, clock)
+    phone.check_agents_can_ring(hotline.sessions, settings)
     app.extensions[EXTENSION] = hotline
     app.register_error_handler(BadWebhook, bad_webhook)
     app.register_blueprint(voice)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from expert_desk import recordings
+from expert_desk import phone, recordings
 from expert_desk.agents import set_status
 from expert_desk.desk import Desk
 from hotline.container import Hotline
@@ -501,8 +501,8 @@ def test_accepted_call_dials_the_expert_and_wraps_up_after(
     assert caller.twiml is not None
     dial = caller.twiml.find("Dial")
     assert dial is not None and dial.get("action") == f"/voice/desk/dialed/{row.id}"
-    client = dial.find("Client")
-    assert client is not None and client.text == "li.na.test"
+    client = dial.find("Client")  # the agent's browser phone: letters, digits, _ only
+    assert client is not None and client.text == phone.identity(expert) == f"agent_{expert}"
     assert "正在为您接通专家" in caller.last_heard
 
     caller.webhook(

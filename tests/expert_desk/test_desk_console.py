@@ -309,13 +309,14 @@ def test_agents_add_hashes_the_password_from_stdin_and_lists_the_agent(
         input="correct horse battery\n",
     )
     assert added.exit_code == 0, added.output
-    assert "calls ring client:wu.fang" in added.output
-
-    listed = cli.invoke(main, ["agents", "list"])
-    assert re.search(r"wu\.fang\s+offline\s+idle\s+ios:2,settings:3", listed.output)
     with desk.sessions() as session:
         found = session.scalar(DeskAgent.by_username("wu.fang"))
         assert found is not None and found.password_hash.startswith("scrypt:")
+    ring = f"client:agent_{found.id}"  # the browser phone: no '.' in a client identity
+    assert f"calls ring {ring}" in added.output
+
+    listed = cli.invoke(main, ["agents", "list"])
+    assert re.search(rf"wu\.fang\s+offline\s+idle\s+ios:2,settings:3\s+{ring}\n", listed.output)
 
 
 @pytest.mark.parametrize(
