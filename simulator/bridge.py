@@ -46,6 +46,19 @@ class Bridge:
             self._cancelled = True
             self._condition.notify_all()
 
+    def propose(self, party: str, seconds: float) -> None:
+        """Propose talking ``seconds``, without waiting for the other party."""
+        with self._condition:
+            self._proposals[party] = seconds
+            self._condition.notify_all()
+
+    def proposal(self, party: str, timeout: float) -> float | None:
+        """What ``party`` proposed, waiting up to ``timeout`` real seconds; None before then
+        (a party that talks in real time learns this way how long the other will)."""
+        with self._condition:
+            self._condition.wait_for(lambda: party in self._proposals, timeout=timeout)
+            return self._proposals.get(party)
+
     def agree(self, party: str, seconds: float, timeout: float) -> Outcome:
         """Propose talking ``seconds``; wait (real ``timeout``) for the other; the outcome."""
         with self._condition:

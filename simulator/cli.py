@@ -18,6 +18,7 @@ import click
 
 from simulator.audio import make_speaker
 from simulator.call import RecognitionFailed, Recognizer
+from simulator.clients import IDENTITY, AnsweringClient
 from simulator.config import NotOurNumber, as_delivered
 from simulator.inputs import (
     Action,
@@ -357,6 +358,16 @@ def _input_source(
     "<Play> lasts as long as its WAV file, <Say> as estimated from its text, each key 0.3 s, "
     "a <Gather> without input its timeout.",
 )
+@click.option(
+    "--client",
+    "clients",
+    multiple=True,
+    metavar="IDENTITY",
+    help="Register an agent's browser phone (the console shows its identity, e.g. agent_1) "
+    "with the network: it picks up at once the calls the agent accepts and talks as a "
+    "dialled phone does. Repeatable. Without it, a <Dial><Client> rings nobody, as on Twilio "
+    "with no browser registered.",
+)
 @_connection_options
 def call_command(
     number: str | None,
@@ -369,6 +380,7 @@ def call_command(
     microphone: bool,
     speech_backend: str,
     timestamps: bool,
+    clients: tuple[str, ...],
     base_url: str | None,
     auth_token: str | None,
     account_sid: str | None,
@@ -395,6 +407,11 @@ def call_command(
         raise click.UsageError("a scenario file lists its own steps: no --say-wav or --microphone")
     if say_wav and microphone:
         raise click.UsageError("use --say-wav or --microphone, not both")
+    for identity in clients:
+        if not IDENTITY.fullmatch(identity):
+            raise click.BadParameter(
+                f"{identity!r}: a client identity is letters, digits and _", param_hint="--client"
+            )
     loaded = _load_scenario(scenario, number, from_) if scenario is not None else None
     to, caller = (loaded.to, loaded.from_) if loaded is not None else _parties(number, from_)
     voice = bool(say_wav) or microphone
@@ -431,6 +448,8 @@ def call_command(
     except NotOurNumber as error:
         network.close()
         raise click.ClickException(str(error)) from None
+    for identity in clients:
+        network.clients.register(identity, AnsweringClient(network.config.party_talk_seconds))
     failure: str | None = None
     with RestStandin(network, port=standin_port), tempfile.TemporaryDirectory() as folder:
         if loaded is not None:

@@ -5,6 +5,7 @@ over its parts, each thread-safe, since many calls run at once, each in its own 
 * :mod:`~simulator.queues`: the call queues;
 * :mod:`~simulator.recordings`: what ``<Record>`` recorded;
 * :mod:`~simulator.parties`: the other phones, which calls dial or the app calls;
+* :mod:`~simulator.clients`: the Voice SDK clients registered, which ``<Dial><Client>`` rings;
 * :mod:`~simulator.smsc`: messages, sent and received.
 """
 
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from simulator.call import CallSpec, Recognizer, SimulatedCall
+from simulator.clients import Clients
 from simulator.config import VOICE_INCOMING, VOICE_STATUS, NetworkConfig, inbound_from
 from simulator.inputs import Action, InputSource, ScriptedInput
 from simulator.messaging import Message, MessageStore, OptOuts, wall_clock
@@ -49,6 +51,7 @@ class Network:
         self.queues = Queues()
         self.recordings = Recordings(lambda: self.config.account_sid)
         self.parties = Parties(lambda: self.config.party_talk_seconds)
+        self.clients = Clients()
         self.sms = SmsCenter(lambda: self.config, self.clock, wall)
 
     # -- calls ---------------------------------------------------------------------------

@@ -200,6 +200,8 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # A microphone for the browser phone (getUserMedia): a fake one.
+                "--use-fake-device-for-media-stream",
             ],
         )
         try:

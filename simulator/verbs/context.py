@@ -13,6 +13,7 @@ from typing import Protocol
 from urllib.parse import urljoin
 
 from simulator import twiml
+from simulator.clients import Clients
 from simulator.config import NetworkConfig
 from simulator.control import BridgeTo, CallControl, RedirectTo
 from simulator.inputs import Action, Moment, Speak
@@ -109,6 +110,9 @@ class CallNetwork(Protocol):
 
     @property
     def parties(self) -> Parties: ...
+
+    @property
+    def clients(self) -> Clients: ...
 
 
 class CallContext(Protocol):

@@ -1,5 +1,6 @@
-"""``<Dial>``: ring numbers or clients (the network's other parties), or take the first
-caller out of a queue (an agent answering); talk until someone hangs up, then the
+"""``<Dial>``: ring numbers (the network's other parties) or clients (Voice SDK endpoints
+registered with the network: an identity nobody registered does not answer), or take the
+first caller out of a queue (an agent answering); talk until someone hangs up, then the
 ``<Dial action>`` request says how the dialled leg went."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import NamedTuple
 
 from simulator import twiml
 from simulator.bridge import Bridge, BridgeFailed
+from simulator.clients import Ringing
 from simulator.control import BridgeTo
 from simulator.sids import new_sid
 from simulator.verbs.context import CallContext, CallEnded, Document
@@ -67,16 +69,56 @@ def _dial_queue(
 
 
 def _dial_parties(call: CallContext, verb: twiml.Dial) -> _Leg:
-    """Ring the numbers/clients; the first that answers talks as its script says."""
+    """Ring the numbers and clients, one after another in the document's order (Twilio rings
+    them all at once; the service dials one); the first that answers talks."""
+    statuses = []
+    for target in verb.targets:
+        rung = _ring_client(call, target, verb) if target.kind == "client" else _ring(call, target)
+        if isinstance(rung, str):
+            statuses.append(rung)
+            continue
+        sid, bridge = rung
+        started = call.elapsed
+        try:
+            hung_up = talk(call, bridge)
+        except BridgeFailed as failure:
+            call.warn(f"<Dial> {target.kind} {target.value}: {failure}")
+            return _Leg("completed", sid, call.elapsed - started, False)
+        return _Leg("completed", sid, call.elapsed - started, hung_up)
+    status = statuses[0]
+    call.spend(verb.timeout if status == _UNANSWERED else _NOT_ANSWERED_SECONDS)
+    return _Leg(status, "", 0.0, False)
+
+
+def _ring(call: CallContext, target: twiml.DialTarget) -> tuple[str, Bridge] | str:
+    """A number: it answers (the dialled leg's sid, a bridge to it) or ends as set."""
     parties = call.network.parties
-    outcomes = [(target, parties.outcome_for(target.value)) for target in verb.targets]
-    answering = next((target for target, outcome in outcomes if outcome == "completed"), None)
-    if answering is None:
-        status = outcomes[0][1]
-        call.spend(verb.timeout if status == _UNANSWERED else _NOT_ANSWERED_SECONDS)
-        return _Leg(status, "", 0.0, False)
-    dialled_sid = new_sid("CA")
-    bridge = Bridge.with_phone(call.sid, dialled_sid, parties.talk_seconds(answering.value))
-    started = call.elapsed
-    hung_up = talk(call, bridge)
-    return _Leg("completed", dialled_sid, call.elapsed - started, hung_up)
+    outcome = parties.outcome_for(target.value)
+    if outcome != "completed":
+        return outcome
+    sid = new_sid("CA")
+    return sid, Bridge.with_phone(call.sid, sid, parties.talk_seconds(target.value))
+
+
+def _ring_client(
+    call: CallContext, target: twiml.DialTarget, verb: twiml.Dial
+) -> tuple[str, Bridge] | str:
+    """A client identity: its registered endpoint answers within the dial's timeout, or it
+    ends unanswered; an identity nobody registered is ``no-answer`` at once."""
+    endpoint = call.network.clients.endpoint_for(target.value)
+    if endpoint is None:
+        call.warn(f"<Dial><Client>{target.value}: no Voice SDK client is registered as it")
+        return _UNANSWERED
+    sid = new_sid("CA")
+    ringing = Ringing(
+        call_sid=sid,
+        from_=verb.caller_id or call.params()["From"],
+        to=f"client:{target.value}",
+        account_sid=call.network.config.account_sid,
+    )
+    answered = endpoint.ring(ringing, float(verb.timeout))
+    if isinstance(answered, str):
+        return answered
+    bridge = Bridge(call.sid, sid)
+    answered.join(bridge)
+    return sid, bridge

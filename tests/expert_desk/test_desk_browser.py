@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from expert_desk import agents
-from expert_desk.demo import DEMO_PASSWORD
+from expert_desk.demo import DEMO_AGENTS, DEMO_PASSWORD
 from simulator.inputs import Press, Speak
-from tests.support.desk import HoldingCaller, db, desk_call, events
+from tests.support.desk import HoldingCaller, answering_in_browser, db, desk_call, desk_of, events
 from tests.support.live import LiveHotline, live_hotline
 from tests.support.paths import ARTIFACTS
 from tests.support.polling import PATIENCE_S
@@ -43,6 +43,10 @@ def live(database_url: str) -> Iterator[LiveHotline]:
     }
     with live_hotline(config) as hotline:
         hotline.network.config = dataclasses.replace(hotline.network.config, hold_timeout=HOLD_S)
+        # The demo agents' browser phones pick up what they accept (no browser phone here).
+        answering_in_browser(
+            hotline.network, desk_of(hotline.app), *(a.username for a in DEMO_AGENTS)
+        )
         yield hotline
 
 

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from expert_desk import agents
+from expert_desk.demo import DEMO_AGENTS
 from simulator.inputs import Press, Speak
 from tests.support.desk import (
     HoldingCaller,
     agent,
+    answering_in_browser,
     available,
     db,
     desk_call,
@@ -41,6 +43,10 @@ def live(database_url: str) -> Iterator[LiveHotline]:
     }
     with live_hotline(config) as hotline:
         hotline.network.config = dataclasses.replace(hotline.network.config, hold_timeout=HOLD_S)
+        # The demo agents' browser phones pick up what they accept (no browser phone here).
+        answering_in_browser(
+            hotline.network, desk_of(hotline.app), *(a.username for a in DEMO_AGENTS)
+        )
         yield hotline
 
 

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from expert_desk.demo import DEMO_AGENTS
 from expert_desk.desk import Desk
 from expert_desk.models import DeskCall
 from simulator.scenario import Scenario, run_scenario
 from tests.support.clocks import TestClock
 from tests.support.desk import (
     HoldingCaller,
+    answering_in_browser,
     available,
     desk_call,
     desk_of,
@@ -36,7 +38,12 @@ SUPERVISOR = "chen.jing"  # a demo agent with the general skill (level 2)
 def served(database_url: str, clock: TestClock, **settings: Any) -> Iterator[LiveHotline]:
     config = {"env": "test", "database_url": database_url, "prompt_audio": False, **settings}
     with live_hotline(config, clock) as hotline:
-        hotline.network.config = dataclasses.replace(hotline.network.config, hold_timeout=HOLD_S)
+        network = hotline.network
+        network.config = dataclasses.replace(network.config, hold_timeout=HOLD_S)
+        # The agents' browser phones pick up what they accept, and talk as a phone would.
+        talk_s = network.config.party_talk_seconds
+        names = (a.username for a in DEMO_AGENTS)
+        answering_in_browser(network, desk_of(hotline.app), *names, talk_s=talk_s)
         yield hotline
 
 

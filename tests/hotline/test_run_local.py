@@ -8,6 +8,7 @@ these tests do not need (the first render of every prompt takes a minute on two 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -26,6 +27,7 @@ from expert_desk.settings import DeskSettings
 from hotline.cli import main
 from ivr.config import LOCAL_VOICE_NUMBERS
 from prompts.catalog import prompts
+from simulator.clients import AnsweringClient
 from simulator.config import DEFAULT_VOICE_NUMBERS
 from simulator.inputs import Press
 from simulator.network import Network, NetworkConfig
@@ -350,8 +352,12 @@ def test_accept_in_the_console_connects_a_call_placed_as_the_banner_says(tmp_pat
         hint = printed_command(output.read_text(), "ivr call 1001011")
         console = signed_in_agent(url, "li.na")
         press(console, url, "/desk/status", status="available")
-        # What `ivr call --standin-port` runs: the caller, and Twilio's REST API beside it.
+        # What `ivr call --standin-port --client` runs: the caller, Twilio's REST API beside
+        # it, and li.na's browser phone picking up.
         network = Network(NetworkConfig(base_url=url, hold_timeout=PATIENCE_S))
+        client = re.search(r"--client (agent_\d+)", hint)
+        assert client is not None, hint
+        network.clients.register(client.group(1), AnsweringClient(math.inf))
         with RestStandin(network, port=standin_port):
             call = network.start(
                 network.inbound_spec("1001011", "+8613800138000"),
@@ -372,5 +378,6 @@ def test_accept_in_the_console_connects_a_call_placed_as_the_banner_says(tmp_pat
         run.terminate()
         run.wait(timeout=PATIENCE_S)
     assert f"--standin-port {standin_port}" in hint
+    assert f"--client {client.group(1)}" in hint  # li.na's: the first agent seeded
     assert prompts("zh-CN")["agent.connecting"] in [heard.text for heard in result.transcript]
     assert result.errors == [], result.errors

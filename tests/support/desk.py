@@ -4,6 +4,7 @@ made in one line, a stand-in for Twilio's REST API that records what the desk as
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from expert_desk import agents, queue, routing, topics
+from expert_desk import agents, phone, queue, routing, topics
 from expert_desk.desk import Desk
 from expert_desk.errors import CallerGone, TelephonyFailed
 from expert_desk.models import DeskAgent, DeskCall, DeskEvent, DeskOffer
@@ -23,7 +24,9 @@ from ivr.config import Settings
 from ivr.db import transaction
 from ivr.flow import CallContext
 from ivr.models import Call
+from simulator.clients import AnsweringClient
 from simulator.inputs import Action, Hangup, Hold, InputRequest, Moment, Wait
+from simulator.network import Network
 from tests.support.clocks import TestClock
 
 T0 = dt.datetime(2026, 11, 26, 3, 0, 0)  # 11:00 in Shanghai: the desk is open
@@ -86,6 +89,18 @@ def available(desk: Desk, username: str) -> int:
         assert found is not None
         agents.set_status(session, found.id, "available", None, desk.now())
         return found.id
+
+
+def answering_in_browser(
+    network: Network, desk: Desk, *usernames: str, talk_s: float = math.inf
+) -> None:
+    """The agents' browser phones registered with the simulated network, each picking up at
+    once and talking *talk_s* (until the caller hangs up), as ``ivr call --client`` does."""
+    with desk.sessions() as session:
+        for username in usernames:
+            found = session.scalar(agents.DeskAgent.by_username(username))
+            assert found is not None, username
+            network.clients.register(phone.identity(found.id), AnsweringClient(talk_s))
 
 
 def add_agent(
