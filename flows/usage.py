@@ -84,14 +84,15 @@ def trail_lines(facts: dict[str, Any], language: str) -> tuple[Line, ...]:
     top = facts["top"]
     if top is None and not facts["last_three_months_kb"] and not facts["this_month_kb"]:
         return (Line("report.trail.none"),)
+    last_three = volume(facts["last_three_months_kb"], language)
+    this_month = facts["this_month_kb"]
     lines = [
         Line(
             "report.trail.totals",
-            {
-                "last_three": volume(facts["last_three_months_kb"], language),
-                "this_month": volume(facts["this_month_kb"], language),
-            },
+            {"last_three": last_three, "this_month": volume(this_month, language)},
         )
+        if this_month
+        else Line("report.trail.totals_none_this_month", {"last_three": last_three})
     ]
     if facts.get("this_month_pending"):
         lines.append(Line("report.trail.month_pending"))
@@ -130,4 +131,7 @@ def _count_line(kind: str, used: int, quota: int, language: str) -> Line:
         return Line(f"report.usage.{kind}_no_quota", said)
     if used >= quota:
         return Line(f"report.usage.{kind}_used_up", said)
-    return Line(f"report.usage.{kind}", {**said, "remaining": spoken.count(quota - used, language)})
+    left = {"remaining": spoken.count(quota - used, language)}
+    if used <= 0:  # none yet: never "0 text messages"
+        return Line(f"report.usage.{kind}_none", left)
+    return Line(f"report.usage.{kind}", {**said, **left})

@@ -423,7 +423,10 @@ def watch_balance(
             BALANCE_LOW, morning, balance=written_money(balance, language), threshold=threshold
         )
     elif low is not None:
-        params = {"balance": written_money(balance, language), "days": str(low.days)}
+        params = {
+            "balance": written_money(balance, language),
+            "days": _days(low.days or 1, language),
+        }
         notice.send(BALANCE_RUN_OUT, morning, log_as=BALANCE_LOW, **params)
     elif notice.logged():
         notice.mark(RECOVERED)  # healthy again: the next dip is a new episode
@@ -663,6 +666,13 @@ def _last_months(today: dt.date, count: int) -> list[str]:
         periods.append(f"{year:04d}-{month:02d}")
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return periods
+
+
+def _days(n: int, language: str) -> str:
+    """A number of days as the SMS writes it: 3天, 3 days, 1 day."""
+    if language == "zh-CN":
+        return f"{n}天"
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _short_date(day: dt.date, language: str) -> str:

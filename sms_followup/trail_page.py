@@ -51,7 +51,7 @@ WORDS = {
         "top": "用量最多的一天",
         "months": "每月流量",
         "chart": "每日流量（点击柱子查看当天明细）",
-        "sessions": "{day} 的上网记录",
+        "sessions": "{day}的上网记录",
         "start": "开始",
         "duration": "时长",
         "access": "方式",
@@ -168,9 +168,12 @@ def _duration(seconds: int | None, language: str) -> str:
         return WORDS[language]["unknown"]
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    if language == "zh-CN":
-        return f"{hours}小时{minutes}分" if hours else f"{minutes}分{secs}秒"
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
+    zh = language == "zh-CN"
+    units = ("小时", "分", "秒") if zh else (" h", " min", " s")
+    amounts = list(zip((hours, minutes, secs), units, strict=True))
+    # Two units at most, the larger first, a zero one left out: 2小时, 2小时5分, 5分, 5秒.
+    shown = [a for a in (amounts[:2] if hours else amounts[1:]) if a[0]] or amounts[2:]
+    return ("" if zh else " ").join(f"{n}{unit}" for n, unit in shown)
 
 
 def _month_label(month: str, language: str) -> str:

@@ -137,6 +137,13 @@ def test_each_category_files_a_ticket_with_its_time_limit(
     assert "服务质量监督电话61481100" in sms.body
 
 
+def test_the_sms_names_the_complaint_in_quotes(caller: Caller, hotline: Hotline) -> None:
+    """Issue 24: 您的缴费后未开机投诉已受理 read badly; 您关于"…"的投诉已受理 does not."""
+    _complain(caller, key="3").record(RECORDING)
+    [sms] = _messages(hotline, "ticket_filed")
+    assert sms.body.startswith("【中国联通】您关于“网络故障”的投诉已受理，工单号")
+
+
 def test_english_complaint(caller: Caller, hotline: Hotline) -> None:
     _complain(caller, DEMO_EN, "3").record(RECORDING)
     assert caller.last_heard.startswith("Your complaint has been registered. The ticket number is")

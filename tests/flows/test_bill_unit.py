@@ -53,8 +53,8 @@ def test_in_english_with_a_category_the_catalog_does_not_name(bench: FlowBench) 
     assert heard.said[:4] == [
         "Your bill for February totals 107 yuan and 50 fen.",
         "Your latest bill, for February, itemised:",
-        "monthly plan fee: 106 yuan.",
-        "other charges: 1 yuan and 50 fen.",
+        "Monthly plan fee: 106 yuan.",  # a sentence starts with a capital (issue 24)
+        "Other charges: 1 yuan and 50 fen.",
     ]
 
 

@@ -114,6 +114,14 @@ def test_the_main_menu_keys(bench: FlowBench, key: str, state: str, first: str) 
     assert (call.state, heard.keys[0]) == (state, first)
 
 
+def test_the_menus_say_it_as_native_speakers_do(bench: FlowBench) -> None:
+    """Issue 24: 其他业务办理请按0; "the smart phone expert desk"."""
+    services = bench.call(DEMO_ZH).at("main").press("2")
+    assert "办理其他业务请按0转人工服务" in services.said[0]
+    main = bench.call(DEMO_EN).at("main").enter()
+    assert "For the smartphone expert desk, press 4." in main.said[0]
+
+
 @pytest.mark.parametrize(("key", "state"), [("1", "balance"), ("2", "usage"), ("3", "bill")])
 def test_the_queries_menu_keys(bench: FlowBench, key: str, state: str) -> None:
     call = bench.call(DEMO_ZH).at("queries")

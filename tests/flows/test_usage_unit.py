@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 
+from flows.usage import trail_lines
+from prompts import catalog
 from sms_followup.trail import DataSession
 from tests.support.caller import DEMO_ZH
 from tests.support.flow_context import FlowBench
@@ -34,7 +36,7 @@ def test_in_english(bench: FlowBench) -> None:
     heard = usage_heard(bench, "en-US", data=(10 * GB, 3 * GB + 512 * MB))
     assert heard.startswith(
         "You have used 3.5 gigabytes of domestic data this month, with 6.5 gigabytes left of "
-        "your 10 gigabytes plan."
+        "your plan's 10 gigabytes."  # not "your 10 gigabytes plan" (issue 24)
     )
 
 
@@ -130,3 +132,20 @@ def test_a_trail_without_sessions_is_said_so_and_star_goes_back_to_the_usage(
     assert call.enter().said[0] == "近三个月您没有上网记录。"
     call.press("*")
     assert call.state == "usage"
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("zh-CN", "您近三个月共使用流量三G，本月尚未使用流量。"),
+        (
+            "en-US",
+            "In the last three months you used 3 gigabytes of data, and none so far this month.",
+        ),
+    ],
+)
+def test_a_month_without_data_yet_is_said_so_not_zero(language: str, said: str) -> None:
+    """Issue 24: 本月至今使用零兆."""
+    facts = {"last_three_months_kb": 3 * GB, "this_month_kb": 0, "top": None}
+    [line] = trail_lines(facts, language)
+    assert catalog.text(line.key, language, line.params) == said

@@ -46,6 +46,16 @@ def _heard(language: str, **counters: tuple[int, int]) -> list[str]:
             "短信已使用一百条，套餐内短信已用完。",
             "You have used 100 text messages: all of your plan's texts are used up.",
         ),
+        (  # none yet: never "0 text messages" (issue 24)
+            {"sms": (0, 100)},
+            "本月尚未发送短信，剩余一百条。",
+            "You have sent no text messages this month, with 100 left.",
+        ),
+        (
+            {"voice": (0, 300)},
+            "本月尚未通话，剩余三百分钟。",
+            "You have made no calls this month, with 300 minutes left.",
+        ),
         (
             {"sms": (98, 100)},
             "短信已使用九十八条，剩余两条。",
@@ -70,14 +80,14 @@ def _heard(language: str, **counters: tuple[int, int]) -> list[str]:
         (
             {"data": (5 * GB, 5 * GB)},
             "本月国内流量已使用五G，套餐内五G流量已用完。",
-            "You have used 5 gigabytes of domestic data this month: all of your 5 gigabytes plan"
+            "You have used 5 gigabytes of domestic data this month: your plan's 5 gigabytes"
             " is used up.",
         ),
         (
             {"data": (GB, 2 * GB)},
             "本月国内流量已使用一G，剩余一G，套餐共两G。",
             "You have used 1 gigabyte of domestic data this month, with 1 gigabyte left of your"
-            " 2 gigabytes plan.",
+            " plan's 2 gigabytes.",
         ),
     ],
 )

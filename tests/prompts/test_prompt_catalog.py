@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from prompts import catalog
+from tests.support.english import awkward
 from tests.support.paths import ROOT
 
 
@@ -26,6 +27,11 @@ def test_both_languages_fill_the_same_placeholders(key: str) -> None:
     zh = catalog.prompts("zh-CN")[key]
     en = catalog.prompts("en-US")[key]
     assert _placeholders(zh) == _placeholders(en)
+
+
+@pytest.mark.parametrize("key", sorted(catalog.prompts("en-US")))
+def test_english_prompts_read_as_a_native_speaker_writes(key: str) -> None:
+    assert awkward(catalog.prompts("en-US")[key]) == []
 
 
 def _line_keys_in(path: Path) -> set[str]:

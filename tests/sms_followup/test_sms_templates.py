@@ -8,6 +8,7 @@ import string
 import pytest
 
 from sms_followup.templates import segments, templates, text
+from tests.support.english import awkward
 
 LANGUAGES = ("zh-CN", "en-US")
 
@@ -27,7 +28,7 @@ WORST = {
         "balance": "99999.99元",
         "threshold": "999.99元",
         "arrears": "99999.99元",
-        "days": "3",
+        "days": "3天",
     },
     "en-US": {
         "remaining": "1023MB",
@@ -43,7 +44,7 @@ WORST = {
         "balance": "CNY 99999.99",
         "threshold": "CNY 999.99",
         "arrears": "CNY 99999.99",
-        "days": "3",
+        "days": "3 days",
     },
 }
 
@@ -65,6 +66,11 @@ def test_both_languages_fill_the_same_placeholders(key: str) -> None:
 @pytest.mark.parametrize("key", sorted(templates("en-US")))
 def test_english_templates_stay_in_the_gsm_alphabet(key: str) -> None:
     assert templates("en-US")[key].isascii(), "a non-ASCII character makes it a 70-char UCS-2 SMS"
+
+
+@pytest.mark.parametrize("key", sorted(templates("en-US")))
+def test_english_templates_read_as_a_native_speaker_writes(key: str) -> None:
+    assert awkward(templates("en-US")[key]) == []  # e.g. not "runs out within 3 day(s)"
 
 
 REMINDER_KEYS = sorted(k for k in templates("zh-CN") if k.startswith(("reminder.", "warning.")))

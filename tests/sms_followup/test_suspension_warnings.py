@@ -115,6 +115,17 @@ def test_spending_that_uses_the_balance_up_within_three_days_is_warned(
     assert notices(hotline, DEMO_ZH) == expected
 
 
+@pytest.mark.parametrize(("balance", "within"), [(1000, "1 day"), (2000, "2 days")])
+def test_in_english_the_days_are_a_proper_plural(
+    hotline: Hotline, clock: TestClock, balance: int, within: str
+) -> None:
+    """Issue 24: "runs out within 2 day(s)"."""
+    account(hotline, DEMO_EN, balance, 11000)  # 10 yuan a day
+    run(hotline, clock)
+    [(_, body, _)] = notices(hotline, DEMO_EN)
+    assert f"your balance of CNY {balance // 100}.00 runs out within {within}." in body
+
+
 def test_nothing_spent_this_month_projects_nothing(hotline: Hotline, clock: TestClock) -> None:
     account(hotline, DEMO_ZH, 1500, 0)
     run(hotline, clock)

@@ -52,6 +52,8 @@ def some_usage(hotline: Hotline) -> None:
                 location="<script>alert(1)</script>",
             ),
             data("2031-02-02T09:00:00", 50 * MB, access="4G", location="Tōkyō 東京"),
+            data("2031-02-02T12:00:00", 20 * MB, duration_s=7200, access="4G"),
+            data("2031-02-02T15:00:00", 10 * MB, duration_s=300, access="4G"),
             data("2031-03-10T20:00:00", 10 * MB, access="3G", location="上海"),
         ],
     )
@@ -84,8 +86,9 @@ def test_a_valid_token_opens_the_subscribers_page_in_their_language(
 def test_a_chosen_day_lists_its_sessions(hotline: Hotline, client: FlaskClient) -> None:
     some_usage(hotline)
     html = client.get(f"/usage/{token(hotline, DEMO_ZH)}?day=2031-02-02").get_data(as_text=True)
-    assert "2月2日 的上网记录" in html
+    assert "2月2日的上网记录" in html  # no space before 的 (issue 24)
     assert "Tōkyō 東京" in html and "50MB" in html
+    assert ">2小时<" in html and ">5分<" in html  # not 2小时0分, 5分0秒 (issue 24)
     empty = client.get(f"/usage/{token(hotline, DEMO_ZH)}?day=2031-02-03").get_data(as_text=True)
     assert "这一天没有上网记录" in empty
 
