@@ -156,18 +156,11 @@ def import_accounts(csv_file: IO[str]) -> None:
 @click.option("--idle-sleep", default=1.0, show_default=True, help="Seconds to wait when idle.")
 @click.option("--batch", default=20, show_default=True, help="Most messages claimed at once.")
 def worker(once: bool, idle_sleep: float, batch: int) -> None:
-    """Deliver the SMS outbox (and end calls whose hangup was never reported)."""
-    from sms_followup.worker import OutboxWorker
+    """Deliver the SMS outbox; look up the status of calls and SMS whose status callback
+    never came, and end calls whose hangup was never reported."""
+    from hotline.worker import build_worker
 
-    hotline = command_hotline()
-    outbox = OutboxWorker(
-        hotline.sessions,
-        hotline.sender,
-        HotlineSettings.of(hotline.settings),
-        hotline.clock,
-        batch=batch,
-        sweep_calls=hotline.engine.sweep_stale_calls,
-    )
+    outbox = build_worker(command_hotline(), batch=batch)
     if once:
         result = outbox.run_once()
         click.echo(

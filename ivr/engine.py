@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -43,6 +43,23 @@ _CALLER = (
 )
 """The call of a webhook, locked for its step, and a new call's subscriber with the account
 its services read: built once, as they run on every webhook."""
+
+
+@dataclass(frozen=True)
+class ReportedCall:
+    """A call's status as the provider's REST API reports it now."""
+
+    status: str
+    duration_s: int | None
+
+
+class LookupFailed(Exception):
+    """The provider could not be asked about a call now (unreachable, refused, 5xx)."""
+
+
+CallLookup = Callable[[str], ReportedCall | None]
+"""A call's status by its sid (None: the provider has no such call); :class:`LookupFailed`."""
+BACKSTOP_BATCH = 50  # the most calls one run of the backstop asks about
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,33 @@ class Engine:
                 end_call(self.context(session, call), "completed", None, reason="swept")
                 swept += 1
         return swept
+
+    def backstop_statuses(self, lookup: CallLookup, after: dt.timedelta) -> int:
+        """Ask the provider (*lookup*) about calls with no webhook for *after* that have not
+        ended, and end those it reports ended exactly as their status callback would have
+        (:meth:`status`): the backstop for a lost callback, long before the sweeper. Stops
+        at the first lookup that fails (tried again at the next run); how many it ended."""
+        cutoff = self._clock.now() - after
+        with self._sessions() as session:
+            sids = session.scalars(
+                sa.select(Call.call_sid)
+                .where(Call.ended_at.is_(None), Call.last_activity_at < cutoff)
+                .order_by(Call.last_activity_at)
+                .limit(BACKSTOP_BATCH)
+            ).all()
+        ended = 0
+        for sid in sids:
+            try:
+                reported = lookup(sid)
+            except LookupFailed as error:
+                log_event(logger, "call.status_backstop_failed", logging.WARNING, error=str(error))
+                break
+            if reported is None or reported.status not in TERMINAL_STATUSES:
+                continue
+            self.status(sid, reported.status, reported.duration_s)
+            log_event(logger, "call.status_backstop", call_sid=sid, status=reported.status)
+            ended += 1
+        return ended
 
     # -- the flow --------------------------------------------------------------------------
 

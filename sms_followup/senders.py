@@ -1,10 +1,12 @@
 """Where SMS go: the local handset store (default) or Twilio's Messages API.
 
 A sender either returns the provider's message SID, or raises :class:`TransientSendError`
-(worth retrying: 5xx, 429 with its Retry-After, timeouts) or :class:`PermanentSendError`
-(not: bad number, opted out). A sender that can also list what the provider accepted
+(worth retrying: 429 with its Retry-After), :class:`SendingPaused` (no message can go: the
+account's configuration is refused, or the provider is down) or :class:`PermanentSendError`
+(never: bad number, opted out). A sender that can also list what the provider accepted
 (:class:`Reconciler`) lets the worker check, before sending again, whether an attempt whose
-outcome it never learnt went through after all.
+outcome it never learnt went through after all; one that can read a message's status
+(:class:`StatusReader`) lets it recover a status callback that was lost.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from ivr import numbers
 from ivr.callbacks import status_callback_url
 from ivr.clock import Clock
 from ivr.db import transaction
+from sms_followup import pause
 from sms_followup.models import LocalDelivery
+from sms_followup.pause import Cause
 from sms_followup.settings import SmsSettings, TwilioSenders, is_messaging_service
 
 logger = logging.getLogger("sms_followup.senders")
@@ -74,9 +78,32 @@ class TransientSendError(Exception):
         self.maybe_accepted = maybe_accepted
 
 
-class AuthenticationFailed(TransientSendError):
-    """The provider refused the account's credentials (HTTP 401, Twilio 20003): no message
-    can go until they are fixed, so sending pauses; no message is at fault."""
+class SendingPaused(TransientSendError):
+    """No message can go now, and this one is not at fault: sending pauses for everyone
+    (:mod:`sms_followup.pause`). ``cause``: the account's, or the provider's; ``fix``: what
+    the operator should do."""
+
+    cause: Cause
+    fix: str
+
+
+class AccountRefused(SendingPaused):
+    """The provider refuses the account's credentials or sender: an operator must fix the
+    configuration (``fix`` says what)."""
+
+    cause = pause.ACCOUNT
+
+    def __init__(self, reason: str, code: int | None, fix: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.fix = fix
+
+
+class ProviderDown(SendingPaused):
+    """The provider cannot be reached or answers 5xx: it comes back by itself."""
+
+    cause = pause.PROVIDER
+    fix = "nothing to fix here: sending resumes as soon as Twilio answers again"
 
 
 class PermanentSendError(Exception):
@@ -89,6 +116,22 @@ class PermanentSendError(Exception):
 
 AUTHENTICATION_FAILED = 20003
 UNSUBSCRIBED_RECIPIENT = 21610
+_CHECK_SENDER = (
+    "check TWILIO_SMS_FROM / TWILIO_SMS_FROM_MAP: {sender} must be a number of this account "
+    "that can send SMS"
+)
+# Twilio's answers that no message of ours can change: what the operator should fix.
+ACCOUNT_ERRORS: dict[int, str] = {
+    AUTHENTICATION_FAILED: "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+    21212: _CHECK_SENDER,  # invalid From
+    21606: _CHECK_SENDER,  # From not a message-capable number of this account
+    21659: _CHECK_SENDER,  # From not a Twilio number
+    21660: _CHECK_SENDER,  # From belongs to another account
+    21701: "check TWILIO_SMS_FROM / TWILIO_SMS_FROM_MAP: the account has no Messaging Service "
+    "{sender}",
+    21611: "{sender} has over 10 hours of messages queued at Twilio: sending resumes as they "
+    "go; to send faster, send through more numbers (a Messaging Service)",
+}
 INVALID_RECIPIENT = 21211
 NOT_A_MOBILE = 21614
 BODY_TOO_LONG = 21617
@@ -102,6 +145,22 @@ class Sender(Protocol):
 class Redactor(Protocol):
     def redact(self, sid: str) -> None:
         """Remove the text of the provider's copy of a delivered message."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """A message's status as the provider reports it now, with its error code if any."""
+
+    status: str
+    error_code: str | None
+
+
+@runtime_checkable
+class StatusReader(Protocol):
+    def status(self, sid: str) -> ProviderStatus | None:
+        """The provider's status of the message *sid*; None if it has no such message.
+        :class:`TransientSendError` when it cannot be asked now."""
         ...
 
 
@@ -179,11 +238,10 @@ class TwilioSender:
                 to=to, body=sms.body, status_callback=self._status_callback, **origin
             )
         except TwilioRestException as error:
-            raise classify(error, self._retry_after()) from error
+            raise classify(error, self._retry_after(), sender) from error
         except (requests.Timeout, requests.ConnectionError) as error:
-            raise TransientSendError(
-                f"{type(error).__name__}: {error}", maybe_accepted=True
-            ) from error
+            # The request may have reached Twilio: the next attempt looks before it sends.
+            raise ProviderDown(f"{type(error).__name__}: {error}", maybe_accepted=True) from error
         return str(message.sid)
 
     def accepted(self, sms: OutgoingSms, since: dt.datetime) -> list[Accepted]:
@@ -194,11 +252,12 @@ class TwilioSender:
                 to=recipient(sms), from_=None if service else sender, limit=LOOKUP_LIMIT
             )
         except TwilioRestException as error:
-            if error.status == 401:
-                raise classify(error, None) from error
+            refused = classify(error, None, sender)
+            if isinstance(refused, SendingPaused):
+                raise refused from error
             raise TransientSendError(f"lookup: HTTP {error.status} {error.code}") from error
         except (requests.Timeout, requests.ConnectionError) as error:
-            raise TransientSendError(f"lookup: {type(error).__name__}") from error
+            raise ProviderDown(f"lookup: {type(error).__name__}: {error}") from error
         messages = [m for m in listed if not service or m.messaging_service_sid == sender]
         found = []
         for m in messages:
@@ -206,6 +265,22 @@ class TwilioSender:
             if created is None or created >= since - LOOKUP_MARGIN:
                 found.append(Accepted(str(m.sid), str(m.body or ""), created))
         return found
+
+    def status(self, sid: str) -> ProviderStatus | None:
+        """``GET /Messages/{Sid}``: what a status callback would have said."""
+        try:
+            message = self._client.messages(sid).fetch()
+        except TwilioRestException as error:
+            if error.status == 404:
+                return None
+            refused = classify(error, None)
+            if isinstance(refused, TransientSendError):
+                raise refused from error
+            raise TransientSendError(f"status: {refused}") from error
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise ProviderDown(f"status: {type(error).__name__}: {error}") from error
+        code = message.error_code
+        return ProviderStatus(str(message.status), None if code in (None, "") else str(code))
 
     def redact(self, sid: str) -> None:
         """``POST /Messages/{Sid}`` with an empty ``Body``: Twilio keeps no text of it."""
@@ -225,15 +300,21 @@ class TwilioSender:
         return parse_retry_after(value, self._clock.now())
 
 
-def classify(error: TwilioRestException, retry_after_s: float | None) -> Exception:
-    """Twilio's answer as a send error: 401/20003 pauses sending, 429 and 5xx are retried
-    (429 after its Retry-After), any other 4xx is permanent with Twilio's code."""
+def classify(
+    error: TwilioRestException, retry_after_s: float | None, sender: str = "the sender"
+) -> Exception:
+    """Twilio's answer as a send error: 401 and the account's errors (:data:`ACCOUNT_ERRORS`,
+    the reason saying what to fix) and 5xx pause sending; 429 is retried after its
+    Retry-After; any other 4xx is permanent with Twilio's code."""
     reason = f"HTTP {error.status} {error.code}: {error.msg}"
-    if error.status == 401 or error.code == AUTHENTICATION_FAILED:
-        return AuthenticationFailed(reason)
-    if error.status == 429 or error.status >= 500:
-        return TransientSendError(reason, retry_after_s)
     code = error.code if isinstance(error.code, int) else None
+    if error.status == 401 or code in ACCOUNT_ERRORS:
+        fix = ACCOUNT_ERRORS[code if code in ACCOUNT_ERRORS else AUTHENTICATION_FAILED]
+        return AccountRefused(reason, code, fix.format(sender=sender))
+    if error.status >= 500:
+        return ProviderDown(reason)
+    if error.status == 429:
+        return TransientSendError(reason, retry_after_s)
     return PermanentSendError(reason, code)
 
 

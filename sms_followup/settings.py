@@ -12,6 +12,7 @@ _QUIET_HOURS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _MESSAGING_SERVICE = re.compile(r"MG[0-9a-f]{32}")
 _LOGICAL = re.compile(r"[0-9]{3,20}")
+MIN_BACKSTOP_AFTER_S = 60
 
 
 def is_messaging_service(sender: str) -> bool:
@@ -71,6 +72,9 @@ class SmsSettings(Settings):
     balance_warning_fen: int = setting(1000, "BALANCE_WARNING_FEN")
     twilio_sms_from: str = setting("", "TWILIO_SMS_FROM")
     twilio_sms_from_map: str = setting("", "TWILIO_SMS_FROM_MAP")
+    # A call or message with no final status this long after its last news is looked up in
+    # Twilio's REST API by the worker (its status callback may have been lost).
+    status_backstop_after_s: int = setting(600, "STATUS_BACKSTOP_AFTER_S")
 
     def logical_senders(self) -> set[str]:
         """The senders the service speaks of: the default and those per message type."""
@@ -118,6 +122,12 @@ class SmsSettings(Settings):
             raise ConfigError(f"SMS_SENDER must be local or twilio, not {self.sms_sender!r}")
         if self.sms_send_timeout_s < 1 or self.sms_lease_s <= 2 * self.sms_send_timeout_s:
             raise ConfigError("SMS_LEASE_S must be more than twice SMS_SEND_TIMEOUT_S (>= 1)")
+        if not MIN_BACKSTOP_AFTER_S <= self.status_backstop_after_s < self.call_stale_after_s:
+            raise ConfigError(
+                f"STATUS_BACKSTOP_AFTER_S must be at least {MIN_BACKSTOP_AFTER_S} and less than "
+                f"CALL_STALE_AFTER_S ({self.call_stale_after_s}), or the sweeper ends calls "
+                "before their status is looked up"
+            )
         if self.sms_quiet_hours and not _QUIET_HOURS.fullmatch(self.sms_quiet_hours):
             raise ConfigError("SMS_QUIET_HOURS must look like 22:00-08:00 (or be empty)")
         if self.sms_sender == "twilio":

@@ -14,6 +14,16 @@ transaction right after the provider answers.
 Several workers may run at once: claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and
 SQLite takes its write lock at ``BEGIN``. A claim takes only as many messages as can be
 attempted within the lease, so no live worker's claim is taken over.
+
+When no message can go (the account's configuration is refused, or the provider is down),
+sending pauses for every message (:mod:`sms_followup.pause`) instead of each one backing off
+on its own: the next message due probes every so often, and once one is accepted every
+waiting message is due at once. A message whose time to live ended while it waited is
+dead-lettered untried.
+
+Beside delivery the worker runs named periodic jobs (:mod:`sms_followup.periodic`): the
+usage trail's purge, the status backstop for lost status callbacks, and what the
+composition root adds (the engine's backstop for calls).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -34,14 +44,17 @@ from ivr.logs import log_event
 from sms_followup import pause, ports, status, trail
 from sms_followup.models import OutboxMessage, OutboxStatus
 from sms_followup.outbox import Category, category, expires_at, record
+from sms_followup.periodic import Job, Jobs
 from sms_followup.senders import (
     UNSUBSCRIBED_RECIPIENT,
-    AuthenticationFailed,
+    AccountRefused,
     OutgoingSms,
     PermanentSendError,
     Reconciler,
     Redactor,
     Sender,
+    SendingPaused,
+    StatusReader,
     TransientSendError,
 )
 from sms_followup.settings import SmsSettings
@@ -55,6 +68,7 @@ _FINAL = (OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 BASE_BACKOFF_S = 5.0
 MAX_BACKOFF_S = 600.0
 TRAIL_PURGE_EVERY = dt.timedelta(hours=1)  # data sessions older than the trail's window
+STATUS_BACKSTOP_EVERY = dt.timedelta(minutes=1)
 # Retries are bounded by each message's time to live (outbox.expires_at), not by a count.
 
 
@@ -68,7 +82,7 @@ class Pass:
     swept_calls: int = 0
     refused: int = 0
     adopted: int = 0
-    paused: int = 0  # 1 when the provider refused the credentials: sending paused
+    paused: int = 0  # 1 when sending paused (the account refused, or the provider is down)
 
 
 def backoff(attempt: int, rng: random.Random) -> float:
@@ -92,9 +106,11 @@ class OutboxWorker:
         batch: int = 20,
         rng: random.Random | None = None,
         sweep_calls: Callable[[], int] | None = None,
+        jobs: Sequence[Job] = (),
     ) -> None:
         """*sweep_calls* ends calls whose status callback never came, so their summaries
-        go out (the engine's ``sweep_stale_calls``); without it, another process does."""
+        go out (the engine's ``sweep_stale_calls``); without it, another process does.
+        *jobs* run beside the worker's own (:meth:`jobs`), before each pass's deliveries."""
         self._sweep_calls = sweep_calls
         self._sessions = sessions
         self._sender = sender
@@ -103,30 +119,55 @@ class OutboxWorker:
         self._batch = max(1, min(batch, max_batch(settings)))
         self._lease = dt.timedelta(seconds=settings.sms_lease_s)
         self._rng = rng or random.Random()
-        self._trail_purged_at: dt.datetime | None = None
+        self._jobs = Jobs([*self._own_jobs(), *jobs], clock)
+        self._started = False
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        """The names of the periodic jobs this worker runs."""
+        return self._jobs.names
+
+    def _own_jobs(self) -> list[Job]:
+        jobs = [Job("usage.trail_purge", TRAIL_PURGE_EVERY, self._purge_trail)]
+        if isinstance(self._sender, StatusReader):
+            after = dt.timedelta(seconds=self._settings.status_backstop_after_s)
+            read = self._sender.status
+            jobs.append(
+                Job(
+                    "sms.status_backstop",
+                    STATUS_BACKSTOP_EVERY,
+                    lambda now: status.backstop(self._sessions, now, read, after),
+                )
+            )
+        return jobs
 
     def run_once(self) -> Pass:
-        """Sweep calls whose end we never heard of, then send everything due now."""
+        """Run the periodic jobs that are due, sweep calls whose end we never heard of, then
+        send everything due now. A worker's first pass probes even while sending is paused."""
+        self._jobs.run_due()
         swept = self._sweep_calls() if self._sweep_calls else 0
-        self._purge_trail()
         with transaction(self._sessions) as session:
             status.catch_up_all(session, self._clock.now())
-        counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted", "paused"), 0)
-        while not counts["paused"]:
+        counts = dict.fromkeys(("sent", "retry", "dead", "refused", "adopted"), 0)
+        probe, self._started = not self._started, True
+        paused = False
+        while not paused:
             self._reclaim_expired_leases()
-            if self._paused_now():
+            if not probe and self._paused_now():
                 break
-            claimed, refused = self._claim()
+            probe = False
+            claimed, refused, expired = self._claim()
             counts["refused"] += refused
-            if not claimed and not refused:
+            counts["dead"] += expired
+            if not claimed and not refused and not expired:
                 break
             for index, sms in enumerate(claimed):
-                outcome = self._deliver(sms)
+                outcome, paused = self._deliver(sms)
                 counts[outcome] += 1
-                if outcome == "paused":
+                if paused:
                     self._release(claimed[index + 1 :])
                     break
-        if not counts["paused"]:
+        if not paused:
             self._redact_delivered()
         return Pass(
             sent=counts["sent"] + counts["adopted"],
@@ -135,19 +176,16 @@ class OutboxWorker:
             swept_calls=swept,
             refused=counts["refused"],
             adopted=counts["adopted"],
-            paused=counts["paused"],
+            paused=int(paused),
         )
 
-    def _purge_trail(self) -> None:
-        """At most once an hour, drop the data sessions the trail no longer shows."""
-        now = self._clock.now()
-        if self._trail_purged_at is not None and now - self._trail_purged_at < TRAIL_PURGE_EVERY:
-            return
+    def _purge_trail(self, now: dt.datetime) -> int:
+        """Drop the data sessions the trail no longer shows."""
         with transaction(self._sessions) as session:
             purged = trail.purge(session, now)
-        self._trail_purged_at = now
         if purged:
             log_event(logger, "usage.trail_purged", logging.INFO, sessions=purged)
+        return purged
 
     def run_forever(self, idle_sleep_s: float = 1.0) -> None:
         while True:
@@ -159,9 +197,12 @@ class OutboxWorker:
             if idle:
                 time.sleep(idle_sleep_s)
 
-    def _claim(self) -> tuple[list[OutgoingSms], int]:
+    def _claim(self) -> tuple[list[OutgoingSms], int, int]:
+        """Due messages become ``sending``; the claimed, and how many were refused (an
+        opt-out, a closed port) or dead-lettered untried (their time to live ended while
+        they waited: sending was paused, or no worker ran)."""
         now = self._clock.now()
-        claimed, refused = [], 0
+        claimed, refused, expired = [], 0, 0
         with transaction(self._sessions) as session:
             rows = session.scalars(
                 sa.select(OutboxMessage)
@@ -188,6 +229,13 @@ class OutboxWorker:
                     )
                     refused += 1
                     continue
+                # The last try is due at the expiry itself (see _failed): a message due
+                # before its expiry and not tried by then waited past it.
+                if row.next_attempt_at < expires_at(row.kind, row.created_at, self._settings) < now:
+                    tried = f"after {row.attempts} attempt(s)" if row.attempts else "untried"
+                    self._dead_letter(session, row, f"expired {tried}: {row.last_error or '-'}")
+                    expired += 1
+                    continue
                 row.status, row.claimed_at = OutboxStatus.SENDING, now
                 row.attempts += 1
                 record(session, row.id, "sending", detail=f"attempt {row.attempts}")
@@ -200,7 +248,7 @@ class OutboxWorker:
                         row.outcome_unknown_since,
                     )
                 )
-        return claimed, refused
+        return claimed, refused, expired
 
     @staticmethod
     def _refusal(session: Session, row: OutboxMessage) -> str | None:
@@ -209,19 +257,20 @@ class OutboxWorker:
             return None
         return ports.refusal(session, row.to_number, row.from_number, row.port)
 
-    def _deliver(self, sms: OutgoingSms) -> str:
+    def _deliver(self, sms: OutgoingSms) -> tuple[str, bool]:
+        """Send one claimed message: the outcome, and whether sending paused."""
         try:
             adopted = self._already_accepted(sms)
             if adopted is not None:
-                return self._sent(sms, adopted, "adopted")
+                return self._sent(sms, adopted, "adopted"), False
             sid = self._sender.send(sms)
-        except AuthenticationFailed as error:
-            return self._paused(sms, str(error))
+        except SendingPaused as error:
+            return self._paused(sms, error), True
         except TransientSendError as error:
-            return self._failed(sms, str(error), error.retry_after_s, error.maybe_accepted)
+            return self._failed(sms, str(error), error.retry_after_s, error.maybe_accepted), False
         except PermanentSendError as error:
-            return self._failed(sms, str(error), None, permanent=True, code=error.code)
-        return self._sent(sms, sid, "sent")
+            return self._failed(sms, str(error), None, permanent=True, code=error.code), False
+        return self._sent(sms, sid, "sent"), False
 
     def _already_accepted(self, sms: OutgoingSms) -> str | None:
         """For an attempt of unknown outcome: the SID the provider gave it, if it took it."""
@@ -287,17 +336,7 @@ class OutboxWorker:
             if not permanent and now >= expires:
                 reason = f"expired after {row.attempts} attempt(s): {reason}"
             if permanent or now >= expires:
-                row.status = OutboxStatus.DEAD
-                row.last_error = reason
-                record(session, row.id, "dead", error_code=row.error_code, detail=reason)
-                log_event(
-                    logger,
-                    "sms.dead",
-                    logging.ERROR,
-                    outbox_id=row.id,
-                    attempts=row.attempts,
-                    reason=reason,
-                )
+                self._dead_letter(session, row, reason)
                 return "dead"
             delay = max(retry_after_s or 0.0, backoff(row.attempts, self._rng))
             # The last try is at the expiry itself: an outage shorter than the time to live
@@ -316,6 +355,20 @@ class OutboxWorker:
                 reason=reason,
             )
             return "retry"
+
+    @staticmethod
+    def _dead_letter(session: Session, row: OutboxMessage, reason: str) -> None:
+        row.status = OutboxStatus.DEAD
+        row.last_error = reason
+        record(session, row.id, "dead", error_code=row.error_code, detail=reason)
+        log_event(
+            logger,
+            "sms.dead",
+            logging.ERROR,
+            outbox_id=row.id,
+            attempts=row.attempts,
+            reason=reason,
+        )
 
     def _redact_delivered(self) -> None:
         """Secrets (temporary passwords) do not stay at rest once their message reached its
@@ -348,29 +401,41 @@ class OutboxWorker:
                 record(session, outbox_id, "redacted", sid=sid)
             log_event(logger, "sms.redacted", outbox_id=outbox_id, message_sid=sid)
 
-    def _paused(self, sms: OutgoingSms, reason: str) -> str:
-        """Credentials refused: the message waits (never dead-lettered) and sending pauses."""
+    def _paused(self, sms: OutgoingSms, error: SendingPaused) -> str:
+        """No message can go (the account, or the provider): sending pauses. The message is
+        due again at once, behind those already waiting, and goes when a probe is accepted;
+        it is dead-lettered only if its time to live is over."""
+        reason = str(error)
         with transaction(self._sessions) as session:
-            until = pause.pause(session, self._clock.now(), reason)
+            now = self._clock.now()
+            pause.pause(session, now, error.cause, reason, error.fix)
             row = session.get_one(OutboxMessage, sms.outbox_id)
-            row.status, row.next_attempt_at, row.last_error = OutboxStatus.PENDING, until, reason
+            row.last_error = reason
+            row.error_code = str(error.code) if isinstance(error, AccountRefused) else None
+            if error.maybe_accepted and row.outcome_unknown_since is None:
+                row.outcome_unknown_since = row.claimed_at
+            if now >= expires_at(row.kind, row.created_at, self._settings):
+                self._dead_letter(
+                    session, row, f"expired after {row.attempts} attempt(s): {reason}"
+                )
+                return "dead"
+            row.status, row.next_attempt_at = OutboxStatus.PENDING, now
             record(session, row.id, "retry", detail=f"sending paused: {reason}")
-        return "paused"
+        return "retry"
 
     def _release(self, claimed: list[OutgoingSms]) -> None:
-        """Claimed messages not attempted (sending paused): due again when the pause ends."""
+        """Claimed messages not attempted (sending paused): as due as they were."""
         if not claimed:
             return
         with transaction(self._sessions) as session:
-            paused = pause.sending_paused(session)
-            due = paused.until if paused else self._clock.now()
             for sms in claimed:
                 row = session.get_one(OutboxMessage, sms.outbox_id)
-                row.status, row.next_attempt_at = OutboxStatus.PENDING, due
+                row.status = OutboxStatus.PENDING
                 row.attempts -= 1
                 record(session, row.id, "released", detail="sending paused")
 
     def _paused_now(self) -> bool:
+        """Whether sending is paused and its next probe is not due yet."""
         with self._sessions() as session:
             paused = pause.sending_paused(session)
         return paused is not None and self._clock.now() < paused.until

@@ -56,7 +56,7 @@ def test_healthz_and_metrics_say_when_sms_sending_is_paused(
 ) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "up"}
     with transaction(hotline.sessions) as session:
-        pause.pause(session, hotline.clock.now(), "HTTP 401 20003: Authenticate")
+        pause.pause(session, hotline.clock.now(), pause.ACCOUNT, "HTTP 401 20003: Authenticate")
 
     health: Any = client.get("/healthz")
     metrics = client.get("/metrics").get_data(as_text=True)

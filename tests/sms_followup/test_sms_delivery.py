@@ -18,13 +18,14 @@ from flask import Flask
 from hotline.cli import main
 from hotline.container import Hotline, sms_sender
 from ivr.db import transaction
-from sms_followup import outbox
+from sms_followup import outbox, pause
 from sms_followup.models import OptOut, OutboxMessage, StatusEvent
 from sms_followup.senders import OutgoingSms, parse_retry_after
 from sms_followup.templates import segments
 from sms_followup.worker import OutboxWorker, max_batch
 from tests.support.caller import DEMO_ZH, Caller, TwilioClient
-from tests.support.polling import wait_for
+from tests.support.clocks import TestClock
+from tests.support.polling import PATIENCE_S, wait_for
 from tests.support.sms_harness import (
     MESSAGES,
     SERVICE_FROM,
@@ -86,20 +87,20 @@ def test_worker_sends_through_twilio_and_callbacks_mark_each_message_delivered(
     assert live.inbox(HANDSET) == ["msg 0000", "msg 0001", "msg 0002"]
 
 
-def test_server_error_is_retried_later_with_backoff_then_sent_once(
-    live: Wire, hotline: Hotline
+def test_a_server_error_pauses_sending_until_the_next_probe_sends_it_once(
+    live: Wire, hotline: Hotline, clock: TestClock
 ) -> None:
     [outbox_id] = add_pending(hotline, 1)
     live.standin.faults.add(MESSAGES, status=500, count=1, method="POST")
-    before = hotline.clock.now()
-    result = worker(hotline).run_once()
-    assert (result.sent, result.retried) == (0, 1)
+    running = worker(hotline)
+    result = running.run_once()
+    assert (result.sent, result.retried, result.paused) == (0, 1, 1)
     [row] = outbox_rows(hotline)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "HTTP 500" in (row.last_error or "")
-    assert before <= row.next_attempt_at <= before + dt.timedelta(seconds=6)
-    make_due(hotline)
-    assert worker(hotline).run_once().sent == 1
+    assert running.run_once().sent == 0  # Twilio is down for everyone: wait for the probe
+    clock.advance(pause.PROVIDER_PROBE_EVERY.total_seconds())
+    assert running.run_once().sent == 1
     live.settle()
     assert len(live.creates()) == 1
     assert outbox_rows(hotline)[0].status == "delivered"
@@ -304,6 +305,28 @@ def test_failed_callback_records_the_error_code(twilio: TwilioClient, hotline: H
     assert (row.status, row.error_code) == ("failed", "30006")
 
 
+def test_a_partly_delivered_message_is_final_and_counted_undelivered(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    """Some parts of a long message did not arrive: the subscriber may hold half a text, so
+    it is not counted delivered, and a later report changes nothing."""
+    outbox_id = _sent_row(hotline, SID)
+    assert _callback(twilio, SID, "partially_delivered", ErrorCode="30008").status_code == 200
+    assert _callback(twilio, SID, "delivered").status_code == 200
+    row = outbox_rows(hotline)[0]
+    assert (row.status, row.error_code) == ("undelivered", "30008")
+    assert ("callback", "partially_delivered") in history(hotline, outbox_id)
+
+
+def test_a_read_receipt_after_delivery_keeps_the_message_delivered(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    _sent_row(hotline, SID)
+    assert _callback(twilio, SID, "delivered").status_code == 200
+    assert _callback(twilio, SID, "read").status_code == 200
+    assert outbox_rows(hotline)[0].status == "delivered"
+
+
 def test_callback_that_beats_the_sid_commit_is_applied_when_the_sid_is_saved(
     twilio: TwilioClient, hotline: Hotline
 ) -> None:
@@ -355,10 +378,13 @@ def test_two_workers_at_once_send_every_row_exactly_once(live: Wire, hotline: Ho
     # The first send is held until the other worker has finished: that one must have
     # claimed around the first one's claim, and sent everything else.
     held = live.standin.faults.add(MESSAGES, status=None, hold=True, count=1, method="POST")
+    # The held request must not time out however long the other worker takes (a timeout
+    # would pause sending, as a dropped connection does).
+    patient = hotline.settings.with_overrides({"sms_send_timeout_s": int(PATIENCE_S)})
     workers = [
         OutboxWorker(
             hotline.sessions,
-            sms_sender(hotline.settings, hotline.sessions, hotline.clock),
+            sms_sender(patient, hotline.sessions, hotline.clock),
             hotline.settings,
             hotline.clock,
             batch=5,

@@ -40,6 +40,7 @@ class Wire:
     def __init__(self, clock: TestClock) -> None:
         """Twilio's side runs on the test's *clock*, as the real one runs on the wall clock."""
         self._app: WSGIApplication | None = None
+        self._lost: set[str] = set()
         self.server = LoopbackServer(self._wsgi)
         self.network = Network(
             NetworkConfig(
@@ -90,6 +91,11 @@ class Wire:
     def serve(self, app: WSGIApplication) -> None:
         self._app = app
 
+    def lose(self, *paths: str) -> None:
+        """From now on, requests to *paths* (``/sms/status``) never reach the app: a proxy in
+        front of it answers 503, as when every app process is down."""
+        self._lost.update(paths)
+
     def settle(self) -> None:
         """Wait until every status callback of every message has been posted."""
         assert self.network.wait_idle(20), "the stand-in still has deliveries running"
@@ -107,6 +113,9 @@ class Wire:
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         assert self._app is not None, "call wire.serve(app) first"
+        if environ.get("PATH_INFO") in self._lost:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no app process answered\n"]
         return self._app(environ, start_response)
 
     def __enter__(self) -> Wire:
