@@ -66,6 +66,21 @@ def message_sid(form: Mapping[str, str]) -> str:
     return _required(form, "MessageSid", MESSAGE_SID)
 
 
+MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+
+
+def messaging_service_sid(form: Mapping[str, str]) -> str | None:
+    """The Messaging Service an inbound SMS reached, if any, with its hex digits in lower
+    case as Twilio writes SIDs (and as ``TWILIO_SMS_FROM_MAP`` names them), whatever case
+    the webhook used; :class:`BadWebhook` if it is not a Messaging Service SID."""
+    value = form.get("MessagingServiceSid")
+    if not value:
+        return None
+    if not MESSAGING_SERVICE_SID.fullmatch(value):
+        raise BadWebhook("malformed MessagingServiceSid")
+    return "MG" + value[2:].lower()
+
+
 MAX_SMS_BODY = 1600
 MESSAGE_STATUSES = frozenset(
     {

@@ -30,7 +30,7 @@ def incoming() -> Response:
     form = params.sms_params(request.form)
     hotline = current_core()
     settings = SmsSettings.of(hotline.settings)
-    service = _logical_sender(form.to_number, request.form.get("MessagingServiceSid"), settings)
+    service = _logical_sender(form.to_number, params.messaging_service_sid(request.form), settings)
     sms_in = inbound.Incoming(form.message_sid, _national(form.from_number), service, form.body)
     try:
         with transaction(hotline.sessions) as session:

@@ -198,6 +198,30 @@ def test_0000_to_a_ports_twilio_number_or_service_unsubscribes_from_that_port(
     assert _opt_outs(hotline) == {(DEMO_ZH, "10655021"), (DEMO_ZH, "10655877")}
 
 
+def test_a_messaging_service_sid_in_upper_case_hex_is_the_same_service(
+    twilio: TwilioClient, hotline: Hotline
+) -> None:
+    _text_in(twilio, "0000", "+8613010655877", MessagingServiceSid=PORT_877_SERVICE.upper())
+    assert _opt_outs(hotline) == {(DEMO_ZH, "10655877")}
+
+
+@pytest.mark.parametrize("sid", ["MG123", "MG" + "g" * 32, "PN" + "8f" * 16])
+def test_a_malformed_messaging_service_sid_is_refused(
+    twilio: TwilioClient, hotline: Hotline, sid: str
+) -> None:
+    params = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+86" + DEMO_ZH,
+        "To": "+8613010655877",
+        "Body": "0000",
+        "MessagingServiceSid": sid,
+    }
+    response = twilio.post("/sms/incoming", params)
+    assert response.status_code == 400
+    assert "MessagingServiceSid" in response.get_data(as_text=True)
+    assert _opt_outs(hotline) == set()
+
+
 def test_an_opt_out_through_a_ports_twilio_number_refuses_that_ports_messages(
     live: Wire, twilio: TwilioClient, hotline: Hotline
 ) -> None:

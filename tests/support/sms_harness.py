@@ -29,7 +29,7 @@ MESSAGES = r"/Messages\.json$"
 # handset can text), and what each logical sender goes out from.
 SERVICE_FROM = "+8613010010000"  # 10010
 PORT_021_FROM = "+8613010655021"  # the 10655021... ports
-PORT_877_SERVICE = "MG" + "8" * 32  # the 10655877... ports, through a Messaging Service
+PORT_877_SERVICE = "MG" + "8f" * 16  # the 10655877... ports, through a Messaging Service
 PORT_877_POOL = "+8613010655877"
 FROM_MAP = f"10655021={PORT_021_FROM},10655877={PORT_877_SERVICE}"
 
