@@ -37,6 +37,7 @@ PHONE = {
 TWILIO_ACCOUNT = "AC" + "7" * 32  # a Twilio account: not the local simulator's
 NUMBER = "+8613912345678"
 STATIC = ROOT / "expert_desk" / "static"
+LICENCE = ROOT / "expert_desk/static/twilio-voice-sdk.LICENSE.md"
 
 
 @pytest.fixture
@@ -196,7 +197,7 @@ def test_the_vendored_voice_sdk_is_the_version_named_and_carries_its_licence() -
     assert version is not None
     bundle = (STATIC / phone.SDK_BUNDLE).read_text(encoding="utf-8")
     assert f'RELEASE_VERSION="{version.group(1)}"' in bundle
-    assert "Apache License" in (STATIC / "twilio-voice-sdk.LICENSE.md").read_text(encoding="utf-8")
+    assert "Apache License" in LICENCE.read_text(encoding="utf-8")
     assert "twilio.com" not in (STATIC / "phone.js").read_text(encoding="utf-8")  # no CDN
 
 
