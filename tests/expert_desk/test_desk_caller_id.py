@@ -3,8 +3,12 @@ number of 10010): Twilio refuses any other with error 21210, and every accept wo
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from hotline.cli import main
 from hotline.settings import load_settings
 from ivr.config import ConfigError
 
@@ -59,4 +63,18 @@ def test_without_a_number_for_10010_desk_caller_id_is_needed(environ: dict[str, 
 
     assert load_settings(environ | {"DESK_CALLER_ID": "+862150010099"}).caller_id() == (
         "+862150010099"
+    )
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["serve", "--prod"]])
+def test_the_worker_and_the_server_stop_at_start_naming_it(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {"DESK_CALLER_ID": "10010", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+
+    result = CliRunner().invoke(main, command, env=env)
+
+    assert result.exit_code != 0
+    assert "configuration: DESK_CALLER_ID must be a number the Twilio account owns" in (
+        " ".join(result.output.split())
     )

@@ -5,11 +5,14 @@ trunk, to a SIP URI whose user part is the code dialled; the caller may be a SIP
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask import Flask
 
+from hotline.cli import main
 from hotline.settings import load_settings
 from ivr.config import LOCAL_VOICE_NUMBERS, ConfigError
 from ivr.models import Call
@@ -170,6 +173,20 @@ def test_a_malformed_sip_uri_gets_400_saying_why_and_a_log_line(
 def test_a_wrong_map_stops_the_start_naming_the_variable(value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({"TWILIO_VOICE_NUMBERS": value})
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["serve", "--prod"]])
+def test_the_worker_and_the_server_stop_at_start_naming_it(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {"TWILIO_VOICE_NUMBERS": "1001011=1001011", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+
+    result = CliRunner().invoke(main, command, env=env)
+
+    assert result.exit_code != 0
+    assert "configuration: TWILIO_VOICE_NUMBERS (1001011) must be a number" in (
+        " ".join(result.output.split())
+    )
 
 
 def test_the_map_is_kept_in_e164() -> None:
