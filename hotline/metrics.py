@@ -54,7 +54,9 @@ class DatabaseCollector(Collector):
         )
         sms = GaugeMetricFamily("hotline_sms", "Outbox messages by status.", labels=["status"])
         paused = GaugeMetricFamily(
-            "hotline_sms_sending_paused", "1 while the provider refuses our credentials."
+            "hotline_sms_sending_paused",
+            "1 while SMS sending is paused: the account's credentials or sender refused, or "
+            "Twilio unreachable.",
         )
         with self._sessions() as session:
             by_entry = sa.select(Call.entry, Call.status, sa.func.count())

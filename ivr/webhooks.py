@@ -28,7 +28,8 @@ TWIML = "text/xml"
 charset here too would say it twice)."""
 
 STATUS_RETRY_AFTER_S = 5
-"""What a status callback that could not be recorded asks Twilio to wait before retrying."""
+"""What a status callback that could not be recorded says to wait before trying again (HTTP's
+Retry-After; Twilio retries at once, and only as the URL's connection overrides ask)."""
 
 
 def bad_webhook(error: params.BadWebhook) -> Response:
@@ -99,7 +100,9 @@ def acknowledge(apply: Callable[[], object], body: str = "<Response/>") -> Respo
     """A status callback's answer: empty TwiML (*body*) once *apply* has committed.
 
     If it could not (a locked or unreachable database, a failed step), nothing was kept:
-    503 with ``Retry-After`` and a log line, never a 500, so that Twilio tries again.
+    503 with ``Retry-After`` and a log line, never a 500. Twilio tries again only if the
+    callback's URL asks for it (``rp=5xx``, :mod:`ivr.callbacks`), for 15 s at most; what
+    is still lost then, the worker's status backstop reads back from the REST API.
     """
     try:
         apply()

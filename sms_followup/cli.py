@@ -44,10 +44,15 @@ def sms() -> None:
 @click.option("--limit", default=20, show_default=True)
 @click.option("--status", help="Only messages in this status (pending, sent, dead, ...).")
 def sms_outbox(limit: int, status: str | None) -> None:
-    """Latest outbox messages: recipient, sender, status, attempts, segments, text."""
+    """Latest outbox messages: recipient, sender, status, attempts, segments, text; first,
+    if sending is paused, why and what to fix."""
+    from sms_followup import pause
     from sms_followup.models import OutboxMessage
 
     with command_core().sessions() as session:
+        paused = pause.health(session)
+        if paused:
+            click.echo(f"SMS sending {paused}")
         query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if status:
             query = query.where(OutboxMessage.status == status)

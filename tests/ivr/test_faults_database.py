@@ -4,7 +4,8 @@ A second connection holds the database's write lock (SQLite: ``BEGIN EXCLUSIVE``
 PostgreSQL: every table locked ``ACCESS EXCLUSIVE``) for as long as the test needs. The
 app's waits are bounded by ``DB_LOCK_TIMEOUT_S`` (here 0.2 s); then a call step apologises
 and puts the caller through to an agent, a status callback answers 503 with ``Retry-After``
-(Twilio retries it) and ``/metrics`` answers without the database's gauges.
+(Twilio retries it when the URL's connection overrides ask, as the service's own callback
+URLs do) and ``/metrics`` answers without the database's gauges.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask import Flask
 
+from hotline.cli import main
 from hotline.container import Hotline, sms_sender
 from hotline.settings import load_settings
 from ivr.db import transaction
@@ -268,8 +270,9 @@ def test_a_wrong_twilio_sms_from_dead_letters_nothing_and_a_fixed_restart_sends_
         f"check TWILIO_SMS_FROM / TWILIO_SMS_FROM_MAP: {NOT_OURS} must be a number of this "
         "account that can send SMS"
     )
-    with hotline.sessions() as session:
-        assert "TWILIO_SMS_FROM" in (pause.health(session) or "")
+    outbox_listing = CliRunner().invoke(main, ["sms", "outbox"], obj=hotline).output
+    assert outbox_listing.startswith("SMS sending paused since ")
+    assert f"check TWILIO_SMS_FROM / TWILIO_SMS_FROM_MAP: {NOT_OURS}" in outbox_listing
     rows = outbox_rows(hotline)
     assert {r.status for r in rows} == {"pending"}
     assert [r.error_code for r in rows] == ["21606", None, None, None, None]
