@@ -258,7 +258,7 @@ def test_every_kind_carries_the_signature_and_goes_out_from_its_sender(
             assert body.startswith(SIGNATURE[language]), (row.kind, body)
         form = creates[body]
         assert form["To"] == handset
-        assert form["StatusCallback"] == live.url + "/sms/status"
+        assert form["StatusCallback"] == live.url + "/sms/status#rc=5&rp=ct,rt,5xx"
         if row.port == PORT_877:
             assert row.from_number == PORT_877
             assert (form.get("From"), form["MessagingServiceSid"]) == (None, PORT_877_SERVICE)
