@@ -57,7 +57,7 @@ OUTBOX_STATUS = {
     "canceled": OutboxStatus.FAILED,
 }
 CATCH_UP_WINDOW = dt.timedelta(days=2)
-BACKSTOP_BATCH = 100  # the most messages one run of the backstop asks about
+BACKSTOP_BATCH = 100  # the most messages one run of the backstop asks about (one request each)
 
 
 def lock_sid(session: Session, sid: str) -> None:
@@ -181,12 +181,11 @@ def backstop(
                 OutboxMessage.updated_at <= now - after,
             )
             .order_by(OutboxMessage.updated_at)
-            .limit(BACKSTOP_BATCH)
         ).all()
+    # Half its age, in Python: SQLite and PostgreSQL subtract times differently.
+    due = [(i, sid) for i, sid, sent, changed in rows if now - changed >= (now - sent) / 2]
     applied = 0
-    for outbox_id, sid, sent_at, changed_at in rows:
-        if now - changed_at < (now - sent_at) / 2:
-            continue
+    for outbox_id, sid in due[:BACKSTOP_BATCH]:
         try:
             reported = read(sid)
         except TransientSendError as error:
@@ -210,5 +209,6 @@ def backstop(
             status=reported.status if reported is not None else None,
             result=result,
         )
-        applied += result == "applied"
+        if result == "applied":
+            applied += 1
     return applied

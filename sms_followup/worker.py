@@ -411,7 +411,8 @@ class OutboxWorker:
             pause.pause(session, now, error.cause, reason, error.fix)
             row = session.get_one(OutboxMessage, sms.outbox_id)
             row.last_error = reason
-            row.error_code = str(error.code) if isinstance(error, AccountRefused) else None
+            code = error.code if isinstance(error, AccountRefused) else None
+            row.error_code = None if code is None else str(code)
             if error.maybe_accepted and row.outcome_unknown_since is None:
                 row.outcome_unknown_since = row.claimed_at
             if now >= expires_at(row.kind, row.created_at, self._settings):
