@@ -49,8 +49,9 @@ def test_1001012_reads_data_voice_and_sms_usage(caller: Caller) -> None:
 
 def test_1001012_says_how_far_over_the_data_plan_a_heavy_user_is(caller: Caller) -> None:
     caller.dial("1001012", "18500185000")
-    assert "You have used 55.2 gigabytes of domestic data this month, 15.2 gigabytes over" in (
-        caller.last_heard
+    assert (
+        "You have used 55.2 gigabytes of domestic data this month, 15.2 gigabytes more than "
+        "your plan's 40 gigabytes." in caller.last_heard
     )
 
 

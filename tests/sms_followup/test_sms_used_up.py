@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from hotline.container import Hotline
 from sms_followup.call_summary import _usage
 from tests.support.caller import DEMO_EN, DEMO_ZH
-from tests.support.reminders import only_data, run, sms, usage
+from tests.support.reminders import NOW, only_data, run, sms, usage
 
 MB = 1024
 
@@ -51,8 +52,8 @@ def test_used_up_after_a_low_reminder_is_sent_once_and_no_lower_threshold_follow
     usage(hotline, DEMO_ZH, "sms", 100, 90)
     run(hotline)
     usage(hotline, DEMO_ZH, "sms", 100, 100)
-    run(hotline)
-    run(hotline)
+    run(hotline, NOW + dt.timedelta(minutes=10))  # the job's next runs
+    run(hotline, NOW + dt.timedelta(minutes=20))
     assert [kind for kind, _ in sms(hotline)] == ["reminder.sms_low", "reminder.sms_used_up"]
     assert not any("剩余0" in body for _, body in sms(hotline))
 
