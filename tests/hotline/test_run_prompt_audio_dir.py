@@ -53,8 +53,9 @@ def test_prompt_audio_plays_when_the_service_starts_in_another_directory(
         caller.dial("10010")
         assert caller.twiml is not None
         plays = [play.text for play in caller.twiml.iter("Play")]
-        assert caller.said == [] and plays[0] == f"/voice/prompts/{greeting.file}"
-        with client.get(plays[0]) as response:
+        url = f"http://hotline.test/voice/prompts/{greeting.file}"  # under PUBLIC_BASE_URL
+        assert caller.said == [] and plays[0] == url
+        with client.get(f"/voice/prompts/{greeting.file}") as response:
             assert response.status_code == 200
             assert response.mimetype == "audio/wav"
             assert response.data == AUDIO
