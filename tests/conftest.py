@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from app import create_app
 from expert_desk.desk import Desk
@@ -27,6 +28,15 @@ from tests.support.pgserver import PostgresServer
 from tests.support.sms_harness import Wire
 
 BACKENDS = ("sqlite", "postgresql")
+
+# Property tests judge outcomes, never speed: on a loaded two-core machine a fast example can
+# take seconds, so neither a per-example deadline nor Hypothesis's slowness checks apply.
+settings.register_profile(
+    "outcomes",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("outcomes")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
