@@ -299,7 +299,15 @@ def test_every_message_has_its_history_from_the_first_row(
 
 def _message_templates() -> list[Any]:
     """Every template that is a whole SMS body (not a part of one, not a word put in one)."""
-    parts = ("summary.", "ticket.category.", "roaming.", "trail.top", "trail.place", "trail.other")
+    parts = (
+        "summary.",
+        "ticket.category.",
+        "roaming.",
+        "trail.top",
+        "trail.place",
+        "trail.other",
+        "trail.pending",
+    )
     found = []
     for path in sorted(TEMPLATE_DIR.glob("*.toml")):
         language = path.stem.rsplit(".", 1)[-1]

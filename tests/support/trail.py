@@ -65,7 +65,8 @@ def data(at: str, kb: int, **extra: object) -> dict[str, object]:
 
 def heavy_user(hotline: Hotline, count: int = 30_000, seed: int = 7) -> dict[dt.date, int]:
     """*count* sessions spread over the window for the Mandarin demo subscriber, in place of
-    any it had; the expected KB per day, worked out in Python."""
+    any it had, with each month's data counter their sum (as ingesting them would leave it:
+    the counter is the month's figure); the expected KB per day, worked out in Python."""
     billing_sent_nothing(hotline, DEMO_ZH)
     rng = random.Random(seed)
     owner = subscriber_id(hotline, DEMO_ZH)
@@ -90,6 +91,16 @@ def heavy_user(hotline: Hotline, count: int = 30_000, seed: int = 7) -> dict[dt.
             }
         )
         expected[day] = expected.get(day, 0) + kb
+    by_month: dict[str, int] = {}
+    for day, kb in expected.items():
+        by_month[day.strftime("%Y-%m")] = by_month.get(day.strftime("%Y-%m"), 0) + kb
     with transaction(hotline.sessions) as session:
         session.execute(sa.insert(DataSession), rows)
+        session.execute(
+            sa.insert(UsageCounter),
+            [
+                {"subscriber_id": owner, "period": month, "kind": "data", "quota": 0, "used": kb}
+                for month, kb in by_month.items()
+            ],
+        )
     return expected
