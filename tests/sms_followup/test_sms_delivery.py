@@ -7,7 +7,6 @@ import datetime as dt
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,13 +40,6 @@ HANDSET = "+86" + DEMO_ZH
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def worker(hotline: Hotline, seed: int = 1) -> OutboxWorker:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import tomllib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -68,13 +67,6 @@ REMINDER_KINDS = {"reminder.voice_low", "warning.data_cap", "warning.maritime"}
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides(sms_quiet_hours="")  # every message is due at once
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def deliver(hotline: Hotline, written: dict[int, str]) -> None:

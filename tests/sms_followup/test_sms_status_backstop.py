@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from hotline.container import Hotline
 from ivr.db import transaction
@@ -31,13 +29,6 @@ HANDSET = "+86" + DEMO_ZH
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def worker(hotline: Hotline) -> OutboxWorker:

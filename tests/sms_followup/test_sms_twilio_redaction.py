@@ -4,11 +4,9 @@ removed at Twilio (POST /Messages/{Sid} with an empty Body) and in the outbox.""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from twilio.base.exceptions import TwilioRestException
 
 from hotline.container import Hotline
@@ -25,13 +23,6 @@ from tests.support.sms_harness import ACCOUNT, SERVICE_FROM, TOKEN, Wire, histor
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def worker(hotline: Hotline) -> OutboxWorker:

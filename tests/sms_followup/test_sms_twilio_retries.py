@@ -8,13 +8,11 @@ import datetime as dt
 import logging
 import random
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from flask import Flask
 
 from hotline.cli import main
 from hotline.container import Hotline, sms_sender
@@ -35,13 +33,6 @@ HANDSET = "+86" + DEMO_ZH
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def worker(hotline: Hotline, seed: int = 7) -> OutboxWorker:

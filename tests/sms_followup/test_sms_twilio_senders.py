@@ -5,13 +5,11 @@ speak of them) and the Twilio senders they go out from (TWILIO_SMS_FROM, TWILIO_
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from flask import Flask
 
 from hotline.cli import main
 from hotline.container import Hotline
@@ -107,13 +105,6 @@ def test_the_worker_and_the_server_stop_at_start_naming_the_variable(
 @pytest.fixture
 def settings_overrides(wire: Wire) -> dict[str, Any]:
     return wire.overrides()
-
-
-@pytest.fixture
-def live(app: Flask, wire: Wire) -> Iterator[Wire]:
-    wire.serve(app)
-    yield wire
-    wire.settle()
 
 
 def deliver(hotline: Hotline) -> Any:
