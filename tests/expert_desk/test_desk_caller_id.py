@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from hotline.cli import main
 from hotline.settings import load_settings
 from ivr.config import ConfigError
+from tests.support.startup import refused_start
 
 PRODUCTION = {
     "IVR_ENV": "production",
@@ -70,11 +69,6 @@ def test_without_a_number_for_10010_desk_caller_id_is_needed(environ: dict[str, 
 def test_the_worker_and_the_server_stop_at_start_naming_it(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {"DESK_CALLER_ID": "10010", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    output = refused_start(command, {"DESK_CALLER_ID": "10010"}, tmp_path)
 
-    result = CliRunner().invoke(main, command, env=env)
-
-    assert result.exit_code != 0
-    assert "configuration: DESK_CALLER_ID must be a number the Twilio account owns" in (
-        " ".join(result.output.split())
-    )
+    assert "configuration: DESK_CALLER_ID must be a number the Twilio account owns" in output

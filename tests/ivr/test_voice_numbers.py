@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 from flask import Flask
 
-from hotline.cli import main
 from hotline.settings import load_settings
 from ivr.config import LOCAL_VOICE_NUMBERS, ConfigError
 from ivr.models import Call
 from prompts.catalog import prompts
 from tests.support.caller import DEMO_ZH, STRANGER, Caller
+from tests.support.startup import refused_start
 
 BALANCE_ZH = "您的账户余额为一百二十三元四角五分"  # 王芳's, the Mandarin demo subscriber
 HOTLINE_ZH = prompts("zh-CN")["greeting.hotline"]  # the 10010 menu's welcome
@@ -179,14 +178,9 @@ def test_a_wrong_map_stops_the_start_naming_the_variable(value: str, message: st
 def test_the_worker_and_the_server_stop_at_start_naming_it(
     command: list[str], tmp_path: Path
 ) -> None:
-    env = {"TWILIO_VOICE_NUMBERS": "1001011=1001011", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    output = refused_start(command, {"TWILIO_VOICE_NUMBERS": "1001011=1001011"}, tmp_path)
 
-    result = CliRunner().invoke(main, command, env=env)
-
-    assert result.exit_code != 0
-    assert "configuration: TWILIO_VOICE_NUMBERS (1001011) must be a number" in (
-        " ".join(result.output.split())
-    )
+    assert "configuration: TWILIO_VOICE_NUMBERS (1001011) must be a number" in output
 
 
 def test_the_map_is_kept_in_e164() -> None:
